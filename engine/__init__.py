@@ -1,0 +1,1 @@
+"""phancap engine: workflow definitions, persistence, transitions and audit. Knows nothing of HTTP."""

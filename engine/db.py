@@ -1,0 +1,118 @@
+"""Database access: SQLite (embedded default) or PostgreSQL, one SQLAlchemy engine per Database.
+
+Writes that read then write go through `write()`, a raw DB-API transaction: SQLite takes the
+write lock up front (BEGIN IMMEDIATE), PostgreSQL locks rows with FOR UPDATE."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from engine.settings import Settings, normalise_url
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Database:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pooled: bool = True) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if not pooled:
+            kwargs["poolclass"] = NullPool
+        elif not self.is_sqlite:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        self._sql_cache: dict[str, str] = {}
+        if self.is_sqlite:
+            self._configure_sqlite(sqlite_synchronous)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Database:
+        settings = settings or Settings.from_env()
+        return cls(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, **kwargs)
+
+    def _configure_sqlite(self, synchronous: str) -> None:
+        @event.listens_for(self.engine, "connect")
+        def on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transactions into our own hands (SQLAlchemy's documented pysqlite recipe).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+            dbapi_conn.create_function("sha256_hex", 1, sha256_hex, deterministic=True)
+
+        @event.listens_for(self.engine, "begin")
+        def on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    def sql(self, statement: str) -> str:
+        """Statements are written with `?` placeholders; PostgreSQL's driver wants `%s`."""
+        if self.is_sqlite:
+            return statement
+        cached = self._sql_cache.get(statement)
+        if cached is None:
+            cached = self._sql_cache[statement] = re.sub(r"\?", "%s", statement)
+        return cached
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """One database transaction on a raw DB-API cursor; commits on success, rolls back on error."""
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            if self.is_sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            cur.close()
+        finally:
+            conn.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            yield cur
+            cur.close()
+            conn.rollback()
+        finally:
+            conn.close()
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+    def alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("engine") / "migrations"))
+        return config
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (Alembic owns the schema)."""
+        config = self.alembic_config()
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,176 @@
+"""One `transitions` machine per workflow definition, shared by every task instance.
+
+Tasks are never attached to the machine: each firing passes a fresh TaskContext, and the
+machine's conditions decide. A condition that refuses records why on the context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from engine.errors import TransitionNotAllowed
+from engine.guards import GUARDS, REQUIREMENTS, Guard
+from engine.roles import SYSTEM_ROLE
+from engine.workflow import Grant, TransitionDef, Workflow
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    unit: str | None
+    roles: frozenset[str]
+
+
+@dataclass
+class TaskContext:
+    """What the machine sees of one task instance and one attempt to move it."""
+
+    task_id: int
+    state: str
+    stage: str
+    unit: str
+    focal: str | None
+    authority: str | None
+    monitor: str | None
+    justice: str | None
+    coordinators: frozenset[str]
+    deadline: date | None
+    state_due: date | None
+    today: date
+    actor: Actor
+    comment: str | None = None
+    evidence: dict[str, Any] | None = None
+    capacity: str | None = None
+    # Written by the machine:
+    granted_role: str | None = None
+    refusal: tuple[str, str, str] | None = None  # (rule, vi, en)
+    fired: TransitionDef | None = field(default=None)
+
+    def relation_holds(self, relation: str | None) -> bool:
+        unit = self.actor.unit
+        if relation is None or unit is None:
+            return False
+        if relation == "coordinator":
+            return unit in self.coordinators
+        return unit == getattr(self, relation)
+
+
+def _grant_check(transition: TransitionDef) -> Any:
+    def granted(event: EventData) -> bool:
+        ctx: TaskContext = event.model
+        for grant in transition.grants:
+            if grant.role == SYSTEM_ROLE and SYSTEM_ROLE in ctx.actor.roles:
+                ctx.granted_role = SYSTEM_ROLE
+                return True
+            if grant.role in ctx.actor.roles and ctx.relation_holds(grant.relation):
+                ctx.granted_role = grant.role
+                return True
+        ctx.refusal = ("role", *_role_refusal(ctx, transition.trigger, transition.grants))
+        return False
+
+    return granted
+
+
+def _role_refusal(ctx: TaskContext, trigger: str, grants: tuple[Grant, ...]) -> tuple[str, str]:
+    allowed = ", ".join(str(g) for g in grants)
+    roles = ", ".join(sorted(ctx.actor.roles)) or "không có"
+    return (
+        f"'{ctx.actor.name}' (đơn vị {ctx.actor.unit}, vai trò {roles}) không được giao quyền '{trigger}' "
+        f"đối với nhiệm vụ này; chỉ: {allowed}",
+        f"'{ctx.actor.name}' (unit {ctx.actor.unit}, roles {roles}) is not granted '{trigger}' on this task; "
+        f"granted only to: {allowed}",
+    )
+
+
+def _rule_check(rule: str, check: Guard) -> Any:
+    def satisfied(event: EventData) -> bool:
+        ctx: TaskContext = event.model
+        refusal = check(ctx)
+        if refusal is None:
+            return True
+        ctx.refusal = (rule, *refusal)
+        return False
+
+    return satisfied
+
+
+def _stage_check(stage: str) -> Any:
+    return lambda event: event.model.stage == stage
+
+
+def _record(transition: TransitionDef) -> Any:
+    def record(event: EventData) -> None:
+        event.model.fired = transition
+
+    return record
+
+
+def build_machine(workflow: Workflow) -> Machine:
+    machine = Machine(
+        model=None,
+        states=list(workflow.states),
+        initial=workflow.initial,
+        auto_transitions=False,
+        send_event=True,
+        model_attribute="state",
+        name=workflow.name,
+    )
+    for t in workflow.transitions:
+        conditions = [_stage_check(t.stage)] if t.stage else []
+        conditions.append(_grant_check(t))
+        conditions += [_rule_check("guard", REQUIREMENTS[r]) for r in t.requires]
+        conditions += [_rule_check("deadline" if g == "deadline_passed" else "guard", GUARDS[g]) for g in t.guards]
+        machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions, before=_record(t))
+    return machine
+
+
+class WorkflowMachine:
+    """A workflow definition with its one shared machine."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self.machine = build_machine(workflow)
+
+    def fire(self, ctx: TaskContext, trigger: str) -> TransitionDef:
+        """Move ctx through the machine, or raise TransitionNotAllowed saying which rule refused."""
+        event = self.machine.events.get(trigger)
+        if event is None:
+            raise TransitionNotAllowed(
+                "trigger",
+                f"Quy trình '{self.workflow.name}' không có thao tác '{trigger}'",
+                f"workflow '{self.workflow.name}' has no trigger '{trigger}'",
+                task_id=ctx.task_id, state=ctx.state, trigger=trigger,
+            )
+        state_before = ctx.state
+        try:
+            done = event.trigger(ctx)
+        except MachineError:
+            done = False
+        if done and ctx.fired is not None:
+            return ctx.fired
+        ctx.state = state_before
+        if ctx.refusal is None:
+            label = self.workflow.states[state_before].label
+            raise TransitionNotAllowed(
+                "state",
+                f"Không thể '{trigger}' khi nhiệm vụ đang ở trạng thái '{label}' ({state_before})",
+                f"'{trigger}' is not valid from state '{state_before}'",
+                task_id=ctx.task_id, state=state_before, trigger=trigger,
+            )
+        rule, vi, en = ctx.refusal
+        raise TransitionNotAllowed(rule, vi, en, task_id=ctx.task_id, state=state_before, trigger=trigger)  # type: ignore[arg-type]
+
+    def allowed_triggers(self, ctx: TaskContext) -> list[TransitionDef]:
+        """Transitions the actor may fire now by state and grant (comment/evidence not yet given)."""
+        result = []
+        for t in self.workflow.transitions:
+            if t.source != ctx.state or (t.stage and t.stage != ctx.stage):
+                continue
+            if t.trigger == (self.workflow.overdue.trigger if self.workflow.overdue else None):
+                continue
+            if any(ctx.relation_holds(g.relation) and g.role in ctx.actor.roles for g in t.grants):
+                result.append(t)
+        return result

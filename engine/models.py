@@ -1,0 +1,123 @@
+"""The schema as SQLModel tables. Alembic migrations (engine/migrations) own the real schema;
+a test checks the two agree. Hot paths use SQL directly; these serve reads and loading."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "unit"
+    code: str = Field(primary_key=True, max_length=64)
+    region: str = Field(index=True, max_length=32)  # the registry it belongs to: HN, KT…
+    name: str
+    kind: str = Field(max_length=32)
+    aliases: str = "[]"  # JSON list of names as plans write them
+
+
+class UnitGroup(SQLModel, table=True):
+    __tablename__ = "unit_group"
+    region: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True)
+    aliases: str = "[]"
+    members: str = "[]"  # JSON list of unit codes, expanded at load
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    code: str = Field(primary_key=True, max_length=64)
+    title: str
+    region: str = Field(max_length=32)
+    issuer: str = Field(foreign_key="unit.code", max_length=64)
+    authority: str = Field(foreign_key="unit.code", max_length=64)
+    monitor: str = Field(foreign_key="unit.code", max_length=64)
+    justice: str | None = Field(default=None, foreign_key="unit.code", max_length=64)
+    definition: str  # the whole plan definition as JSON
+    source: str
+    loaded_at: str
+
+
+class PlanTask(SQLModel, table=True):
+    __tablename__ = "plan_task"
+    __table_args__ = (UniqueConstraint("plan", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan: str = Field(foreign_key="plan.code", max_length=64)
+    number: str = Field(max_length=32)
+    parent: str | None = Field(default=None, max_length=32)
+    heading: bool = False
+    title: str
+    content: str | None = None
+    focal: str | None = Field(default=None, max_length=64)
+    lead: str = "[]"
+    lead_text: str | None = None
+    coordinators: str = "[]"
+    coordinators_text: str | None = None
+    product: str | None = None
+    deadline_phrase: str | None = None
+    deadline_kind: str | None = Field(default=None, max_length=16)
+    deadline_due: date | None = None
+    deadline_start: date | None = None
+    workflow: str | None = Field(default=None, max_length=64)
+    procedure_text: str | None = None
+
+
+class AppUser(SQLModel, table=True):
+    __tablename__ = "app_user"
+    name: str = Field(primary_key=True, max_length=64)
+    unit: str = Field(foreign_key="unit.code", max_length=64)
+    roles: str  # comma-separated
+    password_hash: str | None = None
+    full_name: str | None = None
+    created_at: str
+
+
+class TaskInstance(SQLModel, table=True):
+    __tablename__ = "task_instance"
+    __table_args__ = (
+        UniqueConstraint("plan", "task", "unit"),
+        Index("ix_task_instance_open_due", "state", "deadline"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    plan: str = Field(foreign_key="plan.code", max_length=64, index=True)
+    task: str = Field(max_length=32)
+    unit: str = Field(foreign_key="unit.code", max_length=64, index=True)
+    focal: str | None = Field(default=None, max_length=64, index=True)
+    authority: str | None = Field(default=None, max_length=64)
+    monitor: str | None = Field(default=None, max_length=64)
+    justice: str | None = Field(default=None, max_length=64)
+    coordinators: str = "[]"
+    workflow: str = Field(max_length=64)
+    state: str = Field(max_length=32)
+    stage: str = Field(max_length=32)  # the last state before overdue; equals state otherwise
+    version: int
+    deadline: date | None = None
+    deadline_phrase: str | None = None
+    state_due: date | None = None  # the current state's own time limit, if any
+    complex: bool = False
+    state_since: str
+    overdue_at: str | None = None
+    created_at: str
+    last_hash: str  # checkpoint of the newest audit event's hash
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task_instance.id")
+    seq: int
+    trigger: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str = Field(max_length=32)
+    actor: str = Field(max_length=64, index=True)
+    unit: str | None = Field(default=None, max_length=64)
+    role: str = Field(max_length=32)
+    capacity: str | None = None
+    at: str = Field(max_length=32, index=True)
+    comment: str | None = None
+    evidence: str | None = None  # canonical JSON: number, title, sha256
+    prev_hash: str
+    hash: str = Field(max_length=64)

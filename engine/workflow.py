@@ -1,0 +1,275 @@
+"""Workflow definitions: parsed from YAML, validated whole, then frozen.
+
+A definition that has any problem is refused with every `file:line: message` at once;
+nothing of it is used."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DefinitionError
+from engine.guards import GUARDS, REQUIREMENTS
+from engine.roles import RELATIONS, ROLES, SYSTEM_ROLE
+from engine.yamlsource import Located, load_located
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+COUNTINGS = ("calendar", "working")
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    relation: str | None  # None only for the system role
+
+    def __str__(self) -> str:
+        return self.role if self.relation is None else f"{self.role}@{self.relation}"
+
+
+@dataclass(frozen=True)
+class StateLimit:
+    days: int
+    complex_days: int | None
+    counting: str  # calendar | working
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: str
+    description: str
+    final: bool
+    limit: StateLimit | None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    label: str
+    source: str
+    dest: str | None  # None: an internal transition (a comment) that keeps the state
+    grants: tuple[Grant, ...]
+    requires: tuple[str, ...]
+    guards: tuple[str, ...]
+    stage: str | None = None  # set on copies that leave the overdue state: the stage it interrupted
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class OverduePolicy:
+    state: str
+    trigger: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    title: str
+    initial: str
+    states: dict[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    overdue: OverduePolicy | None
+    source: str
+    triggers: tuple[str, ...] = field(default=())
+
+    def from_state(self, state: str, trigger: str) -> list[TransitionDef]:
+        return [t for t in self.transitions if t.source == state and t.trigger == trigger]
+
+    def open_states(self) -> tuple[str, ...]:
+        return tuple(s for s, d in self.states.items() if not d.final)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+
+def _strings(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _check_keys(node: Located, allowed: set[str], required: set[str], what: str, p: _Problems) -> None:
+    for key in node:
+        if key not in allowed:
+            p.add(node.where(key), f"{what}: unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
+    for key in sorted(required - set(node)):
+        p.add(node.where(), f"{what}: missing field '{key}'")
+
+
+def _parse_grant(raw: Any, where: str, p: _Problems) -> Grant | None:
+    if not isinstance(raw, str):
+        p.add(where, f"field 'grants': {raw!r} is not ROLE@RELATION")
+        return None
+    role, _, relation = raw.partition("@")
+    if role == SYSTEM_ROLE and not relation:
+        return Grant(role, None)
+    if role not in ROLES:
+        p.add(where, f"field 'grants': unknown role '{role}' (roles: {', '.join(sorted(ROLES))})")
+        return None
+    if relation not in RELATIONS:
+        p.add(where, f"field 'grants': unknown relation '{relation}' in '{raw}' (relations: {', '.join(RELATIONS)})")
+        return None
+    return Grant(role, relation)
+
+
+def _parse_states(doc: Located, p: _Problems) -> dict[str, StateDef]:
+    states: dict[str, StateDef] = {}
+    raw_states = doc.get("states")
+    if not isinstance(raw_states, dict) or not raw_states:
+        p.add(doc.where("states"), "field 'states': must map state names to their definitions")
+        return states
+    assert isinstance(raw_states, Located)
+    for name, body in raw_states.items():
+        where = raw_states.where(name)
+        if not IDENTIFIER.match(name):
+            p.add(where, f"state '{name}': names are lower_case identifiers")
+        body = body if isinstance(body, Located) else Located()
+        if not hasattr(body, "source"):
+            body.source, body.line, body.key_lines = doc.source, raw_states.key_lines[name], {}
+        _check_keys(body, {"label", "description", "final", "limit"}, {"label"}, f"state '{name}'", p)
+        limit = None
+        if isinstance(body.get("limit"), Located):
+            lim = body["limit"]
+            _check_keys(lim, {"days", "complex_days", "counting"}, {"days"}, f"state '{name}' limit", p)
+            days, complex_days = lim.get("days"), lim.get("complex_days")
+            counting = lim.get("counting", "calendar")
+            if not isinstance(days, int) or days <= 0 or (complex_days is not None and not isinstance(complex_days, int)):
+                p.add(lim.where("days"), f"state '{name}' limit: days must be positive whole numbers")
+            elif counting not in COUNTINGS:
+                p.add(lim.where("counting"), f"state '{name}' limit: counting must be one of {COUNTINGS}")
+            else:
+                limit = StateLimit(days, complex_days, counting)
+        states[name] = StateDef(
+            name, str(body.get("label", name)), str(body.get("description", "")), bool(body.get("final", False)), limit
+        )
+    return states
+
+
+def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) -> list[TransitionDef]:
+    result: list[TransitionDef] = []
+    raw = doc.get("transitions")
+    if not isinstance(raw, list) or not raw:
+        p.add(doc.where("transitions"), "field 'transitions': must be a non-empty list")
+        return result
+    allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards"}
+    for item in raw:
+        if not isinstance(item, Located):
+            p.add(f"{doc.source}:{raw.line}", "field 'transitions': each item must be a mapping")
+            continue
+        _check_keys(item, allowed, {"trigger", "source", "dest", "grants"}, "transition", p)
+        trigger = item.get("trigger")
+        if not isinstance(trigger, str) or not IDENTIFIER.match(trigger):
+            p.add(item.where("trigger"), f"field 'trigger': {trigger!r} is not a lower_case identifier")
+            continue
+        what = f"transition '{trigger}'"
+        sources = _strings(item.get("source"))
+        for s in sources:
+            if s not in states:
+                p.add(item.where("source"), f"{what}: field 'source': unknown state '{s}'")
+        dest = item.get("dest")
+        if dest is not None and dest not in states:
+            p.add(item.where("dest"), f"{what}: field 'dest': unknown state '{dest}'")
+        grants_raw = item.get("grants")
+        if "grants" in item and (not isinstance(grants_raw, list) or not grants_raw):
+            p.add(item.where("grants"), f"{what}: field 'grants': grants no role; every transition must name who may fire it")
+            grants_raw = []
+        grants = [g for g in (_parse_grant(r, item.where("grants"), p) for r in grants_raw or []) if g]
+        requires = [str(r) for r in _strings(item.get("requires") or [])]
+        for r in requires:
+            if r not in REQUIREMENTS:
+                p.add(item.where("requires"), f"{what}: field 'requires': unknown requirement '{r}' (known: {', '.join(REQUIREMENTS)})")
+        guards = [str(g) for g in _strings(item.get("guards") or [])]
+        for g in guards:
+            if g not in GUARDS:
+                p.add(item.where("guards"), f"{what}: field 'guards': unknown guard '{g}' (known: {', '.join(GUARDS)})")
+        for s in sources:
+            if s in states and states[s].final:
+                p.add(item.where("source"), f"{what}: state '{s}' is final; nothing may leave it")
+            result.append(
+                TransitionDef(trigger, str(item.get("label", trigger)), str(s), dest, tuple(grants),
+                              tuple(requires), tuple(guards), where=item.where("trigger"))
+            )
+    return result
+
+
+def _parse_overdue(doc: Located, states: dict[str, StateDef], p: _Problems) -> OverduePolicy | None:
+    node = doc.get("overdue")
+    if node is None:
+        return None
+    if not isinstance(node, Located):
+        p.add(doc.where("overdue"), "field 'overdue': must be a mapping with state, trigger, from")
+        return None
+    _check_keys(node, {"state", "trigger", "from"}, {"state", "trigger", "from"}, "overdue", p)
+    state, trigger, sources = node.get("state"), node.get("trigger"), _strings(node.get("from") or [])
+    if state not in states:
+        p.add(node.where("state"), f"overdue: field 'state': unknown state '{state}'")
+    for s in sources:
+        if s not in states:
+            p.add(node.where("from"), f"overdue: field 'from': unknown state '{s}'")
+    if not isinstance(trigger, str) or not IDENTIFIER.match(trigger):
+        p.add(node.where("trigger"), f"overdue: field 'trigger': {trigger!r} is not a lower_case identifier")
+    return OverduePolicy(str(state), str(trigger), tuple(str(s) for s in sources))
+
+
+def _with_overdue(transitions: list[TransitionDef], policy: OverduePolicy, where: str) -> list[TransitionDef]:
+    """The system's mark_overdue from each open stage, and from the overdue state a copy of every
+    transition that leaves an interrupted stage, gated on that stage: the task moves on along the same path."""
+    result = list(transitions)
+    explicit = {(t.trigger, t.source) for t in transitions}
+    for stage in policy.sources:
+        result.append(TransitionDef(policy.trigger, "Quá hạn", stage, policy.state, (Grant(SYSTEM_ROLE, None),),
+                                    (), ("deadline_passed",), where=where))
+        for t in transitions:
+            if t.source == stage and (t.trigger, policy.state) not in explicit:
+                result.append(TransitionDef(t.trigger, t.label, policy.state, t.dest, t.grants,
+                                            t.requires, t.guards, stage=stage, where=t.where))
+    return result
+
+
+def _check_reachable(doc: Located, wf_initial: str, states: dict[str, StateDef],
+                     transitions: list[TransitionDef], p: _Problems) -> None:
+    seen, queue = {wf_initial}, deque([wf_initial])
+    while queue:
+        current = queue.popleft()
+        for t in transitions:
+            if t.source == current and t.dest and t.dest not in seen:
+                seen.add(t.dest)
+                queue.append(t.dest)
+    for name in states:
+        if name not in seen:
+            p.add(doc["states"].where(name), f"state '{name}' is unreachable from the initial state '{wf_initial}'")
+
+
+def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
+    doc = load_located(path, text)
+    p = _Problems()
+    if not isinstance(doc, Located):
+        raise DefinitionError([f"{path}:1: a workflow file must be a mapping"])
+    _check_keys(doc, {"name", "title", "initial", "states", "overdue", "transitions"},
+                {"name", "initial", "states", "transitions"}, "workflow", p)
+    name = doc.get("name")
+    if not isinstance(name, str) or not IDENTIFIER.match(name):
+        p.add(doc.where("name"), f"field 'name': {name!r} is not a lower_case identifier")
+    states = _parse_states(doc, p)
+    initial = doc.get("initial")
+    if states and initial not in states:
+        p.add(doc.where("initial"), f"field 'initial': unknown state '{initial}'")
+    transitions = _parse_transitions(doc, states, p)
+    overdue = _parse_overdue(doc, states, p)
+    if p.items:
+        raise DefinitionError(p.items)
+    if overdue:
+        transitions = _with_overdue(transitions, overdue, doc.where("overdue"))
+    _check_reachable(doc, str(initial), states, transitions, p)
+    if p.items:
+        raise DefinitionError(p.items)
+    triggers = tuple(dict.fromkeys(t.trigger for t in transitions))
+    return Workflow(str(name), str(doc.get("title", name)), str(initial), states, tuple(transitions),
+                    overdue, str(path), triggers)

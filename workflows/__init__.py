@@ -1,0 +1,1 @@
+"""State machines as data: one YAML file per workflow."""
