@@ -184,7 +184,10 @@ class _Reader:
 
     def day_month(self, text: str) -> tuple[int, int]:
         day, month = (int(n) for n in re.findall(r"\d+", text))
-        self.make_date(2000, month, day)  # a leap year: 29/2 is a valid recurring day
+        try:
+            date(2000, month, day)  # a leap year: 29/2 is a valid recurring day
+        except ValueError:
+            raise self.error(f"ngày {day}/{month} không tồn tại", f"no such day {day}/{month}") from None
         return month, day
 
     def month_span(self, year: int, month: int) -> tuple[date, date]:
@@ -210,7 +213,7 @@ class _Reader:
             year = int(year_text)
             first = self.make_date(year, 3 * quarter - 2, 1)
             return first, self.month_span(year, 3 * quarter)[1]
-        match = re.fullmatch(r"năm (\d{4})", text)
+        match = re.fullmatch(r"(?:năm )?(\d{4})", text)
         if match:
             year = int(match.group(1))
             return self.make_date(year, 1, 1), self.make_date(year, 12, 31)

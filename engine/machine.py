@@ -44,6 +44,7 @@ class TaskContext:
     comment: str | None = None
     evidence: dict[str, Any] | None = None
     capacity: str | None = None
+    complex: bool = False  # a complex or multi-sector draft: the longer appraisal limit
     # Written by the machine:
     granted_role: str | None = None
     refusal: tuple[str, str, str] | None = None  # (rule, vi, en)
@@ -55,7 +56,7 @@ class TaskContext:
             return False
         if relation == "coordinator":
             return unit in self.coordinators
-        return unit == getattr(self, relation)
+        return unit == getattr(self, "unit" if relation == "lead" else relation)
 
 
 def _grant_check(transition: TransitionDef) -> Any:

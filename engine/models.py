@@ -62,6 +62,7 @@ class PlanTask(SQLModel, table=True):
     deadline_start: date | None = None
     workflow: str | None = Field(default=None, max_length=64)
     procedure_text: str | None = None
+    complex: bool = False  # a complex or multi-sector draft (longer appraisal limit)
 
 
 class AppUser(SQLModel, table=True):

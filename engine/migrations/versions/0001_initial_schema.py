@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('deadline_start', sa.Date(), nullable=True),
     sa.Column('workflow', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('procedure_text', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('complex', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['plan'], ['plan.code'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan', 'number')

@@ -1,0 +1,67 @@
+"""Read models for listings and history: plain dicts ready for JSON, no table rows leak."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+
+from engine.db import Database
+
+TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "version", "workflow", "stage",
+                "overdue_at", "state_since", "authority")
+
+
+def list_plans(db: Database) -> list[dict[str, Any]]:
+    sql = ("SELECT p.code, p.title, u.name, p.issuer, (SELECT COUNT(*) FROM plan_task t WHERE t.plan = p.code "
+           "AND t.heading = :f) FROM plan p JOIN unit u ON u.code = p.issuer ORDER BY p.code")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(sql), {"f": False}).all()
+    return [{"code": r[0], "title": r[1], "issuer": r[2], "issuer_code": r[3], "tasks": r[4]} for r in rows]
+
+
+def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, state: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    where, params = [], {}
+    for column, value in (("plan", plan), ("unit", unit), ("state", state)):
+        if value:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM task_instance"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(sql), params).all()
+    result = []
+    for r in rows:
+        item = dict(zip(TASK_COLUMNS, r, strict=True))
+        item["deadline"] = str(item["deadline"]) if item["deadline"] is not None else None
+        result.append(item)
+    return result
+
+
+def history(db: Database, task_id: int) -> list[dict[str, Any]]:
+    sql = ("SELECT seq, trigger, from_state, to_state, actor, unit, role, capacity, at, comment, evidence, "
+           "prev_hash, hash FROM audit_event WHERE task_id = :t ORDER BY seq")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(sql), {"t": task_id}).all()
+    keys = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment", "evidence",
+            "prev_hash", "hash")
+    result = [dict(zip(keys, r, strict=True)) for r in rows]
+    for item in result:
+        item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
+    return result
+
+
+def verify_audit(db: Database) -> Any:
+    from engine.audit import EVENT_COLUMNS, verify_rows
+
+    with db.read() as cur:
+        cur.execute("SELECT id, state, version, last_hash FROM task_instance")
+        tasks = {r[0]: r for r in cur.fetchall()}
+        cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
+        return verify_rows(tasks, iter(cur.fetchone, None))

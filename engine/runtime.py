@@ -1,0 +1,167 @@
+"""Firing transitions: one database transaction per transition.
+
+Inside it: lock the task row, check the version, let the workflow's shared machine decide
+(state, role relative to the task, requirements, guards), then write the new state and exactly
+one audit event. A refusal raises TransitionNotAllowed and the transaction writes nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from engine.audit import event_hash, evidence_json
+from engine.clock import Clock, stamp
+from engine.db import Database
+from engine.errors import TransitionNotAllowed
+from engine.machine import Actor, TaskContext, WorkflowMachine
+from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE, normalise_capacity
+from engine.workcalendar import WorkCalendar, default_calendar
+from engine.workflow import TransitionDef, Workflow
+
+SYSTEM = Actor(SYSTEM_ACTOR, None, frozenset({SYSTEM_ROLE}))
+
+_SELECT_TASK = (
+    "SELECT t.workflow, t.state, t.stage, t.version, t.unit, t.focal, t.authority, t.monitor, t.justice, "
+    "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, u.unit, u.roles "
+    "FROM task_instance t LEFT JOIN app_user u ON u.name = ? WHERE t.id = ?"
+)
+_UPDATE_TASK = (
+    "UPDATE task_instance SET state = ?, stage = ?, version = ?, state_since = ?, state_due = ?, "
+    "overdue_at = COALESCE(overdue_at, ?), last_hash = ? WHERE id = ? AND version = ?"
+)
+_INSERT_EVENT = (
+    "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, "
+    "at, comment, evidence, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class FireResult:
+    task_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    actor: str
+    role: str
+    capacity: str | None
+    at: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task_id, "trigger": self.trigger, "from": self.from_state, "state": self.to_state,
+            "version": self.version, "actor": self.actor, "role": self.role, "capacity": self.capacity,
+            "at": self.at, "hash": self.hash,
+        }
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def parse_roles(text: str | None) -> frozenset[str]:
+    return frozenset(r.strip() for r in (text or "").split(",") if r.strip())
+
+
+class TaskEngine:
+    """The runtime over one database. Knows nothing of HTTP."""
+
+    def __init__(self, db: Database, workflows: dict[str, WorkflowMachine], clock: Clock | None = None,
+                 calendar: WorkCalendar | None = None) -> None:
+        self.db = db
+        self.workflows = workflows
+        self.clock = clock or Clock.from_env()
+        self.calendar = calendar or default_calendar()
+        self._select = db.sql(_SELECT_TASK + ("" if db.is_sqlite else " FOR UPDATE OF t"))
+        self._select_read = db.sql(_SELECT_TASK)
+        self._update = db.sql(_UPDATE_TASK)
+        self._insert = db.sql(_INSERT_EVENT)
+
+    def _context(self, row: tuple[Any, ...] | None, task_id: int, actor: Actor | str) -> tuple[WorkflowMachine, TaskContext, int, str]:
+        if row is None:
+            raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id}", f"no task {task_id}", task_id=task_id)
+        (workflow, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline,
+         state_due, _complex, last_hash, user_unit, user_roles) = row
+        if isinstance(actor, str):
+            if user_unit is None:
+                raise TransitionNotAllowed("user", f"Không có người dùng '{actor}'", f"no user '{actor}'",
+                                           task_id=task_id, state=state)
+            actor = Actor(actor, user_unit, parse_roles(user_roles))
+        ctx = TaskContext(
+            task_id=task_id, state=state, stage=stage, unit=unit, focal=focal, authority=authority,
+            monitor=monitor, justice=justice, coordinators=frozenset(json.loads(coordinators or "[]")),
+            deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor, complex=bool(_complex),
+        )
+        return self.workflows[workflow], ctx, int(version), last_hash
+
+    def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
+             evidence: dict[str, Any] | None = None, capacity: str | None = None,
+             version: int | None = None) -> FireResult:
+        actor_name = actor if isinstance(actor, str) else actor.name
+        with self.db.write() as cur:
+            cur.execute(self._select, (actor_name, task_id))
+            machine, ctx, current_version, last_hash = self._context(cur.fetchone(), task_id, actor)
+            if version is not None and version != current_version:
+                raise TransitionNotAllowed(
+                    "version",
+                    f"Nhiệm vụ đã thay đổi (phiên bản hiện tại {current_version}, bạn gửi {version}); hãy tải lại",
+                    f"stale version: the task is at version {current_version}, the request said {version}",
+                    task_id=task_id, state=ctx.state, trigger=trigger,
+                )
+            try:
+                capacity = normalise_capacity(capacity)
+            except ValueError:
+                raise TransitionNotAllowed(
+                    "guard", f"Thẩm quyền ký '{capacity}' không hợp lệ (KT., TL., TUQ.)",
+                    f"capacity {capacity!r} is not one of KT., TL., TUQ.", task_id=task_id, state=ctx.state,
+                    trigger=trigger,
+                ) from None
+            ctx.comment, ctx.evidence, ctx.capacity = comment, evidence, capacity
+            from_state = ctx.state
+            fired = machine.fire(ctx, trigger)
+            return self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
+
+    def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
+                 current_version: int, last_hash: str) -> FireResult:
+        to_state = ctx.state
+        overdue_state = workflow.overdue.state if workflow.overdue else None
+        stage = from_state if to_state == overdue_state else to_state
+        if to_state == overdue_state and from_state == overdue_state:
+            stage = ctx.stage
+        at = stamp(self.clock.now())
+        seq = current_version + 1
+        evidence = evidence_json(ctx.evidence)
+        values = (ctx.task_id, seq, fired.trigger, from_state, to_state, ctx.actor.name, ctx.actor.unit,
+                  ctx.granted_role, ctx.capacity, at, ctx.comment, evidence)
+        new_hash = event_hash(last_hash, values)
+        state_due = self._state_due(workflow, to_state, ctx) if to_state != from_state else ctx.state_due
+        cur.execute(self._update, (to_state, stage, seq, at, state_due, at if to_state == overdue_state else None,
+                                   new_hash, ctx.task_id, current_version))
+        if cur.rowcount != 1:  # the row lock makes this unreachable; kept as a last line of defence
+            raise TransitionNotAllowed("version", "Nhiệm vụ vừa bị thay đổi", "concurrent change",
+                                       task_id=ctx.task_id, state=from_state, trigger=fired.trigger)
+        cur.execute(self._insert, (*values, last_hash, new_hash))
+        return FireResult(ctx.task_id, fired.trigger, from_state, to_state, seq, ctx.actor.name,
+                          str(ctx.granted_role), ctx.capacity, at, new_hash)
+
+    def _state_due(self, workflow: Workflow, state: str, ctx: TaskContext) -> date | None:
+        limit = workflow.states[state].limit
+        if limit is None:
+            return None
+        days = limit.complex_days if (ctx.complex and limit.complex_days) else limit.days
+        if limit.counting == "working":
+            return self.calendar.add_working_days(ctx.today, days)
+        return self.calendar.add_days(ctx.today, days)
+
+    def triggers(self, task_id: int, actor: Actor | str) -> list[TransitionDef]:
+        """What the actor may fire now (by state and grant; comments and evidence come with the request)."""
+        actor_name = actor if isinstance(actor, str) else actor.name
+        with self.db.read() as cur:
+            cur.execute(self._select_read, (actor_name, task_id))
+            machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+        return machine.allowed_triggers(ctx)

@@ -1,0 +1,1 @@
+"""phancap: the command line over the engine (and the web server in api/)."""

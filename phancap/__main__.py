@@ -1,0 +1,3 @@
+from phancap.cli import app
+
+app(prog_name="phancap")

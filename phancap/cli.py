@@ -1,0 +1,303 @@
+"""`phancap`: a scriptable command line over the engine. Every command that lists takes --json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.errors import DefinitionError, TransitionNotAllowed
+from engine.instantiate import instantiate
+from engine.loader import existing_units, read_definitions, store_definitions
+from engine.queries import history, list_plans, list_tasks, verify_audit
+from engine.runtime import TaskEngine
+from engine.settings import Settings
+from engine.tick import tick
+from engine.users import add_user
+from engine.workflows import load_workflows
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic owns it).")
+user_app = typer.Typer(no_args_is_help=True, help="Users: a name, a unit, roles.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+class Context:
+    def __init__(self, database_url: str | None, now: str | None) -> None:
+        self.settings = Settings.from_env(database_url)
+        self.clock = Clock.parse(now) if now else Clock.from_env()
+        self._db: Database | None = None
+        self._workflows: Any = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database.from_settings(self.settings)
+        return self._db
+
+    @property
+    def workflows(self) -> Any:
+        if self._workflows is None:
+            self._workflows = load_workflows()
+        return self._workflows
+
+    def engine(self) -> TaskEngine:
+        return TaskEngine(self.db, self.workflows, self.clock)
+
+
+STATE: dict[str, Context] = {}
+
+
+def ctx() -> Context:
+    return STATE["ctx"]
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else text)
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(
+    database_url: Annotated[str | None, typer.Option("--db", help="Database URL (default: $DATABASE_URL or sqlite:///phancap.db).")] = None,
+    now: Annotated[str | None, typer.Option("--now", help="Fixed or shifted time: 2025-04-20, +30d (default: $PHANCAP_NOW or real time).")] = None,
+) -> None:
+    """phancap: implementation plans as explicit, audited state machines."""
+    try:
+        STATE["ctx"] = Context(database_url, now)
+    except ValueError as exc:
+        fail(f"error: {exc}", 2)
+
+
+@app.command()
+def validate(path: Annotated[Path | None, typer.Argument(help="A definitions folder or file; default: the shipped ones.")] = None) -> None:
+    """Check workflow, organisation and plan definitions; print every problem as file:line: message."""
+    try:
+        if path is not None and path.is_dir() and any(path.glob("*.yaml")) and not (path / "plans").exists():
+            machines = load_workflows(path)
+            typer.echo(f"OK: {len(machines)} workflow(s): {', '.join(machines)}")
+            return
+        if path is not None and path.is_file() and "\nstates:" in path.read_text(encoding="utf-8", errors="replace"):
+            from engine.workflow import parse_workflow
+
+            workflow = parse_workflow(path)
+            typer.echo(f"OK: workflow {workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions")
+            return
+        machines = load_workflows()
+        defs = read_definitions(path, set(machines))
+    except DefinitionError as exc:
+        fail("\n".join(exc.problems))
+        return
+    typer.echo(f"OK: {len(machines)} workflows, {len(defs.registry.units)} units, {len(defs.plans)} plans, "
+               f"{sum(len(p.tasks) for p in defs.plans)} tasks")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest migration."""
+    ctx().db.upgrade()
+    typer.echo(f"schema up to date ({ctx().db.engine.url.render_as_string(hide_password=True)})")
+
+
+@app.command()
+def load(path: Annotated[Path | None, typer.Argument(help="Definitions folder or file; default: the shipped ones.")] = None,
+         as_json: JsonOpt = False) -> None:
+    """Validate definitions and store them (all or nothing). Loading twice changes nothing."""
+    c = ctx()
+    c.db.upgrade()
+    try:
+        defs = read_definitions(path, set(c.workflows), existing_units(c.db) if path else None)
+    except DefinitionError as exc:
+        fail("\n".join(exc.problems))
+        return
+    counts = store_definitions(c.db, defs, c.clock)
+    emit(counts, as_json, f"loaded {counts['units']} units, {counts['groups']} groups, {counts['plans']} plans, {counts['tasks']} tasks")
+
+
+@app.command("instantiate")
+def instantiate_cmd(plan: str, as_json: JsonOpt = False) -> None:
+    """Create one task instance per lead unit of every task of PLAN (again: changes nothing)."""
+    c = ctx()
+    try:
+        result = instantiate(c.db, plan, c.workflows, c.clock)
+    except DefinitionError as exc:
+        fail("\n".join(exc.problems))
+        return
+    emit(result.to_json(), as_json, f"{plan}: {result.created} task instances created, {result.existing} already existed")
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. HN-STP.")],
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeat for several).")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from stdin.")] = False,
+) -> None:
+    """Create or update a user of a unit with roles."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if password_stdin and not password:
+        fail("error: empty password on stdin")
+    roles = [r.strip() for item in role for r in item.split(",") if r.strip()]
+    try:
+        user = add_user(ctx().db, name, unit, roles, ctx().clock, password)
+    except ValueError as exc:
+        fail(f"error: {exc}")
+        return
+    typer.echo(f"user {user.name}: unit {user.unit}, roles {', '.join(user.roles)}")
+
+
+@app.command()
+def plans(as_json: JsonOpt = False) -> None:
+    """List plans (code, title, issuer, number of tasks)."""
+    rows = list_plans(ctx().db)
+    emit(rows, as_json, "\n".join(f"{r['code']}\t{r['tasks']} tasks\t{r['issuer']}\t{r['title']}" for r in rows))
+
+
+@app.command()
+def tasks(plan: Annotated[str | None, typer.Option("--plan")] = None,
+          unit: Annotated[str | None, typer.Option("--unit")] = None,
+          state: Annotated[str | None, typer.Option("--state")] = None,
+          as_json: JsonOpt = False) -> None:
+    """List task instances (id, plan, task, unit, focal, state, deadline, version)."""
+    rows = list_tasks(ctx().db, plan, unit, state)
+    emit(rows, as_json, "\n".join(
+        f"{r['id']}\t{r['plan']}\t{r['task']}\t{r['unit']}\t{r['state']}\t{r['deadline'] or '-'}\tv{r['version']}" for r in rows))
+
+
+@app.command()
+def triggers(task: int, as_user: Annotated[str, typer.Option("--as", help="User name.")], as_json: JsonOpt = False) -> None:
+    """What USER may fire on TASK now."""
+    try:
+        allowed = ctx().engine().triggers(task, as_user)
+    except TransitionNotAllowed as exc:
+        fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
+        return
+    rows = [{"trigger": t.trigger, "label": t.label, "to": t.dest, "requires": list(t.requires), "guards": list(t.guards)}
+            for t in allowed]
+    emit(rows, as_json, "\n".join(f"{r['trigger']}\t{r['label']}" for r in rows) or "(nothing)")
+
+
+def _evidence(number: str | None, title: str | None, file: Path | None) -> dict[str, str] | None:
+    evidence = {"number": number, "title": title}
+    if file is not None:
+        evidence["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+    kept = {k: v for k, v in evidence.items() if v}
+    return kept or None
+
+
+@app.command()
+def fire(
+    task: int,
+    trigger: str,
+    as_user: Annotated[str, typer.Option("--as", help="User name.")],
+    comment: Annotated[str | None, typer.Option("--comment")] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", help="Document number, e.g. 12/2025/QĐ-UBND.")] = None,
+    evidence_title: Annotated[str | None, typer.Option("--evidence-title")] = None,
+    evidence_file: Annotated[Path | None, typer.Option("--evidence-file", exists=True, dir_okay=False)] = None,
+    capacity: Annotated[str | None, typer.Option("--capacity", help="KT., TL. or TUQ. (signing on behalf).")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Refuse unless the task is at this version.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fire TRIGGER on TASK as USER; prints the new state, or exits non-zero with the reason."""
+    try:
+        result = ctx().engine().fire(task, trigger, as_user, comment=comment,
+                                     evidence=_evidence(evidence, evidence_title, evidence_file),
+                                     capacity=capacity, version=version)
+    except TransitionNotAllowed as exc:
+        if as_json:
+            typer.echo(json.dumps(exc.to_json(), ensure_ascii=False), err=True)
+        fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
+        return
+    emit(result.to_json(), as_json, result.to_state)
+
+
+@app.command("history")
+def history_cmd(task: int, as_json: JsonOpt = False) -> None:
+    """The audit trail of TASK, oldest first."""
+    rows = history(ctx().db, task)
+    if not rows:
+        fail(f"no history for task {task}")
+    emit(rows, as_json, "\n".join(
+        f"{r['seq']}\t{r['at']}\t{r['trigger']}\t{r['from'] or '-'} -> {r['to']}\t{r['actor']}"
+        f"{' (' + r['capacity'] + ')' if r['capacity'] else ''}\t{r['comment'] or ''}" for r in rows))
+
+
+@app.command("tick")
+def tick_cmd(as_json: JsonOpt = False) -> None:
+    """Mark every open task past its deadline overdue (as the system, audited)."""
+    c = ctx()
+    result = tick(c.db, c.workflows, c.clock)
+    emit(result.to_json(), as_json, f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()})")
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Recompute every task's hash chain and checkpoint; name every edited, deleted, inserted or reordered event."""
+    report = verify_audit(ctx().db)
+    emit(report.to_json(), as_json, "\n".join(report.problems) if report.problems else
+         f"OK: {report.events} events of {report.tasks} tasks verify")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def deadline(phrase: str, issued: Annotated[str | None, typer.Option("--issued", help="Issue date YYYY-MM-DD.")] = None,
+             as_json: JsonOpt = False) -> None:
+    """Read a deadline phrase: kind (date, window, recurring, open), due date, window start."""
+    from datetime import date as _date
+
+    from engine.deadlines import DeadlineError, read_deadline
+
+    try:
+        reading = read_deadline(phrase, _date.fromisoformat(issued) if issued else None)
+    except (DeadlineError, ValueError) as exc:
+        fail(f"error: {exc}", 2)
+        return
+    data = reading.to_json()
+    emit(data, as_json, f"{data['kind']}: due {data['due'] or '-'}" + (f" (from {data['start']})" if data["start"] else ""))
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the web server over the configured database."""
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = ctx().settings.database_url
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (re)create.")] = Path("phancap-demo.db"),
+         host: str = "127.0.0.1", port: int = 8000, no_serve: Annotated[bool, typer.Option("--no-serve")] = False) -> None:
+    """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server."""
+    from phancap.demo import build_demo
+
+    users = build_demo(path, ctx().clock)
+    typer.echo(f"demo database: {path.resolve()}")
+    typer.echo("demo users (password = user name):")
+    for user in users:
+        typer.echo(f"  {user.name:<14} {user.unit:<10} {', '.join(user.roles)}")
+    if no_serve:
+        return
+    os.environ["DATABASE_URL"] = f"sqlite:///{path.resolve()}"
+    os.environ["PHANCAP_DEMO"] = "1"
+    import uvicorn
+
+    typer.echo(f"serving on http://{host}:{port}/")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
