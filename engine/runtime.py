@@ -82,15 +82,17 @@ class TaskEngine:
         self._update = db.sql(_UPDATE_TASK)
         self._insert = db.sql(_INSERT_EVENT)
 
-    def _context(self, row: tuple[Any, ...] | None, task_id: int, actor: Actor | str) -> tuple[WorkflowMachine, TaskContext, int, str]:
+    def _context(self, row: tuple[Any, ...] | None, task_id: int, actor: Actor | str,
+                 trigger: str | None = None) -> tuple[WorkflowMachine, TaskContext, int, str]:
         if row is None:
-            raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id}", f"no task {task_id}", task_id=task_id)
+            raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id}", f"no task {task_id}", task_id=task_id,
+                                       trigger=trigger)
         (workflow, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline,
          state_due, _complex, last_hash, user_unit, user_roles) = row
         if isinstance(actor, str):
             if user_unit is None:
                 raise TransitionNotAllowed("user", f"Không có người dùng '{actor}'", f"no user '{actor}'",
-                                           task_id=task_id, state=state)
+                                           task_id=task_id, state=state, trigger=trigger)
             actor = Actor(actor, user_unit, parse_roles(user_roles))
         ctx = TaskContext(
             task_id=task_id, state=state, stage=stage, unit=unit, focal=focal, authority=authority,
@@ -105,7 +107,7 @@ class TaskEngine:
         actor_name = actor if isinstance(actor, str) else actor.name
         with self.db.write() as cur:
             cur.execute(self._select, (actor_name, task_id))
-            machine, ctx, current_version, last_hash = self._context(cur.fetchone(), task_id, actor)
+            machine, ctx, current_version, last_hash = self._context(cur.fetchone(), task_id, actor, trigger)
             if version is not None and version != current_version:
                 raise TransitionNotAllowed(
                     "version",

@@ -1,0 +1,125 @@
+"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL.
+
+PostgreSQL tests use PHANCAP_TEST_PG_URL (default: the local server). They skip when it cannot be
+reached, unless PHANCAP_REQUIRE_PG=1 (CI sets it), in which case they fail."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.instantiate import instantiate
+from engine.loader import read_definitions, store_definitions
+from engine.machine import WorkflowMachine
+from engine.runtime import TaskEngine
+from engine.users import add_user
+from engine.workflows import load_workflows
+from phancap.demo import DEMO_USERS
+
+PG_URL = os.environ.get("PHANCAP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("PHANCAP_REQUIRE_PG") == "1"
+START = "2025-04-01T09:00:00+07:00"  # the plans' first weeks: nothing is overdue yet
+_counter = itertools.count()
+
+
+def _pg_admin() -> psycopg.Connection:
+    return psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+
+
+def _pg_available() -> str | None:
+    try:
+        with _pg_admin():
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def workflows() -> dict[str, WorkflowMachine]:
+    return load_workflows()
+
+
+def _prepare(url: str, workflows: dict[str, WorkflowMachine]) -> None:
+    db = Database(url, pooled=False)
+    try:
+        db.upgrade()
+        store_definitions(db, read_definitions(None, set(workflows)), Clock.parse(START))
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, workflows: dict[str, WorkflowMachine]) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _prepare(f"sqlite:///{path}", workflows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(workflows: dict[str, WorkflowMachine]) -> Iterator[str]:
+    reason = _pg_available()
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (PHANCAP_REQUIRE_PG=1) but unreachable at {PG_URL}: {reason}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {reason}")
+    name = f"phancap_tpl_{os.getpid()}"
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    _prepare(make_url(PG_URL).set(database=name).render_as_string(hide_password=False), workflows)
+    yield name
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the schema and the shipped definitions loaded (nothing instantiated)."""
+    if request.param == "sqlite":
+        path = tmp_path / "phancap.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"phancap_t_{os.getpid()}_{next(_counter)}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.parse(START)
+
+
+@pytest.fixture
+def engine(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) -> TaskEngine:
+    return TaskEngine(db, workflows, clock)
+
+
+@pytest.fixture
+def seeded(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, engine: TaskEngine) -> TaskEngine:
+    """Both seed plans instantiated and the demo users (no passwords) created."""
+    for plan in ("HN-2025", "KT-2025"):
+        instantiate(db, plan, workflows, clock)
+    for name, unit, roles in DEMO_USERS:
+        add_user(db, name, unit, list(roles), clock)
+    return engine
