@@ -1,0 +1,79 @@
+"""The CLI as users and scripts run it: a real process over a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(tmp_path: Path, *args: str, check: bool = True, stdin: str | None = None,
+        now: str = "2025-04-01T09:00+07:00") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PHANCAP_NOW": now}
+    result = subprocess.run([sys.executable, "-m", "phancap", *args], capture_output=True, text=True, env=env,
+                            input=stdin, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    run(tmp_path, "db", "upgrade")
+    run(tmp_path, "load")
+    run(tmp_path, "instantiate", "HN-2025")
+    run(tmp_path, "user", "add", "cv.sct", "--unit", "HN-SCT", "--role", "officer")
+    run(tmp_path, "user", "add", "dm.stp", "--unit", "HN-STP", "--role", "reviewer")
+    run(tmp_path, "user", "add", "pd", "--unit", "HN-UBND", "--role", "approver", "--password-stdin", stdin="bí mật\n")
+    return tmp_path
+
+
+def test_life_cycle_through_the_cli(loaded: Path) -> None:
+    plans = json.loads(run(loaded, "plans", "--json").stdout)
+    assert {"code": "HN-2025", "tasks": 9}.items() <= plans[0].items() and set(plans[0]) >= {"code", "title", "issuer", "tasks"}
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    task = next(t for t in tasks if t["task"] == "1.1")
+    assert set(task) >= {"id", "plan", "task", "unit", "focal", "state", "deadline", "version"}
+    assert (task["unit"], task["focal"], task["deadline"]) == ("HN-SCT", "HN-STP", "2025-04-14")
+    tid = str(task["id"])
+    may = json.loads(run(loaded, "triggers", tid, "--as", "cv.sct", "--json").stdout)
+    assert {m["trigger"] for m in may} == {"submit_for_review", "comment"}
+    assert run(loaded, "fire", tid, "submit_for_review", "--as", "cv.sct").stdout.strip() == "in_review"
+    refused = run(loaded, "fire", tid, "return", "--as", "dm.stp", check=False)
+    assert refused.returncode != 0 and "comment is required" in refused.stderr
+    assert run(loaded, "fire", tid, "return", "--as", "dm.stp", "--comment", "Thiếu danh mục").stdout.strip() == "assigned"
+    run(loaded, "fire", tid, "submit_for_review", "--as", "cv.sct", "--version", "3")
+    run(loaded, "fire", tid, "submit", "--as", "dm.stp")
+    assert run(loaded, "fire", tid, "approve", "--as", "pd", "--capacity", "KT.").stdout.strip() == "approved"
+    events = json.loads(run(loaded, "history", tid, "--json").stdout)
+    assert set(events[0]) >= {"seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment",
+                              "prev_hash", "hash"}
+    assert [e["trigger"] for e in events] == ["assign", "submit_for_review", "return", "submit_for_review", "submit", "approve"]
+    assert events[-1]["capacity"] == "KT."
+    assert "OK" in run(loaded, "audit", "verify").stdout
+
+
+def test_tick_and_verify(loaded: Path) -> None:
+    out = json.loads(run(loaded, "--now", "2025-04-15", "tick", "--json").stdout)
+    assert out["marked"] == 30 and out["today"] == "2025-04-15"  # 1.1 and 1.2 for 15 departments
+    assert json.loads(run(loaded, "tick", "--json", now="2025-04-15").stdout)["marked"] == 0
+    assert json.loads(run(loaded, "audit", "verify", "--json").stdout)["ok"] is True
+
+
+def test_bad_definition_exits_non_zero_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "wf.yaml"
+    bad.write_text("name: x\ninitial: a\nstates:\n  a: {label: A}\ntransitions:\n  - trigger: go\n    source: a\n"
+                   "    dest: b\n    grants: [officer@lead]\n", encoding="utf-8")
+    result = run(tmp_path, "validate", str(bad), check=False)
+    assert result.returncode == 1 and f"{bad}:8: transition 'go': field 'dest': unknown state 'b'" in result.stderr
+
+
+def test_deadline_command_reads_a_phrase(tmp_path: Path) -> None:
+    data = json.loads(run(tmp_path, "deadline", "Trước ngày 15/4/2025", "--json").stdout)
+    assert (data["kind"], data["due"]) == ("date", "2025-04-14")
+    bad = run(tmp_path, "deadline", "khi nào xong", check=False)
+    assert bad.returncode == 2 and '"khi nào xong"' in bad.stderr

@@ -1,0 +1,50 @@
+"""Of concurrent attempts on one task exactly one wins; on different tasks all succeed."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from engine.errors import TransitionNotAllowed
+from engine.queries import list_tasks, verify_audit
+from engine.runtime import TaskEngine
+from tests.helpers import audit_count, instance
+
+
+def race(n: int, action: object) -> Counter[str]:
+    outcomes: Counter[str] = Counter()
+    lock, start = threading.Lock(), threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            action(i)  # type: ignore[operator]
+            result = "ok"
+        except TransitionNotAllowed as exc:
+            result = exc.rule
+        with lock:
+            outcomes[result] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_same_transition_on_one_task_exactly_one_wins(seeded: TaskEngine) -> None:
+    tid = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
+    outcomes = race(12, lambda i: seeded.fire(tid, "submit_for_review", "cv.sct", version=1))
+    assert outcomes["ok"] == 1 and sum(outcomes.values()) == 12
+    assert set(outcomes) <= {"ok", "version", "state"}
+    assert audit_count(seeded.db, tid) == 2  # the assignment and the one winner
+    assert verify_audit(seeded.db).ok
+
+
+def test_transitions_on_different_tasks_all_succeed(seeded: TaskEngine) -> None:
+    ids = [int(t["id"]) for t in list_tasks(seeded.db, plan="HN-2025", unit="HN-SCT") if t["task"] != "1.2"]
+    outcomes = race(len(ids), lambda i: seeded.fire(ids[i], "submit_for_review", "cv.sct"))
+    assert outcomes == Counter({"ok": len(ids)})
+    assert all(t["state"] == "in_review" for t in list_tasks(seeded.db, unit="HN-SCT") if int(t["id"]) in ids)
+    assert verify_audit(seeded.db).ok
