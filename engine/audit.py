@@ -12,7 +12,7 @@ from typing import Any
 GENESIS = "0" * 64
 # The fields a hash covers, in order.
 HASHED_FIELDS = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role",
-                 "capacity", "at", "comment", "evidence")
+                 "capacity", "at", "comment", "evidence", "data")
 
 
 def encode(value: object) -> str:
@@ -31,6 +31,10 @@ def sql_encode(expr: str) -> str:
 def event_hash(prev_hash: str, values: Sequence[object]) -> str:
     payload = prev_hash + "|" + "|".join(encode(v) for v in values)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def data_json(data: dict[str, Any] | None) -> str | None:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str) if data else None
 
 
 def evidence_json(evidence: dict[str, Any] | None) -> str | None:
@@ -62,7 +66,7 @@ def _check_task(task: tuple[Any, ...] | None, task_id: int, events: list[tuple[A
     problems = report.problems
     prev_hash, prev_to, expected_seq = GENESIS, None, 1
     for row in events:
-        event_id, values, stored_prev, stored_hash = row[0], row[1:13], row[13], row[14]
+        event_id, values, stored_prev, stored_hash = row[0], row[1:14], row[14], row[15]
         seq = values[1]
         label = f"task {task_id} event seq {seq} (id {event_id})"
         if seq != expected_seq:

@@ -37,9 +37,31 @@ def deadline_passed(ctx: TaskContext) -> Refusal | None:
     )
 
 
+def extension_pending(ctx: TaskContext) -> Refusal | None:
+    if ctx.pending_deadline is not None:
+        return None
+    return ("Không có đề nghị gia hạn nào đang chờ", "no extension request is pending")
+
+
+def proposed_deadline_given(ctx: TaskContext) -> Refusal | None:
+    proposed = ctx.proposed_deadline
+    if proposed is None:
+        return ("Cần thời hạn đề nghị gia hạn (ngày mới)", "a proposed new deadline is required")
+    if proposed < ctx.today or (ctx.deadline is not None and proposed <= ctx.deadline):
+        return (
+            f"Thời hạn đề nghị {proposed.isoformat()} phải sau thời hạn hiện tại ({ctx.deadline}) và không trước hôm nay",
+            f"the proposed deadline {proposed.isoformat()} must be after the current one ({ctx.deadline}) and not in the past",
+        )
+    return None
+
+
+# Guards that read only the task (not what the request brings): listing what may fire now checks them.
+STATE_GUARDS = frozenset({"deadline_passed", "extension_pending"})
+
 GUARDS: dict[str, Guard] = {
     "has_document_number": has_document_number,
     "deadline_passed": deadline_passed,
+    "extension_pending": extension_pending,
 }
 
 # What `requires:` may name, and how each is checked.
@@ -50,4 +72,5 @@ REQUIREMENTS: dict[str, Guard] = {
     "evidence": lambda ctx: None
     if ctx.evidence and any(ctx.evidence.get(k) for k in ("number", "title", "sha256"))
     else ("Cần minh chứng (số hiệu, tiêu đề hoặc tệp văn bản)", "evidence is required (document number, title or file)"),
+    "proposed_deadline": proposed_deadline_given,
 }

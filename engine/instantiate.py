@@ -78,7 +78,8 @@ def instantiate(db: Database, plan_code: str, workflows: dict[str, WorkflowMachi
                     json.dumps(coordinator_units), workflow_name, initial, initial, due, phrase, bool(complex_draft), at, at, "",
                 ))
                 task_id = cur.fetchone()[0]
-                values = (task_id, 1, ASSIGN_TRIGGER, None, initial, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, comment, None)
+                values = (task_id, 1, ASSIGN_TRIGGER, None, initial, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, comment, None,
+                          None)
                 digest = event_hash(GENESIS, values)
                 cur.execute(insert_event, (task_id, ASSIGN_TRIGGER, initial, SYSTEM_ACTOR, SYSTEM_ROLE, at, comment,
                                            GENESIS, digest))

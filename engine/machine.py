@@ -12,7 +12,8 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from engine.errors import TransitionNotAllowed
-from engine.guards import GUARDS, REQUIREMENTS, Guard
+from engine.effects import EFFECTS
+from engine.guards import GUARDS, REQUIREMENTS, STATE_GUARDS, Guard
 from engine.roles import SYSTEM_ROLE
 from engine.workflow import Grant, TransitionDef, Workflow
 
@@ -45,6 +46,10 @@ class TaskContext:
     evidence: dict[str, Any] | None = None
     capacity: str | None = None
     complex: bool = False  # a complex or multi-sector draft: the longer appraisal limit
+    pending_deadline: date | None = None  # an extension the lead unit asked for
+    proposed_deadline: date | None = None  # given with request_extension
+    overdue_cleared: bool = False
+    data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
     # Written by the machine:
     granted_role: str | None = None
     refusal: tuple[str, str, str] | None = None  # (rule, vi, en)
@@ -104,7 +109,10 @@ def _stage_check(stage: str) -> Any:
 
 def _record(transition: TransitionDef) -> Any:
     def record(event: EventData) -> None:
-        event.model.fired = transition
+        ctx: TaskContext = event.model
+        ctx.fired = transition
+        for name in transition.effects:
+            ctx.data.update(EFFECTS[name](ctx))
 
     return record
 
@@ -171,6 +179,8 @@ class WorkflowMachine:
             if t.source != ctx.state or (t.stage and t.stage != ctx.stage):
                 continue
             if t.trigger == (self.workflow.overdue.trigger if self.workflow.overdue else None):
+                continue
+            if any(GUARDS[g](ctx) for g in t.guards if g in STATE_GUARDS):
                 continue
             if any(ctx.relation_holds(g.relation) and g.role in ctx.actor.roles for g in t.grants):
                 result.append(t)

@@ -102,6 +102,21 @@ class TaskInstance(SQLModel, table=True):
     overdue_at: str | None = None
     created_at: str
     last_hash: str  # checkpoint of the newest audit event's hash
+    kind: str = Field(default="task", max_length=16, index=True, sa_column_kwargs={"server_default": "task"})
+    parent_id: int | None = Field(default=None, foreign_key="task_instance.id")  # a report's or difficulty's task
+    pending_deadline: date | None = None  # a requested extension awaiting the assigner
+    title: str | None = None  # for reports and difficulties, which have no plan task
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, counted per user name and address (lives in the database so every worker sees it)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key", "user_name", "ip", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_name: str = Field(max_length=64)
+    ip: str = Field(max_length=64)
+    at: str = Field(max_length=32)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -120,5 +135,6 @@ class AuditEvent(SQLModel, table=True):
     at: str = Field(max_length=32, index=True)
     comment: str | None = None
     evidence: str | None = None  # canonical JSON: number, title, sha256
+    data: str | None = None  # canonical JSON of what the transition changed (e.g. old and new deadline)
     prev_hash: str
     hash: str = Field(max_length=64)

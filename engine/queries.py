@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -45,15 +46,16 @@ def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, s
 
 
 def history(db: Database, task_id: int) -> list[dict[str, Any]]:
-    sql = ("SELECT seq, trigger, from_state, to_state, actor, unit, role, capacity, at, comment, evidence, "
+    sql = ("SELECT seq, trigger, from_state, to_state, actor, unit, role, capacity, at, comment, evidence, data, "
            "prev_hash, hash FROM audit_event WHERE task_id = :t ORDER BY seq")
     with db.engine.connect() as conn:
         rows = conn.execute(text(sql), {"t": task_id}).all()
-    keys = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment", "evidence",
+    keys = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment", "evidence", "data",
             "prev_hash", "hash")
     result = [dict(zip(keys, r, strict=True)) for r in rows]
     for item in result:
         item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
+        item["data"] = json.loads(item["data"]) if item["data"] else None
     return result
 
 
@@ -65,3 +67,32 @@ def verify_audit(db: Database) -> Any:
         tasks = {r[0]: r for r in cur.fetchall()}
         cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
         return verify_rows(tasks, iter(cur.fetchone, None))
+
+
+def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
+    """Counts per state and per official category, for the plan and for each unit."""
+    from engine.status import Tally, status_of
+
+    sql = ("SELECT unit, state, deadline, overdue_at, state_since FROM task_instance "
+           "WHERE plan = :p AND kind = 'task'")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(sql), {"p": plan}).all()
+    total, by_unit = Tally(), {}
+    states: dict[str, int] = {}
+    unit_states: dict[str, dict[str, int]] = {}
+    for unit, state, deadline, overdue_at, since in rows:
+        status = status_of(state, _day(deadline), overdue_at, since, today)
+        total.add(status)
+        by_unit.setdefault(unit, Tally()).add(status)
+        states[state] = states.get(state, 0) + 1
+        unit_states.setdefault(unit, {})[state] = unit_states.setdefault(unit, {}).get(state, 0) + 1
+    return {
+        "plan": plan, "today": today.isoformat(), "tasks": len(rows), "states": states, "categories": total.to_json(),
+        "units": {u: {"states": unit_states[u], "categories": t.to_json()} for u, t in sorted(by_unit.items())},
+    }
+
+
+def _day(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

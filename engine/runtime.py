@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.audit import event_hash, evidence_json
+from engine.audit import data_json, event_hash, evidence_json
 from engine.clock import Clock, stamp
 from engine.db import Database
 from engine.errors import TransitionNotAllowed
@@ -24,16 +24,17 @@ SYSTEM = Actor(SYSTEM_ACTOR, None, frozenset({SYSTEM_ROLE}))
 
 _SELECT_TASK = (
     "SELECT t.workflow, t.state, t.stage, t.version, t.unit, t.focal, t.authority, t.monitor, t.justice, "
-    "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, u.unit, u.roles "
+    "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, t.overdue_at, t.pending_deadline, "
+    "u.unit, u.roles "
     "FROM task_instance t LEFT JOIN app_user u ON u.name = ? WHERE t.id = ?"
 )
 _UPDATE_TASK = (
     "UPDATE task_instance SET state = ?, stage = ?, version = ?, state_since = ?, state_due = ?, "
-    "overdue_at = COALESCE(overdue_at, ?), last_hash = ? WHERE id = ? AND version = ?"
+    "overdue_at = ?, deadline = ?, pending_deadline = ?, last_hash = ? WHERE id = ? AND version = ?"
 )
 _INSERT_EVENT = (
     "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, "
-    "at, comment, evidence, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "at, comment, evidence, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -88,7 +89,7 @@ class TaskEngine:
             raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id}", f"no task {task_id}", task_id=task_id,
                                        trigger=trigger)
         (workflow, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline,
-         state_due, _complex, last_hash, user_unit, user_roles) = row
+         state_due, _complex, last_hash, overdue_at, pending, user_unit, user_roles) = row
         if isinstance(actor, str):
             if user_unit is None:
                 raise TransitionNotAllowed("user", f"Không có người dùng '{actor}'", f"no user '{actor}'",
@@ -97,13 +98,15 @@ class TaskEngine:
         ctx = TaskContext(
             task_id=task_id, state=state, stage=stage, unit=unit, focal=focal, authority=authority,
             monitor=monitor, justice=justice, coordinators=frozenset(json.loads(coordinators or "[]")),
-            deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor, complex=bool(_complex),
+            deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor,
+            complex=bool(_complex), pending_deadline=as_date(pending),
         )
+        ctx.data["overdue_at"] = overdue_at  # carried to _persist, not recorded
         return self.workflows[workflow], ctx, int(version), last_hash
 
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
              evidence: dict[str, Any] | None = None, capacity: str | None = None,
-             version: int | None = None) -> FireResult:
+             version: int | None = None, proposed_deadline: date | None = None) -> FireResult:
         actor_name = actor if isinstance(actor, str) else actor.name
         with self.db.write() as cur:
             cur.execute(self._select, (actor_name, task_id))
@@ -124,6 +127,7 @@ class TaskEngine:
                     trigger=trigger,
                 ) from None
             ctx.comment, ctx.evidence, ctx.capacity = comment, evidence, capacity
+            ctx.proposed_deadline = proposed_deadline
             from_state = ctx.state
             fired = machine.fire(ctx, trigger)
             return self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
@@ -137,12 +141,16 @@ class TaskEngine:
             stage = ctx.stage
         at = stamp(self.clock.now())
         seq = current_version + 1
-        evidence = evidence_json(ctx.evidence)
+        overdue_at = ctx.data.pop("overdue_at", None)
+        if ctx.overdue_cleared:
+            overdue_at = None
+        elif to_state == overdue_state and overdue_at is None:
+            overdue_at = at
         values = (ctx.task_id, seq, fired.trigger, from_state, to_state, ctx.actor.name, ctx.actor.unit,
-                  ctx.granted_role, ctx.capacity, at, ctx.comment, evidence)
+                  ctx.granted_role, ctx.capacity, at, ctx.comment, evidence_json(ctx.evidence), data_json(ctx.data))
         new_hash = event_hash(last_hash, values)
         state_due = self._state_due(workflow, to_state, ctx) if to_state != from_state else ctx.state_due
-        cur.execute(self._update, (to_state, stage, seq, at, state_due, at if to_state == overdue_state else None,
+        cur.execute(self._update, (to_state, stage, seq, at, state_due, overdue_at, ctx.deadline, ctx.pending_deadline,
                                    new_hash, ctx.task_id, current_version))
         if cur.rowcount != 1:  # the row lock makes this unreachable; kept as a last line of defence
             raise TransitionNotAllowed("version", "Nhiệm vụ vừa bị thay đổi", "concurrent change",

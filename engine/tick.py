@@ -39,7 +39,7 @@ def _hash_sql(alias: str) -> str:
 
 def _constants(trigger: str, overdue_state: str, at: str) -> tuple[str, str]:
     head = encode(trigger)
-    tail = "|".join(encode(v) for v in (overdue_state, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, OVERDUE_COMMENT, None))
+    tail = "|".join(encode(v) for v in (overdue_state, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, OVERDUE_COMMENT, None, None))
     return head, tail
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DefinitionError
+from engine.effects import EFFECTS
 from engine.guards import GUARDS, REQUIREMENTS
 from engine.roles import RELATIONS, ROLES, SYSTEM_ROLE
 from engine.yamlsource import Located, load_located
@@ -54,6 +55,8 @@ class TransitionDef:
     grants: tuple[Grant, ...]
     requires: tuple[str, ...]
     guards: tuple[str, ...]
+    effects: tuple[str, ...] = ()
+    resume: bool = False  # fired from overdue, the task goes back to the stage it was in
     stage: str | None = None  # set on copies that leave the overdue state: the stage it interrupted
     where: str = ""
 
@@ -158,7 +161,7 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) 
     if not isinstance(raw, list) or not raw:
         p.add(doc.where("transitions"), "field 'transitions': must be a non-empty list")
         return result
-    allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards"}
+    allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards", "effects", "on_overdue"}
     for item in raw:
         if not isinstance(item, Located):
             p.add(f"{doc.source}:{raw.line}", "field 'transitions': each item must be a mapping")
@@ -189,12 +192,20 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) 
         for g in guards:
             if g not in GUARDS:
                 p.add(item.where("guards"), f"{what}: field 'guards': unknown guard '{g}' (known: {', '.join(GUARDS)})")
+        effects = [str(e) for e in _strings(item.get("effects") or [])]
+        for e in effects:
+            if e not in EFFECTS:
+                p.add(item.where("effects"), f"{what}: field 'effects': unknown effect '{e}' (known: {', '.join(EFFECTS)})")
+        on_overdue = item.get("on_overdue", "stay")
+        if on_overdue not in ("stay", "resume"):
+            p.add(item.where("on_overdue"), f"{what}: field 'on_overdue': must be stay or resume")
         for s in sources:
             if s in states and states[s].final:
                 p.add(item.where("source"), f"{what}: state '{s}' is final; nothing may leave it")
             result.append(
                 TransitionDef(trigger, str(item.get("label", trigger)), str(s), dest, tuple(grants),
-                              tuple(requires), tuple(guards), where=item.where("trigger"))
+                              tuple(requires), tuple(guards), tuple(effects), on_overdue == "resume",
+                              where=item.where("trigger"))
             )
     return result
 
@@ -228,8 +239,9 @@ def _with_overdue(transitions: list[TransitionDef], policy: OverduePolicy, where
                                     (), ("deadline_passed",), where=where))
         for t in transitions:
             if t.source == stage and (t.trigger, policy.state) not in explicit:
-                result.append(TransitionDef(t.trigger, t.label, policy.state, t.dest, t.grants,
-                                            t.requires, t.guards, stage=stage, where=t.where))
+                dest = t.dest or (stage if t.resume else None)
+                result.append(TransitionDef(t.trigger, t.label, policy.state, dest, t.grants, t.requires,
+                                            t.guards, t.effects, t.resume, stage=stage, where=t.where))
     return result
 
 

@@ -41,7 +41,7 @@ def test_life_cycle_through_the_cli(loaded: Path) -> None:
     assert (task["unit"], task["focal"], task["deadline"]) == ("HN-SCT", "HN-STP", "2025-04-14")
     tid = str(task["id"])
     may = json.loads(run(loaded, "triggers", tid, "--as", "cv.sct", "--json").stdout)
-    assert {m["trigger"] for m in may} == {"submit_for_review", "comment"}
+    assert {m["trigger"] for m in may} == {"submit_for_review", "comment", "request_extension"}
     assert run(loaded, "fire", tid, "submit_for_review", "--as", "cv.sct").stdout.strip() == "in_review"
     refused = run(loaded, "fire", tid, "return", "--as", "dm.stp", check=False)
     assert refused.returncode != 0 and "comment is required" in refused.stderr

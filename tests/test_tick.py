@@ -49,8 +49,8 @@ def test_overdue_task_moves_on_and_its_approval_counts_as_late(seeded: TaskEngin
     seeded.fire(tid, "submit_for_review", "cv.sct")
     tick(seeded.db, seeded.workflows, Clock.parse("2025-04-20"))
     assert instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["state"] == "overdue"
-    assert {t.trigger for t in seeded.triggers(tid, "dm.stp")} == {"submit", "return", "comment"}
-    assert {t.trigger for t in seeded.triggers(tid, "cv.sct")} == {"comment"}  # the stage was in_review
+    assert {t.trigger for t in seeded.triggers(tid, "dm.stp")} == {"submit", "return", "comment", "urge"}
+    assert {t.trigger for t in seeded.triggers(tid, "cv.sct")} == {"comment", "request_extension"}  # stage: in_review
     seeded.fire(tid, "submit", "dm.stp")
     done = seeded.fire(tid, "approve", "pd.ubnd")
     row = instance(seeded.db, "HN-2025", "1.1", "HN-SCT")

@@ -104,11 +104,11 @@ def test_coordinator_may_comment_but_never_advance(seeded: TaskEngine) -> None:
 
 def test_triggers_lists_what_the_caller_may_fire_now(seeded: TaskEngine) -> None:
     tid = sct_instance(seeded)
-    assert {t.trigger for t in seeded.triggers(tid, "cv.sct")} == {"submit_for_review", "comment"}
-    assert {t.trigger for t in seeded.triggers(tid, "pd.ubnd")} == {"comment"}
+    assert {t.trigger for t in seeded.triggers(tid, "cv.sct")} == {"submit_for_review", "comment", "request_extension"}
+    assert {t.trigger for t in seeded.triggers(tid, "pd.ubnd")} == {"comment", "withdraw"}
     seeded.fire(tid, "submit_for_review", "cv.sct")
     seeded.fire(tid, "submit", "dm.stp")
-    assert {t.trigger for t in seeded.triggers(tid, "pd.ubnd")} == {"approve", "return", "comment"}
+    assert {t.trigger for t in seeded.triggers(tid, "pd.ubnd")} == {"approve", "return", "comment", "withdraw"}
     assert {t.trigger for t in seeded.triggers(tid, "kiemtoan")} == set()
 
 

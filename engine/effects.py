@@ -1,0 +1,36 @@
+"""Named effects a transition may have on the task beyond its state. Each changes the context
+(which the runtime then writes) and returns what it changed, for the audit event's data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.machine import TaskContext
+
+Effect = Callable[["TaskContext"], dict[str, Any]]
+
+
+def propose_deadline(ctx: TaskContext) -> dict[str, Any]:
+    ctx.pending_deadline = ctx.proposed_deadline
+    return {"deadline": ctx.deadline, "proposed_deadline": ctx.proposed_deadline}
+
+
+def extend_deadline(ctx: TaskContext) -> dict[str, Any]:
+    """The assigner grants the extension: the deadline moves; the old one stays in this event."""
+    old, ctx.deadline, ctx.pending_deadline = ctx.deadline, ctx.pending_deadline, None
+    ctx.overdue_cleared = True  # re-evaluated against the new deadline by the next sweep
+    return {"deadline_from": old, "deadline_to": ctx.deadline}
+
+
+def clear_proposal(ctx: TaskContext) -> dict[str, Any]:
+    refused, ctx.pending_deadline = ctx.pending_deadline, None
+    return {"refused_deadline": refused, "deadline": ctx.deadline}
+
+
+EFFECTS: dict[str, Effect] = {
+    "propose_deadline": propose_deadline,
+    "extend_deadline": extend_deadline,
+    "clear_proposal": clear_proposal,
+}

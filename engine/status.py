@@ -1,0 +1,85 @@
+"""Status as government reports count it: done on time, done late, open within the deadline,
+open and overdue; tasks without a deadline counted apart; and due soon (3 days by default)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from engine.clock import VIETNAM
+
+Category = Literal["done_on_time", "done_late", "open_on_time", "open_overdue", "no_deadline", "withdrawn"]
+CATEGORIES: tuple[Category, ...] = ("done_on_time", "done_late", "open_on_time", "open_overdue", "no_deadline", "withdrawn")
+LABELS_VI: dict[str, str] = {
+    "done_on_time": "Đã hoàn thành đúng hạn",
+    "done_late": "Đã hoàn thành quá hạn",
+    "open_on_time": "Chưa hoàn thành trong hạn",
+    "open_overdue": "Chưa hoàn thành quá hạn",
+    "no_deadline": "Không có thời hạn",
+    "withdrawn": "Đã thu hồi",
+}
+DONE_STATES = frozenset({"approved"})
+WITHDRAWN_STATES = frozenset({"withdrawn"})
+
+
+def due_soon_days() -> int:
+    return int(os.environ.get("PHANCAP_DUE_SOON_DAYS", "3"))
+
+
+def local_day(stamp_text: str) -> date:
+    return datetime.fromisoformat(stamp_text.replace("Z", "+00:00")).astimezone(VIETNAM).date()
+
+
+@dataclass(frozen=True)
+class Status:
+    category: Category
+    done: bool
+    due_soon: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"category": self.category, "label": LABELS_VI[self.category], "done": self.done, "due_soon": self.due_soon}
+
+
+def status_of(state: str, deadline: date | None, overdue_at: str | None, state_since: str, today: date,
+              soon: int | None = None) -> Status:
+    """A task's category on `today`. Done late: it went overdue (and was not extended) or was
+    approved after its last day."""
+    if state in WITHDRAWN_STATES:
+        return Status("withdrawn", False, False)
+    done = state in DONE_STATES
+    if deadline is None:
+        return Status("no_deadline", done, False)
+    if done:
+        late = overdue_at is not None or local_day(state_since) > deadline
+        return Status("done_late" if late else "done_on_time", True, False)
+    if deadline < today:
+        return Status("open_overdue", False, False)
+    window = due_soon_days() if soon is None else soon
+    return Status("open_on_time", False, (deadline - today).days <= window)
+
+
+@dataclass
+class Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+    due_soon: int = 0
+
+    def add(self, status: Status) -> None:
+        self.counts[status.category] += 1
+        self.due_soon += status.due_soon
+
+    @property
+    def due(self) -> int:
+        """Tasks whose deadline has come: the base of the completion rate."""
+        return self.counts["done_on_time"] + self.counts["done_late"] + self.counts["open_overdue"]
+
+    @property
+    def completion_rate(self) -> float | None:
+        done = self.counts["done_on_time"] + self.counts["done_late"]
+        return round(done / self.due, 4) if self.due else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**{c: self.counts[c] for c in CATEGORIES}, "due_soon": self.due_soon, "due": self.due,
+                "completion_rate": self.completion_rate}
