@@ -1,10 +1,12 @@
-"""Fan-out: a plan task becomes one task instance per lead unit (groups expanded), each its own
-state machine with its focal agency and resolved deadline. Running it again changes nothing."""
+"""Opening workflow instances. Fan-out: a plan task becomes one task instance per lead unit
+(groups expanded), each its own state machine with its focal agency and resolved deadline.
+Running it again changes nothing. Reports and difficulties open through `open_instance` too."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from engine.audit import GENESIS, event_hash
@@ -15,6 +17,55 @@ from engine.machine import WorkflowMachine
 from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
 ASSIGN_TRIGGER = "assign"
+
+_INSERT_INSTANCE = (
+    "INSERT INTO task_instance (plan, task, unit, focal, authority, monitor, justice, coordinators, workflow, "
+    "state, stage, version, deadline, deadline_phrase, state_due, complex, state_since, overdue_at, created_at, "
+    "last_hash, kind, parent_id, title) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, NULL, ?, ?, ?, ?, ?) RETURNING id"
+)
+_INSERT_FIRST_EVENT = (
+    "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
+    "comment, evidence, data, prev_hash, hash) VALUES (?, 1, ?, NULL, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class NewInstance:
+    plan: str
+    task: str
+    unit: str
+    focal: str | None
+    authority: str | None
+    monitor: str | None
+    justice: str | None
+    workflow: WorkflowMachine
+    deadline: date | None = None
+    deadline_phrase: str | None = None
+    coordinators: tuple[str, ...] = ()
+    complex: bool = False
+    kind: str = "task"
+    parent_id: int | None = None
+    title: str | None = None
+
+
+def open_instance(db: Database, cur: Any, new: NewInstance, at: str, comment: str, *, trigger: str = ASSIGN_TRIGGER,
+                  actor: str = SYSTEM_ACTOR, actor_unit: str | None = None, role: str = SYSTEM_ROLE,
+                  data: str | None = None) -> int:
+    """Insert one instance in its initial state with its first audit event, inside the caller's transaction."""
+    initial = new.workflow.workflow.initial
+    cur.execute(db.sql(_INSERT_INSTANCE), (
+        new.plan, new.task, new.unit, new.focal, new.authority, new.monitor, new.justice,
+        json.dumps(list(new.coordinators)), new.workflow.workflow.name, initial, initial, new.deadline,
+        new.deadline_phrase, new.complex, at, at, "", new.kind, new.parent_id, new.title,
+    ))
+    task_id = int(cur.fetchone()[0])
+    values = (task_id, 1, trigger, None, initial, actor, actor_unit, role, None, at, comment, None, data)
+    digest = event_hash(GENESIS, values)
+    cur.execute(db.sql(_INSERT_FIRST_EVENT), (task_id, trigger, initial, actor, actor_unit, role, at, comment, data,
+                                              GENESIS, digest))
+    cur.execute(db.sql("UPDATE task_instance SET last_hash = ? WHERE id = ?"), (digest, task_id))
+    return task_id
 
 
 @dataclass(frozen=True)
@@ -27,13 +78,22 @@ class InstantiateResult:
         return {"plan": self.plan, "created": self.created, "existing": self.existing}
 
 
-def _expand(entries: list[str], region: str, groups: dict[str, list[str]], units: set[str]) -> list[str]:
+def group_index(cur: Any, db: Database, region: str) -> tuple[set[str], dict[str, list[str]]]:
+    """All unit codes, and each group's members under its name and aliases (matched case-insensitively)."""
+    cur.execute(db.sql("SELECT code FROM unit"))
+    units = {r[0] for r in cur.fetchall()}
+    cur.execute(db.sql("SELECT name, aliases, members FROM unit_group WHERE region = ?"), (region,))
+    groups: dict[str, list[str]] = {}
+    for name, aliases, members in cur.fetchall():
+        for key in [name, *json.loads(aliases)]:
+            groups[" ".join(key.split()).casefold()] = json.loads(members)
+    return units, groups
+
+
+def expand(entries: list[str], groups: dict[str, list[str]], units: set[str]) -> list[str]:
     codes: list[str] = []
     for entry in entries:
-        if entry in units:
-            codes.append(entry)
-        else:
-            codes.extend(groups.get(" ".join(entry.split()).casefold(), []))
+        codes.extend([entry] if entry in units else groups.get(" ".join(entry.split()).casefold(), []))
     return list(dict.fromkeys(codes))
 
 
@@ -44,45 +104,21 @@ def instantiate(db: Database, plan_code: str, workflows: dict[str, WorkflowMachi
         plan = cur.fetchone()
         if plan is None:
             raise DefinitionError([f"plan {plan_code}: not loaded (run `phancap load` first)"])
-        region, plan_authority, monitor, justice = plan
-        cur.execute(db.sql("SELECT code FROM unit"))
-        units = {r[0] for r in cur.fetchall()}
-        cur.execute(db.sql("SELECT name, aliases, members FROM unit_group WHERE region = ?"), (region,))
-        groups: dict[str, list[str]] = {}
-        for name, aliases, members in cur.fetchall():
-            for key in [name, *json.loads(aliases)]:
-                groups[" ".join(key.split()).casefold()] = json.loads(members)
-        cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ?"), (plan_code,))
+        region, authority, monitor, justice = plan
+        units, groups = group_index(cur, db, region)
+        cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ? AND kind = 'task'"), (plan_code,))
         existing = {(r[0], r[1]) for r in cur.fetchall()}
         cur.execute(db.sql(
             "SELECT number, focal, lead, coordinators, deadline_due, deadline_phrase, workflow, complex FROM plan_task "
             "WHERE plan = ? AND heading = ? ORDER BY id"), (plan_code, False))
         created = 0
-        insert_task = db.sql(
-            "INSERT INTO task_instance (plan, task, unit, focal, authority, monitor, justice, coordinators, workflow, "
-            "state, stage, version, deadline, deadline_phrase, state_due, complex, state_since, overdue_at, created_at, "
-            "last_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, NULL, ?, ?) RETURNING id")
-        insert_event = db.sql(
-            "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
-            "comment, evidence, prev_hash, hash) VALUES (?, 1, ?, NULL, ?, ?, NULL, ?, NULL, ?, ?, NULL, ?, ?)")
-        set_hash = db.sql("UPDATE task_instance SET last_hash = ? WHERE id = ?")
         for number, focal, lead, coordinators, due, phrase, workflow_name, complex_draft in cur.fetchall():
-            initial = workflows[workflow_name].workflow.initial
-            coordinator_units = _expand(json.loads(coordinators), region, groups, units)
-            for unit in _expand(json.loads(lead), region, groups, units):
+            coordinator_units = tuple(expand(json.loads(coordinators), groups, units))
+            for unit in expand(json.loads(lead), groups, units):
                 if (number, unit) in existing:
                     continue
-                comment = f"Giao nhiệm vụ {number} của kế hoạch {plan_code}"
-                cur.execute(insert_task, (
-                    plan_code, number, unit, focal or monitor, plan_authority, monitor, justice,
-                    json.dumps(coordinator_units), workflow_name, initial, initial, due, phrase, bool(complex_draft), at, at, "",
-                ))
-                task_id = cur.fetchone()[0]
-                values = (task_id, 1, ASSIGN_TRIGGER, None, initial, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, comment, None,
-                          None)
-                digest = event_hash(GENESIS, values)
-                cur.execute(insert_event, (task_id, ASSIGN_TRIGGER, initial, SYSTEM_ACTOR, SYSTEM_ROLE, at, comment,
-                                           GENESIS, digest))
-                cur.execute(set_hash, (digest, task_id))
+                new = NewInstance(plan_code, number, unit, focal or monitor, authority, monitor, justice,
+                                  workflows[workflow_name], due, phrase, coordinator_units, bool(complex_draft))
+                open_instance(db, cur, new, at, f"Giao nhiệm vụ {number} của kế hoạch {plan_code}")
                 created += 1
     return InstantiateResult(plan_code, created, len(existing))

@@ -78,6 +78,7 @@ class Workflow:
     overdue: OverduePolicy | None
     source: str
     triggers: tuple[str, ...] = field(default=())
+    opened_by: tuple[Grant, ...] = ()  # for workflows opened on a task (difficulties): who may open one
 
     def from_state(self, state: str, trigger: str) -> list[TransitionDef]:
         return [t for t in self.transitions if t.source == state and t.trigger == trigger]
@@ -264,7 +265,7 @@ def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
     p = _Problems()
     if not isinstance(doc, Located):
         raise DefinitionError([f"{path}:1: a workflow file must be a mapping"])
-    _check_keys(doc, {"name", "title", "initial", "states", "overdue", "transitions"},
+    _check_keys(doc, {"name", "title", "initial", "states", "overdue", "transitions", "opened_by"},
                 {"name", "initial", "states", "transitions"}, "workflow", p)
     name = doc.get("name")
     if not isinstance(name, str) or not IDENTIFIER.match(name):
@@ -275,6 +276,7 @@ def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
         p.add(doc.where("initial"), f"field 'initial': unknown state '{initial}'")
     transitions = _parse_transitions(doc, states, p)
     overdue = _parse_overdue(doc, states, p)
+    opened_by = [g for g in (_parse_grant(r, doc.where("opened_by"), p) for r in _strings(doc.get("opened_by") or [])) if g]
     if p.items:
         raise DefinitionError(p.items)
     if overdue:
@@ -284,4 +286,4 @@ def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
         raise DefinitionError(p.items)
     triggers = tuple(dict.fromkeys(t.trigger for t in transitions))
     return Workflow(str(name), str(doc.get("title", name)), str(initial), states, tuple(transitions),
-                    overdue, str(path), triggers)
+                    overdue, str(path), triggers, tuple(opened_by))
