@@ -11,7 +11,7 @@ from sqlalchemy import text
 from engine.db import Database
 
 TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "version", "workflow", "stage",
-                "overdue_at", "state_since", "authority")
+                "overdue_at", "state_since", "authority", "kind", "title", "parent_id")
 
 
 def list_plans(db: Database) -> list[dict[str, Any]]:
@@ -23,9 +23,10 @@ def list_plans(db: Database) -> list[dict[str, Any]]:
 
 
 def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, state: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
+               limit: int | None = None, kind: str | None = "task") -> list[dict[str, Any]]:
+    """Task instances (or, with kind="report"/"difficulty", those instances); kind=None lists all."""
     where, params = [], {}
-    for column, value in (("plan", plan), ("unit", unit), ("state", state)):
+    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("kind", kind)):
         if value:
             where.append(f"{column} = :{column}")
             params[column] = value

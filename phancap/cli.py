@@ -30,6 +30,10 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+reports_app = typer.Typer(no_args_is_help=True, help="Periodic reports from a plan's reporting regime.")
+difficulty_app = typer.Typer(no_args_is_help=True, help="Difficulties (vướng mắc, kiến nghị) raised on tasks.")
+app.add_typer(reports_app, name="reports")
+app.add_typer(difficulty_app, name="difficulty")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -173,9 +177,10 @@ def plans(as_json: JsonOpt = False) -> None:
 def tasks(plan: Annotated[str | None, typer.Option("--plan")] = None,
           unit: Annotated[str | None, typer.Option("--unit")] = None,
           state: Annotated[str | None, typer.Option("--state")] = None,
+          kind: Annotated[str, typer.Option("--kind", help="task, report or difficulty.")] = "task",
           as_json: JsonOpt = False) -> None:
     """List task instances (id, plan, task, unit, focal, state, deadline, version)."""
-    rows = list_tasks(ctx().db, plan, unit, state)
+    rows = list_tasks(ctx().db, plan, unit, state, kind=kind)
     emit(rows, as_json, "\n".join(
         f"{r['id']}\t{r['plan']}\t{r['task']}\t{r['unit']}\t{r['state']}\t{r['deadline'] or '-'}\tv{r['version']}" for r in rows))
 
@@ -254,6 +259,73 @@ def audit_verify(as_json: JsonOpt = False) -> None:
          f"OK: {report.events} events of {report.tasks} tasks verify")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("progress")
+def progress_cmd(plan: str, as_json: JsonOpt = False) -> None:
+    """Counts per state and per official category (done on time/late, open on time/overdue, no deadline)."""
+    from engine.queries import progress
+
+    data = progress(ctx().db, plan, ctx().clock.today())
+    cats = data["categories"]
+    emit(data, as_json, "\n".join(f"{k}\t{v}" for k, v in cats.items()))
+
+
+@app.command()
+def urge(as_user: Annotated[str, typer.Option("--as")], plan: Annotated[str | None, typer.Option("--plan")] = None,
+         unit: Annotated[str | None, typer.Option("--unit")] = None,
+         comment: Annotated[str | None, typer.Option("--comment")] = None, as_json: JsonOpt = False) -> None:
+    """Urge (đôn đốc) every overdue or due-soon task the user may urge, one audited event each."""
+    from engine.urging import select_for_urging, urge_many
+
+    engine = ctx().engine()
+    result = urge_many(engine, as_user, select_for_urging(engine, plan, unit), comment)
+    emit(result.to_json(), as_json, f"urged {len(result.urged)} task(s); refused {len(result.refused)}")
+
+
+@reports_app.command("create")
+def reports_create(plan: str, period: Annotated[str, typer.Option("--period", help="semiannual or annual.")],
+                   year: Annotated[int, typer.Option("--year")],
+                   due: Annotated[str | None, typer.Option("--due", help="Due date for entries the plan gives no date.")] = None,
+                   as_json: JsonOpt = False) -> None:
+    """Create the period's report instances in the plan's cascade (again: changes nothing)."""
+    from datetime import date as _date
+
+    from engine.reports import create_reports
+
+    c = ctx()
+    try:
+        result = create_reports(c.db, c.workflows, c.clock, plan, period, year, _date.fromisoformat(due) if due else None)
+    except (ValueError, DefinitionError) as exc:
+        fail(f"error: {exc}", 2)
+        return
+    emit(result.to_json(), as_json, f"{result.created} report(s) created, {result.existing} existed"
+         + "".join(f"\nskipped: {s}" for s in result.skipped))
+
+
+@reports_app.command("show")
+def reports_show(report: int, as_json: JsonOpt = False) -> None:
+    """A report's figures from the engine's data, and the reports it should have received."""
+    from engine.reports import report_content
+
+    try:
+        data = report_content(ctx().db, report, ctx().clock.today())
+    except KeyError:
+        fail(f"no report {report}")
+        return
+    emit(data, as_json, json.dumps(data["categories"], ensure_ascii=False))
+
+
+@difficulty_app.command("raise")
+def difficulty_raise(task: int, as_user: Annotated[str, typer.Option("--as")],
+                     text: Annotated[str, typer.Option("--text")]) -> None:
+    """Raise a difficulty on TASK; prints the new difficulty's id."""
+    from engine.difficulties import raise_difficulty
+
+    try:
+        typer.echo(raise_difficulty(ctx().engine(), task, as_user, text))
+    except TransitionNotAllowed as exc:
+        fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
 
 
 @app.command()

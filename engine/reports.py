@@ -1,0 +1,144 @@
+"""Periodic reports from a plan's reporting regime: one report instance per reporter, recipient
+and period, in the cascade the plan sets (communes → focal departments → Sở Nội vụ → UBND)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.clock import Clock, stamp
+from engine.db import Database
+from engine.deadlines import read_deadline
+from engine.errors import DefinitionError
+from engine.instantiate import NewInstance, expand, group_index, open_instance
+from engine.machine import WorkflowMachine
+from engine.queries import _day
+from engine.status import Tally, status_of
+
+WORKFLOW = "periodic_report"
+KIND = "report"
+PERIODS = {"semiannual": ("6T", "6 tháng đầu năm"), "annual": ("NAM", "năm")}
+
+
+@dataclass
+class ReportsResult:
+    plan: str
+    period: str
+    year: int
+    created: int = 0
+    existing: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan": self.plan, "period": self.period, "year": self.year, "created": self.created,
+                "existing": self.existing, "skipped": self.skipped}
+
+
+def report_code(year: int, period: str, recipient: str) -> str:
+    return f"BC-{year}-{PERIODS[period][0]}/{recipient}"
+
+
+def _recipients(cur: Any, db: Database, plan: str, reporter: str, recipient: str) -> list[str]:
+    if recipient != "focal":
+        return [recipient]
+    # "the focal departments": every agency tracking a task the reporter leads or coordinates
+    cur.execute(db.sql("SELECT DISTINCT focal, unit, coordinators FROM task_instance WHERE plan = ? AND kind = 'task'"),
+                (plan,))
+    found = {focal for focal, unit, coordinators in cur.fetchall()
+             if focal and (unit == reporter or reporter in json.loads(coordinators))}
+    return sorted(found - {reporter})
+
+
+def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, plan: str, period: str,
+                   year: int, undated_due: date | None = None) -> ReportsResult:
+    """Create the period's report instances (again: changes nothing). Regime entries the plan gives
+    no date for are created only with `undated_due`, else listed as skipped."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    result = ReportsResult(plan, period, year)
+    machine = workflows[WORKFLOW]
+    with db.write() as cur:
+        cur.execute(db.sql("SELECT region, monitor, definition FROM plan WHERE code = ?"), (plan,))
+        row = cur.fetchone()
+        if row is None:
+            raise DefinitionError([f"plan {plan}: not loaded"])
+        region, monitor, definition = row
+        units, groups = group_index(cur, db, region)
+        cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ? AND kind = ?"), (plan, KIND))
+        existing = {(r[0], r[1]) for r in cur.fetchall()}
+        at = stamp(clock.now())
+        for entry in json.loads(definition).get("reporting") or []:
+            if entry.get("period") not in (period, None):
+                continue
+            if entry.get("phrase"):
+                due, phrase = read_deadline(entry["phrase"]).due_in(year), entry["phrase"]
+            elif undated_due is not None:
+                due, phrase = undated_due, f"theo cấu hình: {undated_due.isoformat()}"
+            else:
+                result.skipped.append(f"{entry.get('name')}: the plan gives no date; pass a due date")
+                continue
+            for reporter in expand(entry.get("reporters") or [], groups, units):
+                for recipient in _recipients(cur, db, plan, reporter, str(entry.get("recipient"))):
+                    code = report_code(year, period, recipient)
+                    if (code, reporter) in existing:
+                        result.existing += 1
+                        continue
+                    title = f"{entry.get('name')} ({PERIODS[period][1]} {year})"
+                    new = NewInstance(plan, code, reporter, recipient, recipient, monitor, None, machine, due, phrase,
+                                      kind=KIND, title=title)
+                    open_instance(db, cur, new, at, f"Yêu cầu báo cáo: {title}")
+                    existing.add((code, reporter))
+                    result.created += 1
+    return result
+
+
+def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
+    """The figures of one report, from the engine's data: the reporter's tasks (led, tracked, or the
+    whole plan for its monitor) by official category, overdue tasks, extensions, difficulties, and
+    the reports it should have received for the same period."""
+    with db.read() as cur:
+        cur.execute(db.sql("SELECT plan, task, unit, focal, state, deadline, title FROM task_instance "
+                           "WHERE id = ? AND kind = 'report'"), (report_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise KeyError(report_id)
+        plan, code, reporter, recipient, state, due, title = row
+        cur.execute(db.sql("SELECT monitor FROM plan WHERE code = ?"), (plan,))
+        whole_plan = cur.fetchone()[0] == reporter
+        cur.execute(db.sql("SELECT id, task, unit, focal, state, deadline, overdue_at, state_since FROM task_instance "
+                           "WHERE plan = ? AND kind = 'task' ORDER BY id"), (plan,))
+        tasks = [r for r in cur.fetchall() if whole_plan or reporter in (r[2], r[3])]
+        total, per_task, overdue = Tally(), {}, []
+        for tid, number, unit, _focal, tstate, deadline, overdue_at, since in tasks:
+            status = status_of(tstate, _day(deadline), overdue_at, since, today)
+            total.add(status)
+            per_task.setdefault(number, Tally()).add(status)
+            if status.category == "open_overdue":
+                overdue.append({"id": tid, "task": number, "unit": unit, "deadline": str(deadline)})
+        ids = [t[0] for t in tasks] or [0]
+        marks = ", ".join("?" for _ in ids)
+        cur.execute(db.sql(f"SELECT task_id, data FROM audit_event WHERE trigger = 'grant_extension' AND task_id IN ({marks})"),
+                    tuple(ids))
+        extensions = [{"task_id": t, **json.loads(d)} for t, d in cur.fetchall()]
+        cur.execute(db.sql(f"SELECT id, unit, state, title FROM task_instance WHERE kind = 'difficulty' AND parent_id IN ({marks})"),
+                    tuple(ids))
+        difficulties = [{"id": i, "unit": u, "state": s, "title": t} for i, u, s, t in cur.fetchall()]
+        period_prefix = code.split("/")[0]
+        cur.execute(db.sql("SELECT id, unit, state, deadline, overdue_at FROM task_instance WHERE plan = ? AND kind = 'report' "
+                           "AND focal = ? AND task = ? ORDER BY unit"), (plan, reporter, f"{period_prefix}/{reporter}"))
+        inputs = [{"id": i, "unit": u, "state": s, "deadline": str(d),
+                   "missing": s in ("assigned", "overdue"), "late": o is not None or (s in ("assigned",) and _day(d) is not None and _day(d) < today)}  # type: ignore[operator]
+                  for i, u, s, d, o in cur.fetchall()]
+    return {
+        "report": {"id": report_id, "plan": plan, "code": code, "title": title, "unit": reporter, "to": recipient,
+                   "state": state, "deadline": str(due) if due else None},
+        "today": today.isoformat(), "scope": "plan" if whole_plan else "unit",
+        "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in per_task.items()},
+        "overdue": overdue, "extensions": extensions,
+        "difficulties": {"open": [d for d in difficulties if d["state"] != "answered"],
+                         "answered": [d for d in difficulties if d["state"] == "answered"]},
+        "received": inputs,
+        "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
+    }

@@ -1,0 +1,45 @@
+"""Urging (đôn đốc) many tasks at once: one audited `urge` transition per task, each refused or
+accepted on its own grants; selection by category (overdue, due soon)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import TransitionNotAllowed
+from engine.queries import _day, list_tasks
+from engine.runtime import TaskEngine
+from engine.status import status_of
+
+URGE = "urge"
+
+
+@dataclass
+class UrgeResult:
+    urged: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"urged": self.urged, "refused": {str(k): v for k, v in self.refused.items()}}
+
+
+def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | None = None, *,
+                      overdue: bool = True, due_soon: bool = True) -> list[int]:
+    today = engine.clock.today()
+    chosen = []
+    for task in list_tasks(engine.db, plan=plan, unit=unit):
+        status = status_of(str(task["state"]), _day(task["deadline"]), task["overdue_at"], str(task["state_since"]), today)  # type: ignore[arg-type]
+        if (overdue and status.category == "open_overdue") or (due_soon and status.due_soon):
+            chosen.append(int(task["id"]))  # type: ignore[call-overload]
+    return chosen
+
+
+def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None) -> UrgeResult:
+    result = UrgeResult()
+    for task_id in task_ids:
+        try:
+            engine.fire(task_id, URGE, actor, comment=comment)
+            result.urged.append(task_id)
+        except TransitionNotAllowed as exc:
+            result.refused[task_id] = f"[{exc.rule}] {exc.message_en}"
+    return result
