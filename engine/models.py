@@ -72,6 +72,7 @@ class AppUser(SQLModel, table=True):
     roles: str  # comma-separated
     password_hash: str | None = None
     full_name: str | None = None
+    email: str | None = Field(default=None, max_length=254)  # where notices (urging) go
     created_at: str
 
 

@@ -46,6 +46,16 @@ def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, s
     return result
 
 
+def get_task(db: Database, task_id: int) -> dict[str, Any] | None:
+    with db.engine.connect() as conn:
+        r = conn.execute(text(f"SELECT {', '.join(TASK_COLUMNS)} FROM task_instance WHERE id = :i"), {"i": task_id}).first()
+    if r is None:
+        return None
+    item = dict(zip(TASK_COLUMNS, r, strict=True))
+    item["deadline"] = str(item["deadline"]) if item["deadline"] is not None else None
+    return item
+
+
 def history(db: Database, task_id: int) -> list[dict[str, Any]]:
     sql = ("SELECT seq, trigger, from_state, to_state, actor, unit, role, capacity, at, comment, evidence, data, "
            "prev_hash, hash FROM audit_event WHERE task_id = :t ORDER BY seq")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import TransitionNotAllowed
-from engine.queries import _day, list_tasks
+from engine.notify import Delivery, Notifier
+from engine.queries import _day, get_task, list_tasks
 from engine.runtime import TaskEngine
 from engine.status import status_of
 
@@ -18,9 +19,11 @@ URGE = "urge"
 class UrgeResult:
     urged: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
+    delivery: Delivery = field(default_factory=Delivery)
 
     def to_json(self) -> dict[str, Any]:
-        return {"urged": self.urged, "refused": {str(k): v for k, v in self.refused.items()}}
+        return {"urged": self.urged, "refused": {str(k): v for k, v in self.refused.items()},
+                "emails": self.delivery.emails, "webhooks": self.delivery.webhooks, "errors": self.delivery.errors}
 
 
 def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | None = None, *,
@@ -34,12 +37,21 @@ def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | N
     return chosen
 
 
-def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None) -> UrgeResult:
+def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None,
+              notifier: Notifier | None = None) -> UrgeResult:
+    """Each urging is committed (audited) first; notices go out after, and a failed one is reported."""
     result = UrgeResult()
     for task_id in task_ids:
         try:
-            engine.fire(task_id, URGE, actor, comment=comment)
-            result.urged.append(task_id)
+            fired = engine.fire(task_id, URGE, actor, comment=comment)
         except TransitionNotAllowed as exc:
             result.refused[task_id] = f"[{exc.rule}] {exc.message_en}"
+            continue
+        result.urged.append(task_id)
+        if notifier is not None:
+            task = get_task(engine.db, task_id)
+            assert task is not None
+            notifier.urged({"task": task_id, "plan": task["plan"], "number": task["task"], "unit": task["unit"],
+                            "deadline": task["deadline"], "comment": comment, "actor": actor, "at": fired.at},
+                           result.delivery)
     return result

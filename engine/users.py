@@ -27,23 +27,28 @@ def hash_password(password: str) -> str:
     return PasswordHasher().hash(password)
 
 
-def add_user(db: Database, name: str, unit: str, roles: list[str], clock: Clock, password: str | None = None) -> User:
+def add_user(db: Database, name: str, unit: str, roles: list[str], clock: Clock, password: str | None = None,
+             email: str | None = None) -> User:
     """Create or update a user; unknown roles or units are refused."""
     unknown = sorted(set(roles) - ROLES)
     if unknown or not roles:
         raise ValueError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; roles: {', '.join(sorted(ROLES))}")
+    if email is not None and ("@" not in email or any(c in email for c in " ,;<>\r\n")):
+        raise ValueError(f"e-mail address {email!r} is not valid")
     if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"user name {name!r}: use letters, digits, '.', '-', '_'")
     with db.engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM unit WHERE code = :u"), {"u": unit}).first() is None:
             raise ValueError(f"unknown unit {unit!r} (load the definitions first; `phancap units` lists codes)")
         row = {"name": name, "unit": unit, "roles": ",".join(sorted(set(roles))),
-               "password_hash": hash_password(password) if password else None, "created_at": stamp(clock.now())}
+               "password_hash": hash_password(password) if password else None, "created_at": stamp(clock.now()),
+               "email": email}
         conn.execute(text(
-            "INSERT INTO app_user (name, unit, roles, password_hash, created_at) "
-            "VALUES (:name, :unit, :roles, :password_hash, :created_at) ON CONFLICT (name) DO UPDATE SET "
+            "INSERT INTO app_user (name, unit, roles, password_hash, created_at, email) "
+            "VALUES (:name, :unit, :roles, :password_hash, :created_at, :email) ON CONFLICT (name) DO UPDATE SET "
             "unit = excluded.unit, roles = excluded.roles, "
-            "password_hash = COALESCE(excluded.password_hash, app_user.password_hash)"), row)
+            "password_hash = COALESCE(excluded.password_hash, app_user.password_hash), "
+            "email = COALESCE(excluded.email, app_user.email)"), row)
     return User(name, unit, tuple(sorted(set(roles))))
 
 

@@ -152,6 +152,7 @@ def user_add(
     unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. HN-STP.")],
     role: Annotated[list[str], typer.Option("--role", help="Role (repeat for several).")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from stdin.")] = False,
+    email: Annotated[str | None, typer.Option("--email", help="Where notices (urging) are sent.")] = None,
 ) -> None:
     """Create or update a user of a unit with roles."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
@@ -159,7 +160,7 @@ def user_add(
         fail("error: empty password on stdin")
     roles = [r.strip() for item in role for r in item.split(",") if r.strip()]
     try:
-        user = add_user(ctx().db, name, unit, roles, ctx().clock, password)
+        user = add_user(ctx().db, name, unit, roles, ctx().clock, password, email)
     except ValueError as exc:
         fail(f"error: {exc}")
         return
@@ -278,8 +279,10 @@ def urge(as_user: Annotated[str, typer.Option("--as")], plan: Annotated[str | No
     """Urge (đôn đốc) every overdue or due-soon task the user may urge, one audited event each."""
     from engine.urging import select_for_urging, urge_many
 
+    from engine.notify import Notifier
+
     engine = ctx().engine()
-    result = urge_many(engine, as_user, select_for_urging(engine, plan, unit), comment)
+    result = urge_many(engine, as_user, select_for_urging(engine, plan, unit), comment, Notifier(engine.db))
     emit(result.to_json(), as_json, f"urged {len(result.urged)} task(s); refused {len(result.refused)}")
 
 

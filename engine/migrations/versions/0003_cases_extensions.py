@@ -27,9 +27,12 @@ def upgrade() -> None:
     op.add_column("task_instance", sa.Column("title", sa.String(), nullable=True))
     op.create_index("ix_task_instance_kind", "task_instance", ["kind"])
     op.add_column("audit_event", sa.Column("data", sa.String(), nullable=True))
+    op.add_column("app_user", sa.Column("email", sa.String(length=254), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("app_user") as batch:
+        batch.drop_column("email")
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_column("data")
     op.drop_index("ix_task_instance_kind", table_name="task_instance")
