@@ -142,3 +142,28 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
     }
+
+
+def report_documents(db: Database, report_id: int, today: date) -> tuple[bytes, bytes, dict[str, Any]]:
+    """The report as (DOCX, XLSX, content); the issuing body, place, signer and recipients come from the plan."""
+    from engine.documents import report_docx, report_xlsx
+
+    content = report_content(db, report_id, today)
+    meta = content["report"]
+    with db.read() as cur:
+        cur.execute(db.sql("SELECT p.definition, i.name FROM plan p JOIN unit i ON i.code = p.issuer WHERE p.code = ?"),
+                    (meta["plan"],))
+        definition, issuer_name = cur.fetchone()
+        cur.execute(db.sql("SELECT code, name FROM unit WHERE code IN (?, ?)"), (meta["unit"], meta["to"]))
+        names = dict(cur.fetchall())
+        cur.execute(db.sql("SELECT comment, actor FROM audit_event WHERE task_id = ? AND trigger = 'submit' "
+                           "ORDER BY seq DESC"), (report_id,))
+        submitted = cur.fetchone()
+    plan = json.loads(definition)
+    place = "Hà Nội" if plan.get("registry") == "HN" else "Kon Tum"
+    signer = {"block": f"TL. {names.get(meta['to'], meta['to']).upper()} / THỦ TRƯỞNG ĐƠN VỊ",
+              "name": submitted[1] if submitted else ""}
+    docx_bytes = report_docx(content, issuer=issuer_name, body_name=names.get(meta["unit"], meta["unit"]), place=place,
+                             signer=signer, free_text=submitted[0] if submitted else None,
+                             recipients=[names.get(meta["to"], meta["to"])], today=today)
+    return docx_bytes, report_xlsx(content), content

@@ -108,3 +108,33 @@ def test_urging_overdue_and_due_soon_tasks_at_once(seeded: TaskEngine) -> None:
     assert len(result.urged) == 30 and not result.refused
     by_stp = urge_many(late, "dm.stp", chosen)  # Sở Tư pháp tracks only 1.1
     assert len(by_stp.urged) == 15 and all("role" in r for r in by_stp.refused.values())
+
+
+def test_generated_docx_and_xlsx_carry_the_engines_figures(seeded: TaskEngine) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from engine.reports import report_documents
+
+    create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
+    tick(seeded.db, seeded.workflows, Clock.parse("2025-06-15"))
+    stp = next(r for r in reports(seeded, unit="HN-STP"))
+    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15))
+    doc = Document(io.BytesIO(docx_bytes))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Độc lập - Tự do - Hạnh phúc" in cells
+    assert "Hà Nội, ngày 15 tháng 06 năm 2025" in cells and "BÁO CÁO" in text
+    assert any(c.startswith("Nơi nhận:") and "Sở Nội vụ" in c for c in cells)
+    overdue = content["categories"]["open_overdue"]
+    # Sở Tư pháp tracks 1.1 for 15 departments (its own included), and its own 1.2 and 2.1 are late too
+    assert overdue == 15 + 2
+    table = doc.tables[1]
+    assert [c.text for c in table.rows[4].cells] == ["Chưa hoàn thành quá hạn", str(overdue)]
+    book = load_workbook(io.BytesIO(xlsx_bytes))
+    sheet = book["Kết quả thực hiện theo phân loại"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert rows["Chưa hoàn thành quá hạn"] == overdue and rows["Đã hoàn thành đúng hạn"] == 0
+    assert book["Nhiệm vụ quá hạn"].max_row == 2 + overdue

@@ -1,0 +1,193 @@
+"""The Vietnamese pages: login with CSRF and a session cookie, my tasks, the task page and its forms,
+plan, audit and workflow pages, logout, escaping, the demo clock control."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from engine.clock import Clock
+from engine.runtime import TaskEngine
+from tests.api.conftest import set_password
+from tests.api.helpers import sct_task, snapshot
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def users(seeded: TaskEngine, clock: Clock) -> None:
+    for name in ("cv.sct", "dm.stp", "pd.ubnd", "kiemtoan"):
+        set_password(seeded.db, name, f"pw-{name}")
+
+
+def csrf(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, name: str) -> None:
+    client.cookies.clear()
+    page = client.get("/login")
+    response = client.post("/login", data={"username": name, "password": f"pw-{name}", "csrf_token": csrf(page.text)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/"
+
+
+def act(client: TestClient, tid: int, trigger: str, **fields: str) -> object:
+    page = client.get(f"/tasks/{tid}")
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    data = {"csrf_token": csrf(page.text), "trigger": trigger, "version": version.group(1) if version else "", **fields}
+    return client.post(f"/tasks/{tid}/fire", data=data, follow_redirects=False)
+
+
+def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(client: TestClient, users: None) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200 and "Đăng nhập" in page.text and 'lang="vi"' in page.text
+    anon = page.headers["set-cookie"]
+    assert "HttpOnly" in anon and "SameSite=lax" in anon.replace("Lax", "lax")
+    response = client.post("/login", data={"username": "cv.sct", "password": "pw-cv.sct", "csrf_token": csrf(page.text)},
+                           follow_redirects=False)
+    cookie = response.headers["set-cookie"]
+    assert "phancap_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    home = client.get("/")
+    assert home.status_code == 200 and "Việc của tôi" in home.text and "cv.sct" in home.text
+    logout = client.post("/logout", data={"csrf_token": csrf(home.text)}, follow_redirects=False)
+    assert logout.status_code == 303 and logout.headers["location"] == "/login"
+    client.cookies.clear()
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_needs_the_forms_csrf_token_and_the_right_password(client: TestClient, users: None) -> None:
+    client.get("/login")
+    no_token = client.post("/login", data={"username": "cv.sct", "password": "pw-cv.sct"}, follow_redirects=False)
+    assert no_token.status_code == 403 and "phancap_session" not in no_token.headers.get("set-cookie", "")
+    page = client.get("/login")
+    wrong = client.post("/login", data={"username": "cv.sct", "password": "sai", "csrf_token": csrf(page.text)})
+    assert wrong.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in wrong.text
+    for _ in range(5):
+        client.post("/login", data={"username": "dm.stp", "password": "sai", "csrf_token": csrf(page.text)})
+    locked = client.post("/login", data={"username": "dm.stp", "password": "pw-dm.stp", "csrf_token": csrf(page.text)})
+    assert locked.status_code == 429 and "15 phút" in locked.text
+
+
+def test_next_only_goes_to_this_site(client: TestClient, users: None) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "cv.sct", "password": "pw-cv.sct", "csrf_token": csrf(page.text),
+                                           "next": "//evil.example/x"}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+    assert client.get("/tasks/1", follow_redirects=False).status_code in (200, 404)
+
+
+def test_my_tasks_grouped_by_state_with_deadline_badges(client: TestClient, app: FastAPI, users: None) -> None:
+    app.state.services.clock.shift = timedelta(days=11)  # 12 April: the 14 April deadlines are near
+    login(client, "cv.sct")
+    html = client.get("/").text
+    assert 'data-state="assigned"' in html and "Đã giao" in html
+    assert "sắp đến hạn" in html and "không thời hạn" in html
+    assert html.count('class="task"') >= 5
+
+
+def test_task_page_forms_fire_and_refusals_show_the_reason(client: TestClient, app: FastAPI, seeded: TaskEngine,
+                                                           users: None) -> None:
+    tid = sct_task(seeded.db)
+    login(client, "cv.sct")
+    page = client.get(f"/tasks/{tid}").text
+    assert "Gửi đầu mối xem xét" in page and 'data-trigger="submit_for_review"' in page
+    assert "Sở Tư pháp" in page and "Trước ngày 15/4/2025" in page and "<svg" in page
+    assert 'data-current="true"' in page and 'name="capacity"' not in page
+    # a form without the session's CSRF token changes nothing
+    before = snapshot(seeded.db, tid)
+    forged = client.post(f"/tasks/{tid}/fire", data={"trigger": "submit_for_review", "csrf_token": "x"})
+    assert forged.status_code == 403 and snapshot(seeded.db, tid) == before
+    done = act(client, tid, "submit_for_review")
+    assert done.status_code == 303 and done.headers["location"] == f"/tasks/{tid}?done=submit_for_review"
+    assert "Đã thực hiện: Gửi đầu mối xem xét" in client.get(done.headers["location"]).text
+    # the focal reviewer returns it: the comment is required, and a script in it stays text
+    login(client, "dm.stp")
+    before = snapshot(seeded.db, tid)
+    refused = act(client, tid, "return", comment="")
+    assert refused.status_code == 422 and "Cần ghi ý kiến" in refused.text and snapshot(seeded.db, tid) == before
+    assert act(client, tid, "return", comment="<script>alert(1)</script> bổ sung").status_code == 303
+    html = client.get(f"/tasks/{tid}").text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; bổ sung" in html
+    # a stale form: the version moved on
+    login(client, "cv.sct")
+    stale = client.get(f"/tasks/{tid}")
+    act(client, tid, "submit_for_review")
+    again = client.post(f"/tasks/{tid}/fire", data={"csrf_token": csrf(stale.text), "trigger": "comment",
+                                                    "comment": "x", "version": "3"})
+    assert again.status_code == 409 and 'data-rule="version"' in again.text
+    # the approver's form asks for the signing capacity
+    login(client, "dm.stp")
+    assert act(client, tid, "submit").status_code == 303
+    login(client, "pd.ubnd")
+    assert 'name="capacity"' in client.get(f"/tasks/{tid}").text
+    assert act(client, tid, "approve", capacity="KT. Chủ tịch").status_code == 303
+    final = client.get(f"/tasks/{tid}").text
+    assert "Đã phê duyệt" in final and "KT. Chủ tịch" in final
+    assert "Bạn không có thao tác nào" in final
+
+
+def test_task_page_of_an_invisible_task_is_404(client: TestClient, app: FastAPI, seeded: TaskEngine,
+                                               clock: Clock) -> None:
+    set_password(seeded.db, "cv.xa1", "pw-cv.xa1")
+    login(client, "cv.xa1")
+    response = client.get(f"/tasks/{sct_task(seeded.db)}")
+    assert response.status_code == 404 and "Không có nhiệm vụ" in response.text
+
+
+def test_plan_audit_and_workflow_pages(client: TestClient, seeded: TaskEngine, users: None) -> None:
+    tid = sct_task(seeded.db)
+    login(client, "cv.sct")
+    act(client, tid, "submit_for_review", comment="<b>đậm</b>")
+    plan = client.get("/plans/HN-2025")
+    assert plan.status_code == 200 and 'class="matrix"' in plan.text and "st-in_review" in plan.text
+    assert "HN-SCT" in plan.text and "Tiến độ" in plan.text
+    only = client.get("/plans/HN-2025", params={"state": "in_review"}).text
+    assert only.count('class="cell ') == 1
+    assert client.get("/plans/NOPE").status_code == 404
+    assert client.get("/plans").status_code == 200
+    assert client.get("/audit").status_code == 403
+    wf = client.get("/workflows/plan_task", params={"current": "assigned"})
+    assert wf.status_code == 200 and "officer@lead" in wf.text and 'data-current="true"' in wf.text
+    assert client.get("/workflows").status_code == 200
+    login(client, "kiemtoan")
+    audit = client.get("/audit", params={"actor": "cv.sct"})
+    assert audit.status_code == 200 and "chuỗi hợp lệ" in audit.text and 'data-ok="true"' in audit.text
+    assert "&lt;b&gt;đậm&lt;/b&gt;" in audit.text and "<b>đậm</b>" not in audit.text
+    assert audit.text.count('class="audit-row"') == 1
+    export = client.get("/audit/export.csv", params={"actor": "cv.sct"})
+    assert export.status_code == 200 and "submit_for_review" in export.text
+    assert client.get("/audit/export.jsonl").text.count("\n") > 100
+
+
+def test_demo_clock_control_is_labelled_and_moves_time(seeded: TaskEngine, workflows: dict, clock: Clock,  # type: ignore[type-arg]
+                                                       users: None) -> None:
+    demo = create_app(database=seeded.db, clock=clock, settings=ApiSettings(secret_key="d" * 40, demo=True),
+                      workflows=workflows)
+    with TestClient(demo) as client:
+        assert "Thời gian mô phỏng" in client.get("/login").text
+        login(client, "cv.sct")
+        home = client.get("/")
+        assert "Thời gian mô phỏng" in home.text and "01/04/2025" in home.text
+        moved = client.post("/demo/clock", data={"csrf_token": csrf(home.text), "days": "30", "next": "/"},
+                            follow_redirects=False)
+        assert moved.status_code == 303 and moved.headers["location"].startswith("/?clock_marked=")
+        after = client.get("/").text
+        assert "01/05/2025" in after and "quá hạn" in after and 'data-state="overdue"' in after
+
+
+def test_no_clock_control_outside_demo(client: TestClient, users: None) -> None:
+    login(client, "cv.sct")
+    home = client.get("/")
+    assert "Thời gian mô phỏng" not in home.text
+    assert client.post("/demo/clock", data={"csrf_token": csrf(home.text), "days": "30"}).status_code == 403
