@@ -71,13 +71,18 @@ def history(db: Database, task_id: int) -> list[dict[str, Any]]:
 
 
 def verify_audit(db: Database) -> Any:
+    with db.read() as cur:
+        return verify_with(cur)
+
+
+def verify_with(cur: Any) -> Any:
+    """Verify every chain as seen by this cursor's transaction."""
     from engine.audit import EVENT_COLUMNS, verify_rows
 
-    with db.read() as cur:
-        cur.execute("SELECT id, state, version, last_hash FROM task_instance")
-        tasks = {r[0]: r for r in cur.fetchall()}
-        cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
-        return verify_rows(tasks, iter(cur.fetchone, None))
+    cur.execute("SELECT id, state, version, last_hash FROM task_instance")
+    tasks = {r[0]: r for r in cur.fetchall()}
+    cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
+    return verify_rows(tasks, iter(cur.fetchone, None))
 
 
 def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
