@@ -53,7 +53,7 @@ def edit_field(cur: Any, db: Database, rng: random.Random) -> str:
     else:
         column = "comment" if column == "task_id" else column
         cur.execute(db.sql(f"UPDATE audit_event SET {column} = COALESCE({column}, '') || ? WHERE id = ?"),
-                    (rng.choice(["x", " ", "0", "ạ"]), event_id))
+                    (rng.choice(["x", "0", "ạ", "-"]), event_id))  # not a space: PostgreSQL drops trailing spaces that overflow a varchar
     return f"edit {column} of event {event_id}"
 
 
