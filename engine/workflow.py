@@ -173,7 +173,7 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) 
             p.add(item.where("trigger"), f"field 'trigger': {trigger!r} is not a lower_case identifier")
             continue
         what = f"transition '{trigger}'"
-        sources = _strings(item.get("source"))
+        sources = _strings(item.get("source")) if "source" in item else []
         for s in sources:
             if s not in states:
                 p.add(item.where("source"), f"{what}: field 'source': unknown state '{s}'")
