@@ -77,3 +77,19 @@ def test_deadline_command_reads_a_phrase(tmp_path: Path) -> None:
     assert (data["kind"], data["due"]) == ("date", "2025-04-14")
     bad = run(tmp_path, "deadline", "khi nào xong", check=False)
     assert bad.returncode == 2 and '"khi nào xong"' in bad.stderr
+
+
+def test_offline_verification_catches_removed_newest_events(loaded: Path) -> None:
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    tid = str(next(t for t in tasks if t["task"] == "1.1")["id"])
+    run(loaded, "fire", tid, "submit_for_review", "--as", "cv.sct")
+    run(loaded, "audit", "checkpoint", "-o", str(loaded / "checkpoint.json"))
+    run(loaded, "audit", "export", "-o", str(loaded / "events.jsonl"))
+    ok = run(loaded, "audit", "verify", "--events", str(loaded / "events.jsonl"), "--checkpoint", str(loaded / "checkpoint.json"))
+    assert "OK" in ok.stdout
+    lines = (loaded / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    newest = max(i for i, line in enumerate(lines) if json.loads(line)["task_id"] == int(tid))
+    (loaded / "cut.jsonl").write_text("\n".join(lines[:newest] + lines[newest + 1:]) + "\n", encoding="utf-8")
+    cut = run(loaded, "audit", "verify", "--events", str(loaded / "cut.jsonl"), "--checkpoint",
+              str(loaded / "checkpoint.json"), check=False)
+    assert cut.returncode == 1 and f"task {tid}: checkpoint is version 2" in cut.stdout
