@@ -7,74 +7,28 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from engine.clock import Clock
-from engine.db import Database
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.instantiate import instantiate
 from engine.loader import existing_units, read_definitions, store_definitions
-from engine.queries import history, list_plans, list_tasks, verify_audit
-from engine.runtime import TaskEngine
-from engine.settings import Settings
+from engine.queries import history, list_plans, list_tasks
 from engine.tick import tick
 from engine.users import add_user
 from engine.workflows import load_workflows
+from phancap.cli_audit import audit_app
+from phancap.cli_reports import register as register_reports
+from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic owns it).")
 user_app = typer.Typer(no_args_is_help=True, help="Users: a name, a unit, roles.")
-audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
-reports_app = typer.Typer(no_args_is_help=True, help="Periodic reports from a plan's reporting regime.")
-difficulty_app = typer.Typer(no_args_is_help=True, help="Difficulties (vướng mắc, kiến nghị) raised on tasks.")
-app.add_typer(reports_app, name="reports")
-app.add_typer(difficulty_app, name="difficulty")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-class Context:
-    def __init__(self, database_url: str | None, now: str | None) -> None:
-        self.settings = Settings.from_env(database_url)
-        self.clock = Clock.parse(now) if now else Clock.from_env()
-        self._db: Database | None = None
-        self._workflows: Any = None
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = Database.from_settings(self.settings)
-        return self._db
-
-    @property
-    def workflows(self) -> Any:
-        if self._workflows is None:
-            self._workflows = load_workflows()
-        return self._workflows
-
-    def engine(self) -> TaskEngine:
-        return TaskEngine(self.db, self.workflows, self.clock)
-
-
-STATE: dict[str, Context] = {}
-
-
-def ctx() -> Context:
-    return STATE["ctx"]
-
-
-def emit(data: Any, as_json: bool, text: str) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else text)
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
+register_reports(app)
 
 
 @app.callback()
@@ -252,122 +206,28 @@ def tick_cmd(as_json: JsonOpt = False) -> None:
     emit(result.to_json(), as_json, f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()})")
 
 
-@audit_app.command("export")
-def audit_export(out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None) -> None:
-    """Every audit event as JSON Lines, ordered by task and sequence."""
-    from engine.audit_export import export_events
-
-    lines = (json.dumps(e, ensure_ascii=False) + "\n" for e in export_events(ctx().db))
-    if out is None:
-        for line in lines:
-            sys.stdout.write(line)
-    else:
-        with out.open("w", encoding="utf-8") as handle:
-            handle.writelines(lines)
 
 
-@audit_app.command("checkpoint")
-def audit_checkpoint(out: Annotated[Path | None, typer.Option("--out", "-o")] = None) -> None:
-    """Every task's state, version and newest hash, to keep elsewhere for offline verification."""
-    from engine.audit_export import checkpoint
-
-    data = json.dumps(checkpoint(ctx().db), ensure_ascii=False, indent=1)
-    if out is None:
-        typer.echo(data)
-    else:
-        out.write_text(data, encoding="utf-8")
 
 
-@audit_app.command("verify")
-def audit_verify(
-    events: Annotated[Path | None, typer.Option("--events", help="Verify an export offline instead of the database.")] = None,
-    point: Annotated[Path | None, typer.Option("--checkpoint", help="The checkpoint to verify the export against.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Recompute every task's hash chain and checkpoint; name every edited, deleted, inserted or reordered event."""
-    if events is not None or point is not None:
-        from engine.audit_export import read_jsonl, verify_offline
-
-        if events is None or point is None:
-            fail("error: offline verification needs both --events and --checkpoint", 2)
-            return
-        with events.open(encoding="utf-8") as handle:
-            report = verify_offline(read_jsonl(handle), json.loads(point.read_text(encoding="utf-8")))
-    else:
-        report = verify_audit(ctx().db)
-    emit(report.to_json(), as_json, "\n".join(report.problems) if report.problems else
-         f"OK: {report.events} events of {report.tasks} tasks verify")
-    if not report.ok:
-        raise typer.Exit(1)
 
 
-@app.command("progress")
-def progress_cmd(plan: str, as_json: JsonOpt = False) -> None:
-    """Counts per state and per official category (done on time/late, open on time/overdue, no deadline)."""
-    from engine.queries import progress
-
-    data = progress(ctx().db, plan, ctx().clock.today())
-    cats = data["categories"]
-    emit(data, as_json, "\n".join(f"{k}\t{v}" for k, v in cats.items()))
 
 
-@app.command()
-def urge(as_user: Annotated[str, typer.Option("--as")], plan: Annotated[str | None, typer.Option("--plan")] = None,
-         unit: Annotated[str | None, typer.Option("--unit")] = None,
-         comment: Annotated[str | None, typer.Option("--comment")] = None, as_json: JsonOpt = False) -> None:
-    """Urge (đôn đốc) every overdue or due-soon task the user may urge, one audited event each."""
-    from engine.urging import select_for_urging, urge_many
-
-    from engine.notify import Notifier
-
-    engine = ctx().engine()
-    result = urge_many(engine, as_user, select_for_urging(engine, plan, unit), comment, Notifier(engine.db))
-    emit(result.to_json(), as_json, f"urged {len(result.urged)} task(s); refused {len(result.refused)}")
 
 
-@reports_app.command("create")
-def reports_create(plan: str, period: Annotated[str, typer.Option("--period", help="semiannual or annual.")],
-                   year: Annotated[int, typer.Option("--year")],
-                   due: Annotated[str | None, typer.Option("--due", help="Due date for entries the plan gives no date.")] = None,
-                   as_json: JsonOpt = False) -> None:
-    """Create the period's report instances in the plan's cascade (again: changes nothing)."""
-    from datetime import date as _date
-
-    from engine.reports import create_reports
-
-    c = ctx()
-    try:
-        result = create_reports(c.db, c.workflows, c.clock, plan, period, year, _date.fromisoformat(due) if due else None)
-    except (ValueError, DefinitionError) as exc:
-        fail(f"error: {exc}", 2)
-        return
-    emit(result.to_json(), as_json, f"{result.created} report(s) created, {result.existing} existed"
-         + "".join(f"\nskipped: {s}" for s in result.skipped))
 
 
-@reports_app.command("show")
-def reports_show(report: int, as_json: JsonOpt = False) -> None:
-    """A report's figures from the engine's data, and the reports it should have received."""
-    from engine.reports import report_content
-
-    try:
-        data = report_content(ctx().db, report, ctx().clock.today())
-    except KeyError:
-        fail(f"no report {report}")
-        return
-    emit(data, as_json, json.dumps(data["categories"], ensure_ascii=False))
 
 
-@difficulty_app.command("raise")
-def difficulty_raise(task: int, as_user: Annotated[str, typer.Option("--as")],
-                     text: Annotated[str, typer.Option("--text")]) -> None:
-    """Raise a difficulty on TASK; prints the new difficulty's id."""
-    from engine.difficulties import raise_difficulty
 
-    try:
-        typer.echo(raise_difficulty(ctx().engine(), task, as_user, text))
-    except TransitionNotAllowed as exc:
-        fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
+
+
+
+
+
+
+
 
 
 @app.command()

@@ -1,0 +1,55 @@
+"""Shared pieces of the command line: the context (settings, clock, database), output, failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.runtime import TaskEngine
+from engine.settings import Settings
+from engine.workflows import load_workflows
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+class Context:
+    def __init__(self, database_url: str | None, now: str | None) -> None:
+        self.settings = Settings.from_env(database_url)
+        self.clock = Clock.parse(now) if now else Clock.from_env()
+        self._db: Database | None = None
+        self._workflows: Any = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database.from_settings(self.settings)
+        return self._db
+
+    @property
+    def workflows(self) -> Any:
+        if self._workflows is None:
+            self._workflows = load_workflows()
+        return self._workflows
+
+    def engine(self) -> TaskEngine:
+        return TaskEngine(self.db, self.workflows, self.clock)
+
+
+STATE: dict[str, Context] = {}
+
+
+def ctx() -> Context:
+    return STATE["ctx"]
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else text)
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
