@@ -71,28 +71,33 @@ def _check_task(task: tuple[Any, ...] | None, task_id: int, events: list[tuple[A
         label = f"task {task_id} event seq {seq} (id {event_id})"
         if seq != expected_seq:
             kind = "missing (deleted?)" if seq > expected_seq else "duplicated (inserted?)"
-            problems.append(f"task {task_id}: event seq {expected_seq} {kind}; found seq {seq} (id {event_id})")
+            vi = "bị xóa?" if seq > expected_seq else "bị chèn?"
+            problems.append(f"task {task_id}: event seq {expected_seq} {kind}; found seq {seq} (id {event_id})"
+                            f" / nhiệm vụ {task_id}: thiếu hoặc trùng sự kiện số {expected_seq} ({vi})")
         if stored_prev != prev_hash:
-            problems.append(f"{label}: chain broken: its prev_hash does not match the event before it (inserted, deleted or reordered)")
+            problems.append(f"{label}: chain broken: its prev_hash does not match the event before it (inserted, deleted or reordered)"
+                            " / chuỗi bị đứt: sự kiện bị chèn, xóa hoặc đảo thứ tự")
         if event_hash(stored_prev, values) != stored_hash:
-            problems.append(f"{label}: contents do not match its hash (edited)")
+            problems.append(f"{label}: contents do not match its hash (edited) / nội dung không khớp mã băm (bị sửa)")
         if prev_to is not None and values[3] != prev_to:
             problems.append(f"{label}: starts from '{values[3]}' but the event before ended in '{prev_to}'")
         prev_hash, prev_to, expected_seq = stored_hash, values[4], seq + 1
     if task is None:
-        problems.append(f"task {task_id}: has audit events but no task row (deleted?)")
+        problems.append(f"task {task_id}: has audit events but no task row (deleted?) / có nhật ký nhưng mất nhiệm vụ")
         return
     _, state, version, last_hash = task
     if not events:
-        problems.append(f"task {task_id}: has no audit events (deleted?)")
+        problems.append(f"task {task_id}: has no audit events (deleted?) / nhiệm vụ không có nhật ký")
         return
     if last_hash != prev_hash or version != len(events):
         problems.append(
             f"task {task_id}: checkpoint is version {version} hash {last_hash[:12]}…, the chain ends at "
             f"seq {events[-1][2]} hash {prev_hash[:12]}… (newest events removed or added?)"
+            " / điểm kiểm tra không khớp: sự kiện mới nhất bị xóa hoặc thêm"
         )
     if state != prev_to:
-        problems.append(f"task {task_id}: state '{state}' but its newest audit event ends in '{prev_to}' (state changed without audit)")
+        problems.append(f"task {task_id}: state '{state}' but its newest audit event ends in '{prev_to}' (state changed without audit)"
+                        " / trạng thái thay đổi mà không có nhật ký")
 
 
 def _grouped(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:

@@ -28,7 +28,6 @@ user_app = typer.Typer(no_args_is_help=True, help="Users: a name, a unit, roles.
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
-register_reports(app)
 
 
 @app.callback()
@@ -275,3 +274,6 @@ def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (r
 
     typer.echo(f"serving on http://{host}:{port}/")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+
+
+register_reports(app)  # after the core commands, so --help lists those first
