@@ -59,11 +59,26 @@ def read_definitions(path: Path | None, workflows: set[str], known_units: list[U
                 problems.append(f"{f}:1: plan {plan.code} is also defined in {codes[plan.code]}")
             codes[plan.code] = str(f)
             defs.plans.append(plan)
+    _check_parents(defs.plans, problems)
     if not files:
         problems.append(f"{root}:1: no definition files (*.yaml)")
     if problems:
         raise DefinitionError(problems)
     return defs
+
+
+def _check_parents(plans: list[PlanDef], problems: list[str]) -> None:
+    """A parent plan given in the same set must hold the parent tasks its children name."""
+    by_code = {p.code: p for p in plans}
+    for plan in plans:
+        parent = by_code.get(plan.parent_code or "")
+        if parent is None:
+            continue
+        numbers = {t.number for t in parent.tasks}
+        for task in plan.tasks:
+            if task.parent_task and task.parent_task not in numbers:
+                problems.append(f"{task.where}: task {task.number}: field 'parent_task': plan {parent.code} has no task "
+                                f"{task.parent_task}")
 
 
 def existing_units(db: Database) -> list[UnitDef]:
@@ -99,6 +114,7 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str
                 "code": plan.code, "title": plan.title, "region": plan.region, "issuer": plan.issuer,
                 "authority": plan.authority, "monitor": plan.monitor, "justice": plan.justice,
                 "definition": json.dumps(plan.document, ensure_ascii=False), "source": plan.source, "loaded_at": now,
+                "parent_code": plan.parent_code,
             })
             for t in plan.tasks:
                 _upsert(conn, "plan_task", ("plan", "number"), {
@@ -109,7 +125,7 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str
                     "coordinators_text": t.coordinators_text, "product": t.product,
                     "deadline_phrase": t.deadline_phrase, "deadline_kind": t.deadline_kind,
                     "deadline_due": t.deadline_due, "deadline_start": t.deadline_start, "workflow": t.workflow,
-                    "procedure_text": t.procedure_text, "complex": t.complex,
+                    "procedure_text": t.procedure_text, "complex": t.complex, "parent_task": t.parent_task,
                 })
     return {"units": len(defs.registry.units), "groups": len(list(groups)), "plans": len(defs.plans),
             "tasks": sum(len(p.tasks) for p in defs.plans)}

@@ -38,6 +38,7 @@ class Plan(SQLModel, table=True):
     definition: str  # the whole plan definition as JSON
     source: str
     loaded_at: str
+    parent_code: str | None = Field(default=None, max_length=64, index=True)  # the plan this one carries out
 
 
 class PlanTask(SQLModel, table=True):
@@ -63,6 +64,7 @@ class PlanTask(SQLModel, table=True):
     workflow: str | None = Field(default=None, max_length=64)
     procedure_text: str | None = None
     complex: bool = False  # a complex or multi-sector draft (longer appraisal limit)
+    parent_task: str | None = Field(default=None, max_length=32)  # the parent plan's task this one carries out
 
 
 class AppUser(SQLModel, table=True):

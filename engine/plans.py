@@ -19,11 +19,11 @@ TASK_NUMBER = re.compile(r"^\d+(\.(\d+|[a-zđ]))*$")
 SHORTENED_MARKER = re.compile(r"(quy trình|trình tự,? thủ tục)\s+rút gọn", re.IGNORECASE)
 PLAN_FIELDS = {
     "code", "title", "registry", "issuer", "authority", "monitor", "justice", "number", "issued",
-    "parent_plan", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "tasks",
+    "parent_plan", "parent_code", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "tasks",
 }
 TASK_FIELDS = {
     "number", "heading", "title", "content", "focal", "lead", "lead_text", "coordinators",
-    "coordinators_text", "product", "deadline", "workflow", "procedure_text", "complex",
+    "coordinators_text", "product", "deadline", "workflow", "procedure_text", "complex", "parent_task",
 }
 
 
@@ -47,6 +47,7 @@ class TaskDef:
     workflow: str | None = None
     procedure_text: str | None = None
     complex: bool = False
+    parent_task: str | None = None
     where: str = ""
 
 
@@ -60,6 +61,7 @@ class PlanDef:
     monitor: str
     justice: str | None
     tasks: tuple[TaskDef, ...]
+    parent_code: str | None = None
     document: dict[str, Any] = field(default_factory=dict)  # the whole file, for pages and reports
     source: str = ""
 
@@ -158,7 +160,8 @@ def _task(node: Located, plan: Located, registry: Registry, workflows: set[str],
     return TaskDef(
         number, " ".join(title.split()), False, parent, node.get("content"), focal, lead, node.get("lead_text"),
         coordinators, node.get("coordinators_text"), node.get("product"), phrase, kind, due, start, workflow,
-        node.get("procedure_text"), bool(node.get("complex", False)), node.where("number"),
+        node.get("procedure_text"), bool(node.get("complex", False)),
+        str(node["parent_task"]) if node.get("parent_task") is not None else None, node.where("number"),
     )
 
 
@@ -204,5 +207,11 @@ def read_plan(path: Path, registry: Registry, workflows: set[str], problems: lis
                                 f"needed by task {task.number} under the shortened procedure")
     if len(problems) > before:
         return None
+    parent_code = doc.get("parent_code")
+    for task in tasks:
+        if task.parent_task and not parent_code:
+            problems.append(f"{task.where}: task {task.number}: field 'parent_task' needs the plan's 'parent_code'")
+    if len(problems) > before:
+        return None
     return PlanDef(code, " ".join(str(doc["title"]).split()), region, str(issuer), str(authority), str(monitor),
-                   justice, tuple(tasks), _plain(doc), str(path))
+                   justice, tuple(tasks), str(parent_code) if parent_code else None, _plain(doc), str(path))

@@ -112,3 +112,29 @@ def _day(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def rollup(db: Database, plan: str, today: date) -> dict[str, Any]:
+    """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
+    from engine.status import Tally, status_of
+
+    with db.engine.connect() as conn:
+        tasks = conn.execute(text("SELECT number, title FROM plan_task WHERE plan = :p AND heading = :f ORDER BY id"),
+                             {"p": plan, "f": False}).all()
+        rows = conn.execute(text(
+            "SELECT pt.parent_task, i.plan, i.state, i.deadline, i.overdue_at, i.state_since FROM task_instance i "
+            "JOIN plan_task pt ON pt.plan = i.plan AND pt.number = i.task JOIN plan c ON c.code = i.plan "
+            "WHERE c.parent_code = :p AND pt.parent_task IS NOT NULL AND i.kind = 'task'"), {"p": plan}).all()
+        children = [r[0] for r in conn.execute(text("SELECT code FROM plan WHERE parent_code = :p ORDER BY code"),
+                                               {"p": plan}).all()]
+    own = progress(db, plan, today)
+    by_task: dict[str, dict[str, Tally]] = {}
+    for parent_task, child, state, deadline, overdue_at, since in rows:
+        tally = by_task.setdefault(parent_task, {}).setdefault(child, Tally())
+        tally.add(status_of(state, _day(deadline), overdue_at, since, today))
+    return {
+        "plan": plan, "today": today.isoformat(), "children": children, "own": own["categories"],
+        "tasks": [{"number": n, "title": t,
+                   "children": {c: tally.to_json() for c, tally in sorted(by_task.get(n, {}).items())}}
+                  for n, t in tasks],
+    }

@@ -25,13 +25,13 @@ DUE_SOON_DAYS = 3  # "sắp đến hạn": due within three days
 _TASK_SELECT = (
     "SELECT t.id, t.plan, t.task, t.unit, u.name, t.focal, f.name, t.authority, t.monitor, t.justice, "
     "t.coordinators, t.workflow, t.state, t.stage, t.version, t.deadline, t.deadline_phrase, t.state_due, "
-    "t.overdue_at, t.state_since, pt.title "
-    "FROM task_instance t JOIN plan_task pt ON pt.plan = t.plan AND pt.number = t.task "
+    "t.overdue_at, t.state_since, COALESCE(t.title, pt.title, ''), t.kind, t.parent_id, t.pending_deadline "
+    "FROM task_instance t LEFT JOIN plan_task pt ON pt.plan = t.plan AND pt.number = t.task "
     "LEFT JOIN unit u ON u.code = t.unit LEFT JOIN unit f ON f.code = t.focal"
 )
 _TASK_KEYS = ("id", "plan", "task", "unit", "unit_name", "focal", "focal_name", "authority", "monitor", "justice",
               "coordinators", "workflow", "state", "stage", "version", "deadline", "deadline_phrase", "state_due",
-              "overdue_at", "state_since", "title")
+              "overdue_at", "state_since", "title", "kind", "parent_id", "pending_deadline")
 
 
 def sees_all(user: User) -> bool:
@@ -85,7 +85,7 @@ def _as_date(value: Any) -> date | None:
 def _task(row: Any) -> dict[str, Any]:
     item = dict(zip(_TASK_KEYS, row, strict=True))
     item["coordinators"] = json.loads(item["coordinators"] or "[]")
-    for key in ("deadline", "state_due"):
+    for key in ("deadline", "state_due", "pending_deadline"):
         item[key] = _as_date(item[key])
     return item
 
@@ -122,7 +122,8 @@ def search_tasks(db: Database, user: User, f: TaskFilter, today: date, finals: I
         where.append("t.deadline IS NOT NULL AND t.deadline < :due_before")
         params["due_before"] = f.due_before.isoformat()
     if f.q:
-        where.append("(LOWER(pt.title) LIKE :q OR LOWER(COALESCE(pt.content, '')) LIKE :q OR t.task = :qexact)")
+        where.append("(LOWER(COALESCE(t.title, pt.title, '')) LIKE :q OR LOWER(COALESCE(pt.content, '')) LIKE :q "
+                     "OR t.task = :qexact)")
         params["q"], params["qexact"] = f"%{f.q.strip().lower()}%", f.q.strip()
     if f.mine:
         where.append("(t.unit = :m OR t.focal = :m OR t.authority = :m OR t.justice = :m)")

@@ -16,6 +16,7 @@ difficulty_app = typer.Typer(no_args_is_help=True, help="Difficulties (vướng 
 
 def register(app: typer.Typer) -> None:
     app.command("progress")(progress_cmd)
+    app.command("rollup")(rollup_cmd)
     app.command()(urge)
     app.add_typer(reports_app, name="reports")
     app.add_typer(difficulty_app, name="difficulty")
@@ -86,3 +87,13 @@ def difficulty_raise(task: int, as_user: Annotated[str, typer.Option("--as")],
         typer.echo(raise_difficulty(ctx().engine(), task, as_user, text))
     except TransitionNotAllowed as exc:
         fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
+
+
+def rollup_cmd(plan: str, as_json: JsonOpt = False) -> None:
+    """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
+    from engine.queries import rollup
+
+    data = rollup(ctx().db, plan, ctx().clock.today())
+    emit(data, as_json, "\n".join(f"{t['number']}\t" + ", ".join(
+        f"{c}: {v['done_on_time'] + v['done_late']} done, {v['open_overdue']} overdue" for c, v in t["children"].items())
+        for t in data["tasks"]))
