@@ -13,7 +13,7 @@ class DefinitionError(ValueError):
         super().__init__("\n".join(problems))
 
 
-RefusalRule = Literal["task", "user", "trigger", "state", "role", "guard", "deadline", "version"]
+RefusalRule = Literal["task", "user", "trigger", "state", "role", "guard", "deadline", "version", "idempotency"]
 
 
 class TransitionNotAllowed(Exception):

@@ -122,6 +122,17 @@ class LoginFailure(SQLModel, table=True):
     at: str = Field(max_length=32)
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """The first answer to a transition request sent with an Idempotency-Key, kept with the transition."""
+
+    __tablename__ = "idempotency_key"
+    actor: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=128)
+    request: str = Field(max_length=64)  # sha256 of the request, so a reused key with another request is refused
+    response: str
+    created_at: str = Field(max_length=32)
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("task_id", "seq"),)

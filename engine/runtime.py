@@ -6,6 +6,7 @@ one audit event. A refusal raises TransitionNotAllowed and the transaction write
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -59,6 +60,10 @@ class FireResult:
         }
 
 
+def _request_digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -82,6 +87,9 @@ class TaskEngine:
         self._select_read = db.sql(_SELECT_TASK)
         self._update = db.sql(_UPDATE_TASK)
         self._insert = db.sql(_INSERT_EVENT)
+        self._find_key = db.sql("SELECT request, response FROM idempotency_key WHERE actor = ? AND key = ?")
+        self._store_key = db.sql("INSERT INTO idempotency_key (actor, key, request, response, created_at) "
+                                 "VALUES (?, ?, ?, ?, ?)")
 
     def _context(self, row: tuple[Any, ...] | None, task_id: int, actor: Actor | str,
                  trigger: str | None = None) -> tuple[WorkflowMachine, TaskContext, int, str]:
@@ -106,11 +114,28 @@ class TaskEngine:
 
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
              evidence: dict[str, Any] | None = None, capacity: str | None = None,
-             version: int | None = None, proposed_deadline: date | None = None) -> FireResult:
+             version: int | None = None, proposed_deadline: date | None = None,
+             idempotency_key: str | None = None) -> FireResult:
+        """With an idempotency key, a retry of the same request returns the first result and applies nothing;
+        the key is stored in the transition's own transaction, so this holds across restarts."""
         actor_name = actor if isinstance(actor, str) else actor.name
+        request = None
+        if idempotency_key is not None:
+            request = _request_digest(task_id, trigger, comment, evidence, capacity, version, proposed_deadline)
         with self.db.write() as cur:
-            cur.execute(self._select, (actor_name, task_id))
-            machine, ctx, current_version, last_hash = self._context(cur.fetchone(), task_id, actor, trigger)
+            cur.execute(self._select, (actor_name, task_id))  # takes the row lock before the key is looked up
+            row = cur.fetchone()
+            if idempotency_key is not None:
+                cur.execute(self._find_key, (actor_name, idempotency_key))
+                seen = cur.fetchone()
+                if seen is not None:
+                    if seen[0] != request:
+                        raise TransitionNotAllowed(
+                            "idempotency", "Khóa Idempotency-Key đã dùng cho một yêu cầu khác",
+                            "this Idempotency-Key was already used for a different request",
+                            task_id=task_id, trigger=trigger)
+                    return FireResult(**json.loads(seen[1]))
+            machine, ctx, current_version, last_hash = self._context(row, task_id, actor, trigger)
             if version is not None and version != current_version:
                 raise TransitionNotAllowed(
                     "version",
@@ -130,7 +155,11 @@ class TaskEngine:
             ctx.proposed_deadline = proposed_deadline
             from_state = ctx.state
             fired = machine.fire(ctx, trigger)
-            return self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
+            result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
+            if idempotency_key is not None:
+                cur.execute(self._store_key, (actor_name, idempotency_key, request,
+                                              json.dumps(result.__dict__, ensure_ascii=False), result.at))
+            return result
 
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
                  current_version: int, last_hash: str) -> FireResult:

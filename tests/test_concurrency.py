@@ -48,3 +48,26 @@ def test_transitions_on_different_tasks_all_succeed(seeded: TaskEngine) -> None:
     assert outcomes == Counter({"ok": len(ids)})
     assert all(t["state"] == "in_review" for t in list_tasks(seeded.db, unit="HN-SCT") if int(t["id"]) in ids)
     assert verify_audit(seeded.db).ok
+
+
+def test_idempotency_key_answers_a_retry_with_the_first_result(seeded: TaskEngine) -> None:
+    from engine.runtime import TaskEngine as Fresh
+
+    tid = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
+    first = seeded.fire(tid, "submit_for_review", "cv.sct", idempotency_key="req-1")
+    seeded.db.dispose()  # as if the process restarted
+    restarted = Fresh(seeded.db, seeded.workflows, seeded.clock)
+    again = restarted.fire(tid, "submit_for_review", "cv.sct", idempotency_key="req-1")
+    assert again == first and audit_count(seeded.db, tid) == 2
+    other = race(8, lambda i: restarted.fire(tid, "submit", "dm.stp", idempotency_key="req-2"))
+    assert other == Counter({"ok": 8}) and audit_count(seeded.db, tid) == 3
+    try:  # keys belong to their user: req-1 is new for dm.stp, so the request is judged on its own
+        restarted.fire(tid, "return", "dm.stp", comment="x", idempotency_key="req-1")
+        raise AssertionError("return from submitted is the approver's")
+    except TransitionNotAllowed as exc:
+        assert exc.rule == "role"
+    try:
+        restarted.fire(tid, "approve", "dm.stp", idempotency_key="req-2")
+        raise AssertionError("a reused key with another request must be refused")
+    except TransitionNotAllowed as exc:
+        assert exc.rule == "idempotency"
