@@ -48,6 +48,7 @@ class TaskContext:
     complex: bool = False  # a complex or multi-sector draft: the longer appraisal limit
     pending_deadline: date | None = None  # an extension the lead unit asked for
     proposed_deadline: date | None = None  # given with request_extension
+    overdue_at: str | None = None  # when the task went overdue (cleared when an extension is granted)
     overdue_cleared: bool = False
     data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
     # Written by the machine:

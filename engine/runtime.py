@@ -107,9 +107,8 @@ class TaskEngine:
             task_id=task_id, state=state, stage=stage, unit=unit, focal=focal, authority=authority,
             monitor=monitor, justice=justice, coordinators=frozenset(json.loads(coordinators or "[]")),
             deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor,
-            complex=bool(_complex), pending_deadline=as_date(pending),
+            complex=bool(_complex), pending_deadline=as_date(pending), overdue_at=overdue_at,
         )
-        ctx.data["overdue_at"] = overdue_at  # carried to _persist, not recorded
         return self.workflows[workflow], ctx, int(version), last_hash
 
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
@@ -165,12 +164,13 @@ class TaskEngine:
                  current_version: int, last_hash: str) -> FireResult:
         to_state = ctx.state
         overdue_state = workflow.overdue.state if workflow.overdue else None
-        stage = from_state if to_state == overdue_state else to_state
-        if to_state == overdue_state and from_state == overdue_state:
-            stage = ctx.stage
+        if to_state == overdue_state:  # the stage remembers where on the path the task was interrupted
+            stage = ctx.stage if from_state == overdue_state else from_state
+        else:
+            stage = to_state
         at = stamp(self.clock.now())
         seq = current_version + 1
-        overdue_at = ctx.data.pop("overdue_at", None)
+        overdue_at = ctx.overdue_at
         if ctx.overdue_cleared:
             overdue_at = None
         elif to_state == overdue_state and overdue_at is None:
