@@ -246,6 +246,33 @@ def deadline(phrase: str, issued: Annotated[str | None, typer.Option("--issued",
     emit(data, as_json, f"{data['kind']}: due {data['due'] or '-'}" + (f" (from {data['start']})" if data["start"] else ""))
 
 
+@app.command("import-plan")
+def import_plan(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The plan's text (UTF-8).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the plan YAML (default: stdout).")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="The plan's code, e.g. HN-2025.")] = None,
+    registry: Annotated[str | None, typer.Option("--registry", help="Organisation registry, e.g. HN or KT.")] = None,
+) -> None:
+    """Read a plan's text and write its definition; everything not placed is reported with its line.
+    The file is always written; the exit status is non-zero when anything needs a person's decision."""
+    from engine.importer import format_problems, import_plan_text, validate_plan, write_plan_yaml
+
+    workflows = load_workflows()
+    known = read_definitions(None, set(workflows)).registry
+    result = import_plan_text(file.read_text(encoding="utf-8"), source=str(file), registry=known, code=code,
+                              region=registry)
+    text = write_plan_yaml(result.plan)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    problems = format_problems(result, str(file)) + validate_plan(result.plan, known, set(workflows))
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the web server over the configured database."""

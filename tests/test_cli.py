@@ -93,3 +93,17 @@ def test_offline_verification_catches_removed_newest_events(loaded: Path) -> Non
     cut = run(loaded, "audit", "verify", "--events", str(loaded / "cut.jsonl"), "--checkpoint",
               str(loaded / "checkpoint.json"), check=False)
     assert cut.returncode == 1 and f"task {tid}: checkpoint is version 2" in cut.stdout
+
+
+def test_import_plan_writes_a_definition_that_loads(tmp_path: Path) -> None:
+    seed = Path(__file__).parent / "seeds" / "000_22f93b5388a59456.txt"
+    out = tmp_path / "plans" / "HN-2025.yaml"
+    out.parent.mkdir()
+    result = run(tmp_path, "import-plan", str(seed), "--code", "HN-2025", "--registry", "HN", "-o", str(out))
+    assert result.returncode == 0 and "1.2" in out.read_text(encoding="utf-8")
+    assert "OK" in run(tmp_path, "validate", str(tmp_path)).stdout
+    bad = tmp_path / "bad.txt"
+    bad.write_text("KẾ HOẠCH\n\nII. NỘI DUNG\n\n1. Sở Không Tồn Tại chủ trì rà soát văn bản; hoàn thành sớm nhất có thể.\n",
+                   encoding="utf-8")
+    refused = run(tmp_path, "import-plan", str(bad), "--registry", "HN", "-o", str(tmp_path / "bad.yaml"), check=False)
+    assert refused.returncode == 1 and f"{bad}:" in refused.stderr

@@ -18,7 +18,10 @@ ROMAN = re.compile(r"^(?:PHẦN\s+|Phần\s+)?([IVX]{1,5})[.)]\s+(.+)$")
 NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)[.)]\s+(.+)$|^(\d{1,2}(?:\.\d{1,2})+)\s+(.+)$")
 LETTER = re.compile(r"^(?:[-•+–−]\s*)?([a-zđ])\)\s*(.*)$")
 BULLET = re.compile(r"^(?:[-+–−*]\s+|[•●▪◦‣]\s*)(.+)$")
-STARTERS = re.compile(r"^(?:Căn cứ|Thực hiện|Để|Nhằm)\s")
+STARTERS = re.compile(
+    r"^(?:Căn cứ|Thực hiện|Để|Nhằm)\s"
+    r"|^(?:Giao\s+)?(?:Sở|Phòng|UBND|Ủy ban|Uỷ ban|Văn phòng|Ban|Các Sở|Các cơ quan|Thanh tra|Công an)\s[^.;:]{0,80}?\schủ trì\b"
+)
 SENTENCE_END = re.compile(r"(?:[.!?:]|\./\.)[\"”)]?$")
 
 
@@ -45,7 +48,7 @@ def fold(text: str) -> str:
     """Case- and diacritic-insensitive form, one character for one (so spans map back)."""
     out = []
     for ch in text:
-        if ch in "đĐ":
+        if ch in "đĐðÐ":
             out.append("d")
             continue
         base = unicodedata.normalize("NFD", ch)[0].casefold()
@@ -78,7 +81,7 @@ def table_cells(raw: str) -> list[str] | None:
         parts = line.split("\t")
     else:
         return None
-    return [" ".join(p.split()) for p in parts]
+    return [" ".join(re.sub(r"<br\s*/?>", " ", p, flags=re.IGNORECASE).split()) for p in parts]
 
 
 def is_separator_row(cells: list[str]) -> bool:
@@ -86,23 +89,27 @@ def is_separator_row(cells: list[str]) -> bool:
 
 
 def is_caps(text: str) -> bool:
+    """A line in capitals ("KẾ HOẠCH", "TM. ỦY BAN NHÂN DÂN"); a lone acronym ("UBND") is not one."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and all(not c.islower() for c in letters)
+    return len(text.split()) >= 2 and len(letters) >= 2 and all(not c.islower() for c in letters)
 
 
-def _marker(text: str) -> tuple[str, str | None, str] | None:
+def _marker(text: str, prev: Item | None) -> tuple[str, str | None, str] | None:
+    # A line wrapped mid-sentence can start like a marker: "… kinh tế" / "- xã hội …",
+    # "… (trước ngày 14 tháng" / "12) để tổng hợp …". Those two shapes continue an open sentence.
+    open_sentence = prev is not None and prev.kind != "row" and not re.search(r"[.:;!?]\W*$", prev.text)
     m = ROMAN.match(text)
     if m:
         return "roman", m.group(1), m.group(2)
     m = NUMBER.match(text)
-    if m:
+    if m and not (open_sentence and re.match(r"^\d{1,2}\)", text)):
         number = m.group(1) or m.group(3)
         return "number", number, m.group(2) if m.group(1) else m.group(4)
     m = LETTER.match(text)
     if m:
         return "letter", m.group(1), m.group(2)
     m = BULLET.match(text)
-    if m:
+    if m and not (open_sentence and m.group(1)[:1].islower()):
         return "bullet", None, m.group(1)
     return None
 
@@ -118,7 +125,7 @@ def logical_items(lines: list[Line]) -> list[Item]:
                 items.append(Item("row", None, " | ".join(cells), line.no, cells))
             continue
         bold = "**" in line.raw
-        marker = _marker(line.text)
+        marker = _marker(line.text, items[-1] if items else None)
         if marker:
             kind, label, text = marker
             items.append(Item(kind, label, text, line.no, bold=bold))
@@ -132,6 +139,8 @@ def logical_items(lines: list[Line]) -> list[Item]:
             or prev.kind == "row"
             or is_caps(line.text)
             or is_caps(prev.text)
+            or (prev.text.startswith("(") and prev.text.endswith(")"))
+            or line.text.startswith("(") and line.text.endswith(")")
             or (STARTERS.match(line.text) is not None and not prev.text.endswith(","))
             or (SENTENCE_END.search(prev.text) is not None and line.text[0].isupper())
         )

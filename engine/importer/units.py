@@ -102,14 +102,15 @@ class UnitMatcher:
             head, body = m.group(1), m.group(2)
             parts = [p.strip() for p in re.split(r",\s*", body) if p.strip()]
             refs = [self.lookup(f"{head} {p}") for p in parts]
-            if not all(refs) and parts:
-                last = re.split(r"\s+và\s+", parts[-1])
-                parts = parts[:-1] + last
+            if not all(refs) and parts and not refs[-1]:
+                parts = parts[:-1] + re.split(r"\s+và\s+", parts[-1])
                 refs = [self.lookup(f"{head} {p}") for p in parts]
-            if parts and all(refs):
-                for ref in refs:
-                    assert ref is not None
-                    found.append((m.start(), m.end(), ref))
+            if any(refs):  # "Các Sở: Tư pháp, Tài chính" names "Sở Tư pháp" and "Sở Tài chính"
+                for part, ref in zip(parts, refs):
+                    if ref:
+                        found.append((m.start(), m.end(), ref))
+                    else:
+                        unmatched.append((m.start(), f"{head} {part}"))
                 for i in range(m.start(), m.end()):
                     taken[i] = True
         folded = fold(text)
@@ -139,18 +140,18 @@ class UnitMatcher:
             if not name or not name[0].isupper():
                 continue
             key = fold(name)
-            if _GENERIC.search(key) or not _HEAD.match(name):
-                continue
+            if _GENERIC.search(key) or not _HEAD.match(name) or not _HEAD.sub("", name).strip():
+                continue  # not a body's name ("các cơ quan liên quan"), or a bare "Sở"
             ref = self.lookup(name)
             if ref:
                 found.append((start, start + len(part), ref))
             else:
                 unmatched.append((start, name))
-        for start, end, ref in sorted(found):
+        for start, end, ref in sorted(found, key=lambda s: s[0]):
             result.spans.append((start, end, ref))
             if ref not in result.refs:
                 result.refs.append(ref)
-        for _, name in sorted(unmatched):
+        for _, name in sorted(unmatched, key=lambda u: u[0]):
             if name not in result.unmatched:
                 result.unmatched.append(name)
         return result

@@ -1,0 +1,255 @@
+"""Importing a plan from its text (issue 7): ``import_plan_text`` reads the text of a plan
+(Markdown or text extracted from PDF/Word) and returns the plan definition in the format of
+definitions/plans/*.yaml, with everything it could not place listed by line.
+
+    result = import_plan_text(text, source="plan.txt", registry=registry, code="HN-2025")
+    result.plan              # dict, ready for write_plan_yaml
+    result.problems          # [{"line": 12, "message": "...", "text": "..."}]
+    result.unmatched_units   # names the registry does not know, for the user to map
+
+Units are matched to the registry, never invented; deadlines are read with
+engine.deadlines.read_deadline, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.importer.emit import TaskBuilder, write_plan_yaml
+from engine.importer.fields import (
+    Note,
+    cap,
+    difficulties_of,
+    monitor_of,
+    one_line,
+    reporting,
+)
+from engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout
+from engine.importer.text import clean, fold, is_caps, split_lines
+from engine.importer.units import UnitMatcher
+from engine.organisations import Registry
+
+__all__ = ["ImportResult", "format_problems", "import_plan_text", "validate_plan", "write_plan_yaml"]
+
+ISSUES = re.compile(r"\s(?:ban hành|xây dựng|triển khai)\s+(?:[Kk]ế hoạch|KẾ HOẠCH)")
+BASIS_START = re.compile(r"^(?:Căn cứ|Thực hiện)\s")
+SIGN_CAPACITY = re.compile(r"^(KT|TL|TUQ|Q)\.\s*(.+)$")
+
+
+@dataclass
+class ImportResult:
+    plan: dict[str, Any]
+    problems: list[dict[str, Any]] = field(default_factory=list)  # {"line", "message", "text"}, by line
+    unmatched_units: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def _title_case(text: str) -> str:
+    result = cap(text.lower())
+    return re.sub(r"^(Phó|Chánh|Trưởng|Quyền|Phó Trưởng) (\w)", lambda m: f"{m.group(1)} {m.group(2).upper()}", result)
+
+
+def _guess_region(registry: Registry, text: str) -> tuple[str | None, list[str]]:
+    regions = sorted({u.region for u in registry.units.values()})
+    scores = {r: len(UnitMatcher(registry, r).resolve(text).spans) for r in regions}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return (ranked[0][0] if ranked and ranked[0][1] > 0 else None), [r for r, s in ranked if ranked and s == ranked[0][1]]
+
+
+def _header_facts(lay: Layout) -> tuple[str | None, date | None, str | None]:
+    number = issued = None
+    issuer_name = []
+    for ln in lay.header:
+        m = re.search(r"(?:^|\s)Số\s*:\s*(\d+[^\s]*)", ln.text)
+        if m and number is None:
+            number = m.group(1)
+        m = re.search(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", ln.text)
+        if m and issued is None:
+            try:
+                issued = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                pass
+    for ln in lay.header:  # "ỦY BAN NHÂN DÂN / THÀNH PHỐ HÀ NỘI" before "CỘNG HÒA …" (or beside it)
+        m = COLUMN_GAP.match(ln.raw.rstrip())
+        text = clean(m.group(1)) if m else ln.text
+        if "CỘNG HÒA" in text.upper() or text.startswith("Số") or not is_caps(text):
+            break
+        issuer_name.append(text)
+    return number, issued, " ".join(issuer_name) or None
+
+
+def import_plan_text(text: str, *, source: str, registry: Registry, code: str | None = None,
+                     region: str | None = None) -> ImportResult:
+    """Read a plan's text into a plan definition (see the module docstring)."""
+    notes: list[Note] = []
+    unmatched: list[str] = []
+    lines = split_lines(text)
+    lay = layout(lines)
+    body_text = " ".join(it.text for s in lay.sections for it in s.items)
+    if region is None:
+        region, tied = _guess_region(registry, body_text + " " + " ".join(it.text for it in lay.preamble))
+        if region is None or len(tied) > 1:
+            notes.append(Note(1, "không xác định được danh mục tổ chức (registry) của kế hoạch / cannot tell which "
+                                 f"registry the plan belongs to (candidates: {', '.join(tied) or 'none'})", ""))
+            region = region or (tied[0] if tied else "")
+    matcher = UnitMatcher(registry, region)
+    number, issued, header_issuer = _header_facts(lay)
+
+    # preamble: title, legal basis, issuer
+    title = None
+    legal_basis: list[str] = []
+    issuer = None
+    preamble = lay.preamble
+    for i, item in enumerate(preamble):
+        if fold(item.text) == "ke hoach" and title is None:
+            following = [x for x in preamble[i + 1:] if not x.text.startswith("(")]
+            if following and not BASIS_START.match(following[0].text):
+                parts = [following[0].text]
+                if is_caps(parts[0]):  # a title in capitals, one paragraph per line
+                    parts += [x.text for x in following[1:] if is_caps(x.text)][: 3]
+                written = one_line(" ".join(parts)) or ""
+                written = written.lower() if is_caps(written) else written
+                title = "Kế hoạch " + written[:1].lower() + written[1:]
+        elif title is None and re.match(r"^Kế hoạch\s", item.text):
+            title = one_line(item.text)
+        cut = None
+        for verb in ISSUES.finditer(item.text):
+            # "…, UBND Thành phố ban hành Kế hoạch": the issuer is the unit just before the verb
+            spans = [sp for sp in matcher.resolve(item.text[: verb.start()]).spans
+                     if not item.text[sp[1]: verb.start()].strip() and matcher.is_unit(sp[2])]
+            if spans:
+                cut = spans[-1][0]
+                issuer = issuer or spans[-1][2]
+                break
+        if BASIS_START.match(item.text):
+            body = item.text[:cut] if cut is not None else item.text
+            for part in re.split(r";\s+(?=Căn cứ|Thực hiện)", body):
+                basis = one_line(part)
+                if basis:
+                    legal_basis.append(basis)
+    if title is None:
+        notes.append(Note(1, "không thấy tên kế hoạch (dòng sau \"KẾ HOẠCH\") / no plan title found", ""))
+    if issuer is None and header_issuer:
+        refs = matcher.resolve(header_issuer).refs
+        if len(refs) == 1 and matcher.is_unit(refs[0]):
+            issuer = refs[0]
+    if issuer is None:
+        committees = [u.code for u in registry.units.values() if u.region == region and u.kind == "people_committee"]
+        issuer = committees[0] if len(committees) == 1 else None
+        notes.append(Note(1, "văn bản không nêu rõ cơ quan ban hành / the text does not name the issuer"
+                             + (f"; assumed {issuer}, the registry's only people's committee" if issuer else ""), ""))
+    parent_plan = None
+    direct = [b for b in legal_basis if b.startswith("Thực hiện ")]
+    cited = [b for b in legal_basis if re.match(r"^Căn cứ (?:Kế hoạch|Quyết định|Chỉ thị|Nghị quyết|Công văn)\s", b)]
+    chosen = direct[0] if direct else (cited[-1] if cited else None)
+    if chosen:
+        parent_plan = re.sub(r"^(?:Thực hiện|Căn cứ)\s+", "", chosen)
+
+    # tasks
+    reader = TaskReader(notes)
+    org_items = []
+    for section in lay.sections:
+        if section.kind == "tasks":
+            for item in section.items:
+                reader.add(item)
+            reader.flush_table()
+            reader.current = reader.parent = None
+        elif section.kind == "organisation":
+            org_items.extend(section.items)
+        elif section.kind == "other":
+            notes.append(Note(section.line, "mục không đọc được, bỏ qua / section not read, skipped", section.heading))
+    raw_tasks: list[RawTask] = reader.finish()
+    numbers = [t.number for t in raw_tasks]
+    for n, count in Counter(numbers).items():
+        if count > 1:
+            t = next(t for t in raw_tasks if t.number == n)
+            notes.append(Note(t.line, f"số nhiệm vụ {n} lặp lại / duplicate task number {n}", t.title))
+    builder = TaskBuilder(matcher, notes, unmatched, issued)
+    tasks = [builder.build(t, any(m.startswith(t.number + ".") for m in numbers)) for t in raw_tasks]
+    if not tasks:
+        notes.append(Note(1, "không thấy nhiệm vụ nào / no tasks found", ""))
+
+    # organisation: reporting regime, monitor, where difficulties go
+    entries: list[dict[str, Any]] = []
+    monitor = difficulties_to = None
+    for item in org_items:
+        entries.extend(reporting(item.text, item.line, matcher, notes))
+        monitor = monitor or monitor_of(item.text, matcher)
+        difficulties_to = difficulties_to or difficulties_of(item.text, matcher)
+    if monitor is None:
+        monitor = difficulties_to
+    if monitor is None:
+        notes.append(Note(1, "không thấy cơ quan theo dõi, đôn đốc thực hiện kế hoạch (monitor) / "
+                             "the text names no body that monitors the plan", ""))
+    justice = next((u.code for u in registry.units.values() if u.region == region
+                    and fold(u.name) in ("so tu phap", "phong tu phap")), None)
+    if justice is None and any(t.get("workflow") == "shortened_procedure" for t in tasks):
+        notes.append(Note(1, "danh mục không có Sở/Phòng Tư pháp để thẩm định theo quy trình rút gọn / "
+                             "no justice department in the registry for the shortened procedure", ""))
+
+    # recipients and signature
+    recipients = [t for t, _ in lay.recipients]
+    signer = None
+    if lay.signature:
+        texts = [ln.text for ln in lay.signature]
+        block, name = texts[:-1], texts[-1]
+        capacity = on_behalf = None
+        for ln in block:
+            m = SIGN_CAPACITY.match(ln)
+            if m:
+                capacity, on_behalf = m.group(1) + ".", _title_case(m.group(2))
+                break
+        last = block[-1] if block else ""
+        m = SIGN_CAPACITY.match(last)
+        signer = {"name": name, "capacity": capacity,
+                  "title": _title_case(m.group(2) if m else re.sub(r"^TM\.\s*", "", last)) if last else None,
+                  "on_behalf_of": on_behalf, "block": " / ".join(block)}
+    else:
+        notes.append(Note(len(lines), "không thấy khối chữ ký (TM./KT. …) / no signature block found", ""))
+
+    if code is None:
+        years = Counter(str(t["deadline"]["due"].year) for t in tasks if isinstance((t.get("deadline") or {}).get("due"), date))
+        year = str(issued.year) if issued else (re.search(r"\b(20\d\d)\b", title or "") or [None, None])[1]
+        year = year or (years.most_common(1)[0][0] if years else None)
+        code = f"{region}-{year}" if year else f"{region}-PLAN"
+        notes.append(Note(1, f"mã kế hoạch chưa được cho, tạm đặt {code} / no plan code given, using {code}", ""))
+
+    plan: dict[str, Any] = {
+        "code": code, "title": title, "registry": region, "issuer": issuer, "authority": issuer,
+        "monitor": monitor, "justice": justice, "number": number, "issued": issued, "parent_plan": parent_plan,
+        "legal_basis": legal_basis, "signer": signer, "recipients": recipients, "reporting": entries,
+        "difficulties_to": difficulties_to, "tasks": tasks,
+    }
+    problems = [{"line": n.line, "message": n.message, "text": n.text} for n in sorted(notes, key=lambda n: n.line)]
+    return ImportResult(plan, problems, unmatched, source)
+
+
+def format_problems(result: ImportResult, source: str | None = None) -> list[str]:
+    """The report, one line per problem: "FILE:LINE: message «text»", then the unmatched units."""
+    source = source or result.source
+    out = []
+    for p in result.problems:
+        text = f" «{p['text']}»" if p["text"] else ""
+        out.append(f"{source}:{p['line']}: {p['message']}{text}")
+    if result.unmatched_units:
+        out.append(f"{source}: đơn vị cần ánh xạ / units to map: " + "; ".join(result.unmatched_units))
+    return out
+
+
+def validate_plan(plan: dict[str, Any], registry: Registry, workflows: set[str]) -> list[str]:
+    """Problems engine.plans.read_plan finds in the plan as written by write_plan_yaml ([] = valid)."""
+    import tempfile
+    from pathlib import Path
+
+    from engine.plans import read_plan
+
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{plan.get('code') or 'plan'}.yaml"
+        path.write_text(write_plan_yaml(plan), encoding="utf-8")
+        read_plan(path, registry, workflows, problems)
+    return problems
