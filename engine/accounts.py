@@ -104,3 +104,9 @@ def authenticate(db: Database, name: str, password: str, ip: str, clock: Clock,
             conn.execute(text("UPDATE app_user SET password_hash = :h WHERE name = :n"),
                          {"h": hasher.hash(password), "n": row[0]})
     return User(row[0], row[1], tuple(r for r in row[2].split(",") if r))
+
+
+def unit_name(db: Database, code: str) -> str | None:
+    """The unit's full name, for showing who a user is."""
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT name FROM unit WHERE code = :c"), {"c": code}).scalar()

@@ -50,10 +50,11 @@ def test_auditor_me_says_sees_all(client: TestClient, app: FastAPI) -> None:
     assert me["sees_all"] and me["may_audit"] and me["roles"] == ["auditor"]
 
 
-@pytest.mark.parametrize(("name", "password"), [("cv.sct", "sai"), ("nobody", PASSWORD), ("ld.sct", "ld.sct")])
-def test_wrong_credentials_are_refused_alike(client: TestClient, with_password: str, name: str, password: str) -> None:
-    body = assert_refusal(token(client, name, password), 401, "user")
-    assert body["message_vi"] == "Sai tên đăng nhập hoặc mật khẩu"  # ld.sct has no password: same answer
+def test_wrong_credentials_are_refused_alike(client: TestClient, with_password: str) -> None:
+    # a wrong password, an unknown user, a user without a password: the same answer
+    for name, password in [("cv.sct", "sai"), ("nobody", PASSWORD), ("ld.sct", "ld.sct")]:
+        body = assert_refusal(token(client, name, password), 401, "user")
+        assert body["message_vi"] == "Sai tên đăng nhập hoặc mật khẩu"
 
 
 def test_failed_logins_are_limited_per_user_and_address(client: TestClient, with_password: str) -> None:
@@ -160,3 +161,14 @@ def test_settings_fail_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PHANCAP_DEMO", "1")
     demo = ApiSettings.from_env()
     assert demo.demo and len(demo.secret_key) >= 32  # demo mode may generate its own key
+    assert not demo.cookie_secure  # the demo runs over plain HTTP on localhost
+    monkeypatch.delenv("PHANCAP_DEMO")
+    monkeypatch.setenv("PHANCAP_SECRET_KEY", "k" * 40)
+    assert ApiSettings.from_env().cookie_secure  # anywhere else, cookies travel over HTTPS only
+
+
+def test_unknown_addresses_answer_in_the_error_format(client: TestClient, app: FastAPI) -> None:
+    assert_refusal(client.get("/api/v1/nothing", headers=bearer(app, "cv.sct")), 404, "not_found")
+    assert_refusal(client.delete("/api/v1/me", headers=bearer(app, "cv.sct")), 405, "request")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Không có địa chỉ này" in page.text

@@ -191,3 +191,15 @@ def test_no_clock_control_outside_demo(client: TestClient, users: None) -> None:
     home = client.get("/")
     assert "Thời gian mô phỏng" not in home.text
     assert client.post("/demo/clock", data={"csrf_token": csrf(home.text), "days": "30"}).status_code == 403
+
+
+def test_extension_form_has_a_date_field(client: TestClient, seeded: TaskEngine, users: None) -> None:
+    tid = sct_task(seeded.db)
+    login(client, "cv.sct")
+    page = client.get(f"/tasks/{tid}").text
+    assert 'type="date" name="proposed_deadline"' in page
+    bad = act(client, tid, "request_extension", comment="Thêm thời gian", proposed_deadline="15/05/2025")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+    assert act(client, tid, "request_extension", comment="Thêm thời gian", proposed_deadline="2025-05-15").status_code == 303
+    login(client, "pd.ubnd")
+    assert "Đề nghị gia hạn đang chờ" in client.get(f"/tasks/{tid}").text

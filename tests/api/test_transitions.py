@@ -106,3 +106,17 @@ def test_every_engine_rule_maps_to_its_status(rule: str) -> None:
     assert error.status == RULE_STATUS[rule] == expected
     assert error.body() == {"rule": rule, "message_vi": "vi", "message_en": "en", "task": 1, "state": "assigned",
                             "trigger": "x"}
+
+
+def test_extension_request_carries_the_proposed_deadline(client: TestClient, app: FastAPI, seeded: TaskEngine) -> None:
+    tid = sct_task(seeded.db)
+    assert_refusal(fire(client, app, "cv.sct", tid, "request_extension", comment="Cần thêm thời gian"), 422, "guard")
+    asked = fire(client, app, "cv.sct", tid, "request_extension", comment="Cần thêm thời gian",
+                 proposed_deadline="2025-05-15")
+    assert asked.status_code == 200, asked.text
+    detail = client.get(f"/api/v1/tasks/{tid}", headers=bearer(app, "pd.ubnd")).json()
+    assert detail["pending_deadline"] == "2025-05-15" and detail["deadline"] == "2025-04-14"
+    assert "grant_extension" in [t["trigger"] for t in detail["triggers"]]
+    assert fire(client, app, "pd.ubnd", tid, "grant_extension").status_code == 200
+    after = client.get(f"/api/v1/tasks/{tid}", headers=bearer(app, "cv.sct")).json()
+    assert after["deadline"] == "2025-05-15" and after["pending_deadline"] is None

@@ -1,0 +1,149 @@
+"""The application factory: `uvicorn api.app:create_app --factory`.
+
+Tests inject a Database, a Clock and ApiSettings; otherwise everything comes from the environment
+(DATABASE_URL, PHANCAP_SECRET_KEY, PHANCAP_DEMO…) and a bad value stops the start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import ApiError, LoginRequired
+from api.pages import auth as page_auth
+from api.pages import other as page_other
+from api.pages import tasks as page_tasks
+from api.pages.render import render_error
+from api.routes import audit as audit_routes
+from api.routes import auth as auth_routes
+from api.routes import clock as clock_routes
+from api.routes import health as health_routes
+from api.routes import plans as plan_routes
+from api.routes import tasks as task_routes
+from api.routes import workflows as workflow_routes
+from api.services import HERE, Services
+from api.settings import ApiSettings
+from engine.clock import Clock
+from engine.db import Database
+from engine.machine import WorkflowMachine
+from engine.settings import Settings
+from engine.workflows import load_workflows
+
+CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc load their scripts from a CDN; only those two pages get a wider policy.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "worker-src blob:; frame-ancestors 'none'")
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def create_app(database: Database | None = None, clock: Clock | None = None,
+               settings: ApiSettings | None = None,
+               workflows: dict[str, WorkflowMachine] | None = None) -> FastAPI:
+    settings = settings or ApiSettings.from_env()
+    owned = database is None
+    db = database or Database.from_settings(Settings.from_env())
+    services = Services(db, workflows or load_workflows(), clock or Clock.from_env(), settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.dispose()
+
+    app = FastAPI(
+        title="phancap",
+        summary="Kế hoạch thực hiện của chính quyền địa phương: nhiệm vụ, quy trình, nhật ký kiểm toán",
+        version="0.1.0", lifespan=lifespan,
+    )
+    app.state.services = services
+    for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
+                   workflow_routes.router, clock_routes.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health_routes.router)
+    for router in (page_auth.router, page_tasks.router, page_other.router):
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _handlers(app)
+    _headers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if _wants_json(request):
+            return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        return render_error(request, exc)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        known = {404: ("not_found", "Không có địa chỉ này", "not found"),
+                 405: ("request", "Phương thức không được hỗ trợ", "method not allowed")}
+        rule, vi, en = known.get(exc.status_code, ("request", "Yêu cầu không hợp lệ", str(exc.detail)))
+        error = ApiError(rule, vi, en, status=exc.status_code)
+        if _wants_json(request) or request.url.path.startswith("/static/"):
+            return JSONResponse(error.body(), status_code=exc.status_code, headers=exc.headers)
+        return render_error(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        error = ApiError("request", "Dữ liệu gửi lên không hợp lệ", "the request is not valid")
+        if _wants_json(request):
+            return JSONResponse({**error.body(), "detail": jsonable(exc.errors())}, status_code=422)
+        return render_error(request, error)
+
+
+def jsonable(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors, custom_encoder={Exception: str, bytes: lambda b: b.decode(errors="replace")})
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task group): CSP, nosniff, no framing, no caching of pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = DOCS_CSP if path in DOCS_PATHS else CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                if not path.startswith("/static/") and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _headers(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)

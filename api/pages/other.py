@@ -1,0 +1,111 @@
+"""Pages: plans (tasks × units matrix, progress), the audit trail, workflows, the demo clock."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from api.deps import FormUser, PageUser, ServicesDep
+from api.diagram import render_svg
+from api.errors import ApiError, audit_forbidden
+from api.pages.auth import safe_next
+from api.pages.render import render
+from api.routes.audit import _csv, _jsonl
+from api.routes.clock import shift_clock
+from api.routes.plans import plan_not_found, plan_progress
+from api.routes.workflows import get_workflow
+from api.views import task_public
+from engine.queries import list_plans, verify_audit
+from engine.visibility import AuditFilter, may_audit, plan_matrix, search_audit
+
+router = APIRouter()
+AUDIT_PAGE_LIMIT = 500
+
+
+@router.get("/plans")
+def plans(request: Request, services: ServicesDep, user: PageUser) -> Response:
+    return render(request, "plans.html", {"plans": list_plans(services.db)})
+
+
+@router.get("/plans/{code}")
+def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
+         state: str | None = None, unit: str | None = None) -> Response:
+    """Tasks × units, each cell coloured by its state; filters by state and unit."""
+    found = [p for p in list_plans(services.db) if p["code"] == code]
+    if not found:
+        raise plan_not_found(code)
+    items = [task_public(services, i) for i in plan_matrix(services.db, user, code)]
+    units = sorted({(t.unit, t.unit_name or t.unit) for t in items}, key=lambda u: u[1])
+    shown = [t for t in items if (not state or t.state == state) and (not unit or t.unit == unit)]
+    rows: dict[str, dict[str, object]] = {}
+    for t in shown:
+        row = rows.setdefault(t.task, {"title": t.title, "cells": {}})
+        row["cells"][t.unit] = t  # type: ignore[index]
+    columns = [u for u in units if not unit or u[0] == unit]
+    states = sorted({t.state for t in items})
+    labels = {t.state: t.state_label for t in items}
+    return render(request, "plan.html", {
+        "plan": found[0], "rows": rows, "columns": columns, "units": units, "states": states, "labels": labels,
+        "progress": plan_progress(services, user, code), "filter_state": state or "", "filter_unit": unit or "",
+    })
+
+
+def _audit_filter(plan: str | None, unit: str | None, actor: str | None, trigger: str | None,
+                  since: str | None, until: str | None) -> AuditFilter:
+    return AuditFilter(plan or None, unit or None, actor or None, trigger or None, since or None, until or None)
+
+
+@router.get("/audit")
+def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | None = None,
+          unit: str | None = None, actor: str | None = None, trigger: str | None = None,
+          since: str | None = None, until: str | None = None) -> Response:
+    """For auditors and monitors: search the trail, export it, and see whether the chain verifies."""
+    if not may_audit(user):
+        raise audit_forbidden()
+    filters = _audit_filter(plan, unit, actor, trigger, since, until)
+    try:
+        events = search_audit(services.db, filters, AUDIT_PAGE_LIMIT + 1)
+    except ValueError:
+        raise ApiError("request", "Ngày không hợp lệ (YYYY-MM-DD)", "invalid date (YYYY-MM-DD)") from None
+    query = str(request.url.query)
+    return render(request, "audit.html", {
+        "events": events[:AUDIT_PAGE_LIMIT], "more": len(events) > AUDIT_PAGE_LIMIT,
+        "verify": verify_audit(services.db).to_json(), "f": filters, "query": query,
+        "plans": [p["code"] for p in list_plans(services.db)],
+    })
+
+
+@router.get("/audit/export.{fmt}")
+def audit_export(services: ServicesDep, user: PageUser, fmt: Literal["csv", "jsonl"], plan: str | None = None,
+                 unit: str | None = None, actor: str | None = None, trigger: str | None = None,
+                 since: str | None = None, until: str | None = None) -> Response:
+    if not may_audit(user):
+        raise audit_forbidden()
+    rows = search_audit(services.db, _audit_filter(plan, unit, actor, trigger, since, until))
+    body, media = (_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (_jsonl(rows), "application/x-ndjson")
+    return StreamingResponse(body, media_type=media,
+                             headers={"Content-Disposition": f'attachment; filename="phancap-audit.{fmt}"'})
+
+
+@router.get("/workflows")
+def workflows(request: Request, services: ServicesDep, user: PageUser) -> Response:
+    return render(request, "workflows.html", {"workflows": [m.workflow for m in services.workflows.values()]})
+
+
+@router.get("/workflows/{name}")
+def workflow(request: Request, services: ServicesDep, user: PageUser, name: str,
+             current: str | None = None) -> Response:
+    w = get_workflow(services, name)
+    return render(request, "workflow.html", {"workflow": w, "diagram": render_svg(w, current)})
+
+
+@router.post("/demo/clock")
+def demo_clock(services: ServicesDep, user: FormUser, days: Annotated[int, Form(ge=1, le=366)],
+               next: Annotated[str, Form()] = "/") -> Response:
+    """Demo mode only: move the simulated clock forward and run the deadline sweep."""
+    result = shift_clock(services, days)
+    target = safe_next(next)
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}clock_marked={result.marked_overdue or 0}", status_code=303)

@@ -1,0 +1,62 @@
+"""Rendering pages: the shared context (user, CSRF token, simulated clock), filters, error pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+
+from api.errors import ApiError
+from engine.clock import VIETNAM, stamp
+from engine.roles import ROLE_LABELS_VI
+from engine.visibility import may_audit
+
+RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
+                "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
+BADGES = {"overdue": "quá hạn", "due_soon": "sắp đến hạn", "no_deadline": "không thời hạn"}
+
+
+def vn_time(value: str | None) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_date(value: date | str | None) -> str:
+    if not value:
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return day.strftime("%d/%m/%Y")
+
+
+def install_filters(env: Environment) -> None:
+    env.filters["vntime"] = vn_time
+    env.filters["vndate"] = vn_date
+    env.filters["role_vi"] = lambda role: ROLE_LABELS_VI.get(role, role)
+    env.filters["relation_vi"] = lambda rel: RELATIONS_VI.get(rel, rel)
+    env.globals["BADGES"] = BADGES
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    services = request.app.state.services
+    user = getattr(request.state, "user", None)
+    ctx: dict[str, Any] = {
+        "user": user,
+        "may_audit": bool(user and may_audit(user)),
+        "csrf": getattr(request.state, "csrf", ""),
+        "demo": services.settings.demo,
+        "clock_now": vn_time(stamp(services.clock.now())),
+        "here": request.url.path,
+    }
+    ctx.update(context or {})
+    return services.templates.TemplateResponse(request, template, ctx, status_code=status)
+
+
+def render_error(request: Request, error: ApiError) -> HTMLResponse:
+    return render(request, "error.html", {"error": error}, status=error.status)

@@ -1,0 +1,76 @@
+"""The audit trail for auditors and monitors: search, CSV and JSON Lines export, chain verification."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import CurrentUser, ServicesDep
+from api.errors import audit_forbidden
+from api.schemas import AuditEventPublic, AuditVerify, ErrorBody
+from api.views import event_fields
+from engine.audit import HASHED_FIELDS
+from engine.queries import verify_audit
+from engine.users import User
+from engine.visibility import AuditFilter, may_audit, search_audit
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
+
+
+def require_auditor(user: User) -> None:
+    if not may_audit(user):
+        raise audit_forbidden()
+
+
+def _csv(rows: list[dict[str, object]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        values = dict(row, from_state=row["from"], to_state=row["to"],
+                      evidence=json.dumps(row["evidence"], ensure_ascii=False) if row["evidence"] else "")
+        writer.writerow(["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _jsonl(rows: list[dict[str, object]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(event_fields(row), ensure_ascii=False) + "\n"
+
+
+@router.get("", response_model=list[AuditEventPublic],
+            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+def audit(services: ServicesDep, user: CurrentUser,
+          plan: str | None = None, unit: str | None = None, actor: str | None = None, trigger: str | None = None,
+          since: Annotated[str | None, Query(description="ISO date or instant, inclusive")] = None,
+          until: Annotated[str | None, Query(description="ISO date (whole day) or instant")] = None,
+          task: int | None = None,
+          format: Literal["json", "csv", "jsonl"] = "json",
+          limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+          offset: Annotated[int, Query(ge=0)] = 0) -> object:
+    """Audit events in the order they happened. format=csv or jsonl downloads them."""
+    require_auditor(user)
+    rows = search_audit(services.db, AuditFilter(plan, unit, actor, trigger, since, until, task), limit, offset)
+    if format == "csv":
+        return StreamingResponse(_csv(rows), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="phancap-audit.csv"'})
+    if format == "jsonl":
+        return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson",
+                                 headers={"Content-Disposition": 'attachment; filename="phancap-audit.jsonl"'})
+    return [AuditEventPublic(**event_fields(r)) for r in rows]
+
+
+@router.get("/verify", response_model=AuditVerify)
+def verify(services: ServicesDep, user: CurrentUser) -> AuditVerify:
+    """Recompute every task's hash chain; `ok` is true when nothing was edited, inserted or removed."""
+    require_auditor(user)
+    return AuditVerify(**verify_audit(services.db).to_json())

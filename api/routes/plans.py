@@ -1,0 +1,62 @@
+"""Plans: the list, one plan's tasks with their fields, progress counts over the caller's visible instances."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter
+from sqlmodel import select
+
+from api.deps import CurrentUser, ServicesDep, SessionDep
+from api.errors import ApiError
+from api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
+from api.services import Services
+from engine.models import Plan, PlanTask
+from engine.queries import list_plans
+from engine.users import User
+from engine.visibility import plan_matrix, progress
+
+router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
+
+
+def plan_not_found(code: str) -> ApiError:
+    return ApiError("not_found", f"Không có kế hoạch '{code}'", f"no plan '{code}'")
+
+
+@router.get("", response_model=list[PlanPublic])
+def plans(services: ServicesDep, user: CurrentUser) -> list[PlanPublic]:
+    return [PlanPublic(**p) for p in list_plans(services.db)]
+
+
+@router.get("/{code}", response_model=PlanDetail, responses={404: {"model": ErrorBody}})
+def plan(session: SessionDep, user: CurrentUser, code: str) -> PlanDetail:
+    """The plan as issued: every task (headings too) with its fields."""
+    row = session.get(Plan, code)
+    if row is None:
+        raise plan_not_found(code)
+    tasks = session.exec(select(PlanTask).where(PlanTask.plan == code).order_by(PlanTask.id)).all()  # type: ignore[arg-type]
+    return PlanDetail(
+        code=row.code, title=row.title, region=row.region, issuer=row.issuer, authority=row.authority,
+        monitor=row.monitor, justice=row.justice,
+        tasks=[PlanTaskPublic(
+            number=t.number, parent=t.parent, heading=t.heading, title=t.title, content=t.content, focal=t.focal,
+            lead=json.loads(t.lead or "[]"), lead_text=t.lead_text, coordinators=json.loads(t.coordinators or "[]"),
+            coordinators_text=t.coordinators_text, product=t.product, deadline_phrase=t.deadline_phrase,
+            deadline_kind=t.deadline_kind, deadline_due=t.deadline_due, workflow=t.workflow,
+        ) for t in tasks],
+    )
+
+
+def plan_progress(services: Services, user: User, code: str) -> Progress:
+    if code not in {p["code"] for p in list_plans(services.db)}:
+        raise plan_not_found(code)
+    counts = progress(plan_matrix(services.db, user, code))
+    overdue = sum(n for s, n in counts["by_state"].items() if s in services.overdue_states)
+    approved = sum(n for s, n in counts["by_state"].items() if s in services.finals)
+    return Progress(plan=code, overdue=overdue, approved=approved, **counts)
+
+
+@router.get("/{code}/progress", response_model=Progress, responses={404: {"model": ErrorBody}})
+def get_progress(services: ServicesDep, user: CurrentUser, code: str) -> Progress:
+    """Counts per state and per unit over the instances the caller may see."""
+    return plan_progress(services, user, code)

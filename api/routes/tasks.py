@@ -1,0 +1,74 @@
+"""Task instances: list, detail (with the triggers the caller may fire now), transitions, history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, ServicesDep
+from api.errors import ApiError, task_not_found
+from api.schemas import (
+    ErrorBody,
+    EventPublic,
+    TaskDetail,
+    TaskList,
+    TransitionRequest,
+    TransitionResult,
+)
+from api.views import event_fields, task_detail, task_public
+from engine.errors import TransitionNotAllowed
+from engine.queries import history
+from engine.visibility import TaskFilter, search_tasks, visible_task
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses={401: {"model": ErrorBody}})
+
+
+@router.get("", response_model=TaskList)
+def list_tasks(services: ServicesDep, user: CurrentUser,
+               plan: str | None = None, unit: str | None = None, state: str | None = None,
+               overdue: bool | None = None, due_before: date | None = None,
+               q: Annotated[str | None, Query(max_length=200, description="text in the task's title or content")] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> TaskList:
+    """The instances the caller may see, filtered and paged."""
+    filters = TaskFilter(plan=plan, unit=unit, state=state, overdue=overdue, due_before=due_before, q=q)
+    items, total = search_tasks(services.db, user, filters, services.clock.today(), services.finals,
+                                services.overdue_states, limit, offset)
+    return TaskList(items=[task_public(services, i) for i in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{task_id}", response_model=TaskDetail, responses={404: {"model": ErrorBody}})
+def get_task(services: ServicesDep, user: CurrentUser, task_id: int) -> TaskDetail:
+    item = visible_task(services.db, user, task_id)
+    if item is None:
+        raise task_not_found(task_id)
+    return task_detail(services, user, item)
+
+
+@router.post("/{task_id}/transitions", response_model=TransitionResult,
+             responses={s: {"model": ErrorBody} for s in (403, 404, 409, 422)})
+def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: TransitionRequest) -> TransitionResult:
+    """Fire a trigger. Refusals: 403 role, 404 task, 409 state/trigger/version, 422 guard/deadline;
+    the body names the rule in Vietnamese and English, and nothing changes."""
+    evidence = body.evidence.model_dump(exclude_none=True) if body.evidence else None
+    extra = {"proposed_deadline": body.proposed_deadline} if body.proposed_deadline else {}
+    try:
+        result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
+                                      capacity=body.capacity, version=body.version, **extra)
+    except TransitionNotAllowed as exc:
+        raise ApiError.from_engine(exc) from None
+    item = visible_task(services.db, user, task_id)
+    label = services.state_label(item["workflow"], result.to_state) if item else result.to_state
+    return TransitionResult(task=result.task_id, trigger=result.trigger, from_state=result.from_state,
+                            state=result.to_state, state_label=label, version=result.version, actor=result.actor,
+                            role=result.role, capacity=result.capacity, at=result.at, hash=result.hash)
+
+
+@router.get("/{task_id}/history", response_model=list[EventPublic], responses={404: {"model": ErrorBody}})
+def task_history(services: ServicesDep, user: CurrentUser, task_id: int) -> list[EventPublic]:
+    """Every audit event of the instance, oldest first."""
+    if visible_task(services.db, user, task_id) is None:
+        raise task_not_found(task_id)
+    return [EventPublic(**event_fields(r)) for r in history(services.db, task_id)]

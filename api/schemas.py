@@ -1,0 +1,242 @@
+"""Public response and request models: what the API promises. Table rows never leave engine/."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    rule: str = Field(description="which rule refused: task, user, role, state, version, trigger, guard, deadline, "
+                                  "auth, forbidden, throttled, csrf, request")
+    message_vi: str
+    message_en: str
+    task: int | None = None
+    state: str | None = None
+    trigger: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires")
+
+
+class UserPublic(BaseModel):
+    name: str
+    unit: str
+    unit_name: str | None = None
+    roles: list[str]
+    sees_all: bool
+    may_audit: bool
+
+
+class TriggerPublic(BaseModel):
+    trigger: str
+    label: str
+    dest: str | None
+    requires: list[str]
+    guards: list[str]
+    capacity: bool = Field(description="the caller acts as approver: a signing capacity (KT., TL., TUQ.) applies")
+
+
+class TaskPublic(BaseModel):
+    id: int
+    plan: str
+    task: str
+    title: str
+    unit: str
+    unit_name: str | None
+    focal: str | None
+    focal_name: str | None
+    authority: str | None
+    monitor: str | None
+    justice: str | None
+    coordinators: list[str]
+    workflow: str
+    state: str
+    state_label: str
+    stage: str
+    version: int
+    deadline: date | None
+    deadline_phrase: str | None
+    state_due: date | None
+    overdue_at: str | None
+    state_since: str
+    badge: Literal["overdue", "due_soon", "no_deadline"] | None
+    kind: str = Field(default="task", description="task, or a case such as a periodic report or a difficulty")
+    parent_id: int | None = None
+    pending_deadline: date | None = Field(default=None, description="an extension asked for, awaiting a decision")
+
+
+class TaskDetail(TaskPublic):
+    plan_title: str | None
+    content: str | None
+    product: str | None
+    lead_text: str | None
+    coordinators_text: str | None
+    procedure_text: str | None
+    deadline_kind: str | None
+    relations: list[str] = Field(description="how the caller's unit relates to this instance")
+    triggers: list[TriggerPublic] = Field(description="what the caller may fire now")
+
+
+class TaskList(BaseModel):
+    items: list[TaskPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class Evidence(BaseModel):
+    number: str | None = Field(default=None, max_length=200, description="document number, e.g. 12/2025/QĐ-UBND")
+    title: str | None = Field(default=None, max_length=1000)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class TransitionRequest(BaseModel):
+    trigger: str = Field(max_length=64)
+    comment: str | None = Field(default=None, max_length=10_000)
+    evidence: Evidence | None = None
+    capacity: str | None = Field(default=None, max_length=200, description="KT., TL. or TUQ. and the office")
+    version: int | None = Field(default=None, description="the version the caller saw; a stale one is refused")
+    proposed_deadline: date | None = Field(default=None, description="request_extension: the new deadline asked for")
+
+
+class TransitionResult(BaseModel):
+    task: int
+    trigger: str
+    from_state: str
+    state: str
+    state_label: str
+    version: int
+    actor: str
+    role: str
+    capacity: str | None
+    at: str
+    hash: str
+
+
+class EventPublic(BaseModel):
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    unit: str | None
+    role: str
+    capacity: str | None
+    at: str
+    comment: str | None
+    evidence: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+
+class AuditEventPublic(EventPublic):
+    id: int
+    task_id: int
+    plan: str
+    task: str
+    task_unit: str
+
+
+class AuditVerify(BaseModel):
+    ok: bool
+    tasks: int
+    events: int
+    problems: list[str]
+
+
+class PlanPublic(BaseModel):
+    code: str
+    title: str
+    issuer: str
+    issuer_code: str
+    tasks: int
+
+
+class PlanTaskPublic(BaseModel):
+    number: str
+    parent: str | None
+    heading: bool
+    title: str
+    content: str | None
+    focal: str | None
+    lead: list[str]
+    lead_text: str | None
+    coordinators: list[str]
+    coordinators_text: str | None
+    product: str | None
+    deadline_phrase: str | None
+    deadline_kind: str | None
+    deadline_due: date | None
+    workflow: str | None
+
+
+class PlanDetail(BaseModel):
+    code: str
+    title: str
+    region: str
+    issuer: str
+    authority: str
+    monitor: str
+    justice: str | None
+    tasks: list[PlanTaskPublic]
+
+
+class Progress(BaseModel):
+    plan: str
+    total: int
+    by_state: dict[str, int]
+    by_unit: dict[str, dict[str, int]]
+    overdue: int
+    approved: int
+
+
+class StatePublic(BaseModel):
+    name: str
+    label: str
+    description: str
+    final: bool
+
+
+class TransitionDefPublic(BaseModel):
+    trigger: str
+    label: str
+    source: str
+    dest: str | None
+    grants: list[str]
+    requires: list[str]
+    guards: list[str]
+
+
+class WorkflowSummary(BaseModel):
+    name: str
+    title: str
+    initial: str
+    states: int
+    transitions: int
+
+
+class WorkflowDetail(BaseModel):
+    name: str
+    title: str
+    initial: str
+    overdue_state: str | None
+    states: list[StatePublic]
+    transitions: list[TransitionDefPublic]
+
+
+class ClockPublic(BaseModel):
+    now: str
+    today: date
+    simulated: bool
+    marked_overdue: int | None = None

@@ -1,0 +1,57 @@
+"""What every request needs, built once per application: database, engine, clock, settings, signer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from api.security import Signer
+from api.settings import ApiSettings
+from engine.accounts import LoginPolicy
+from engine.clock import Clock
+from engine.db import Database
+from engine.machine import WorkflowMachine
+from engine.runtime import TaskEngine
+
+HERE = Path(__file__).parent
+
+
+@dataclass
+class Services:
+    db: Database
+    workflows: dict[str, WorkflowMachine]
+    clock: Clock
+    settings: ApiSettings
+    engine: TaskEngine = field(init=False)
+    signer: Signer = field(init=False)
+    templates: Jinja2Templates = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = TaskEngine(self.db, self.workflows, self.clock)
+        self.signer = Signer(self.settings.secret_key)
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        from api.pages.render import install_filters
+
+        install_filters(self.templates.env)
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(self.settings.login_max_failures, self.settings.login_window)
+
+    @property
+    def finals(self) -> set[str]:
+        return {s for m in self.workflows.values() for s, d in m.workflow.states.items() if d.final}
+
+    @property
+    def overdue_states(self) -> set[str]:
+        return {m.workflow.overdue.state for m in self.workflows.values() if m.workflow.overdue}
+
+    def state_label(self, workflow: str, state: str | None) -> str:
+        if state is None:
+            return ""
+        machine = self.workflows.get(workflow)
+        if machine and state in machine.workflow.states:
+            return machine.workflow.states[state].label
+        return state

@@ -1,0 +1,121 @@
+"""The whole life cycle by clicking, in Chromium, against a real server: submit, return with a comment,
+resubmit, submit, approve "KT. Chủ tịch", and the auditor sees every event in order and a valid chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from engine.db import Database
+from tests.browser.conftest import LiveServer
+
+XSS = "<script>alert(1)</script> Bổ sung danh mục văn bản"
+
+
+def task_id(server: LiveServer) -> int:
+    db = Database(server.db_url)
+    try:
+        with db.engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT id FROM task_instance WHERE plan = 'HN-2025' AND task = '1.1' AND unit = 'HN-SCT'")).scalar_one())
+    finally:
+        db.dispose()
+
+
+def login(page: Any, server: LiveServer, name: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", name)  # demo passwords are the user names
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    assert page.locator(".user").inner_text().startswith(name)
+
+
+def logout(page: Any, server: LiveServer) -> None:
+    page.click("text=Đăng xuất")
+    page.wait_for_url(f"{server.url}/login")
+
+
+def act(page: Any, trigger: str, expect_state: str, **fields: str) -> None:
+    form = page.locator(f"form[data-trigger={trigger}]")
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(f"#current-state[data-state={expect_state}]")
+    assert page.locator(".alert.ok").is_visible()
+
+
+def current_state(page: Any) -> str:
+    return str(page.locator("#current-state").get_attribute("data-state"))
+
+
+def test_life_cycle_by_clicking(page: Any, live_server: LiveServer) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    tid = task_id(live_server)
+    server = live_server
+
+    # the officer finds the task in "Việc của tôi" and sends it to the focal agency
+    login(page, server, "cv.sct")
+    assert "Việc của tôi" in page.locator("h1").inner_text()
+    page.click(f"li.task[data-task-id='{tid}'] a")
+    page.wait_for_url(f"{server.url}/tasks/{tid}")
+    assert current_state(page) == "assigned"
+    assert page.locator("svg.diagram g[data-current=true]").get_attribute("data-state") == "assigned"
+    act(page, "submit_for_review", "in_review")
+    logout(page, server)
+
+    # the focal reviewer (Sở Tư pháp) returns it with a comment that holds a script
+    login(page, server, "dm.stp")
+    page.goto(f"{server.url}/tasks/{tid}")
+    page.locator("form[data-trigger=return] button[type=submit]").click()  # the browser asks for the comment first
+    assert current_state(page) == "in_review"
+    act(page, "return", "assigned", comment=XSS)
+    comment = page.locator("li.event[data-trigger=return] blockquote.comment")
+    assert comment.inner_text() == XSS  # shown as text, never run
+    logout(page, server)
+
+    # the officer resubmits, the reviewer submits
+    login(page, server, "cv.sct")
+    page.goto(f"{server.url}/tasks/{tid}")
+    act(page, "submit_for_review", "in_review")
+    logout(page, server)
+    login(page, server, "dm.stp")
+    page.goto(f"{server.url}/tasks/{tid}")
+    act(page, "submit", "submitted")
+    logout(page, server)
+
+    # a vice-chairman approves on behalf of the chairman
+    login(page, server, "pd.ubnd")
+    page.goto(f"{server.url}/tasks/{tid}")
+    act(page, "approve", "approved", capacity="KT. Chủ tịch")
+    assert page.locator("li.event[data-trigger=approve] .capacity").inner_text() == "KT. Chủ tịch"
+    assert page.locator("form.action").count() == 0
+    logout(page, server)
+
+    # the auditor sees every event of the task in order, and the chain verifies
+    login(page, server, "kiemtoan")
+    page.click("text=Nhật ký kiểm toán")
+    page.select_option("select[name=plan]", "HN-2025")
+    page.fill("input[name=unit]", "HN-SCT")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/audit?*")
+    rows = page.locator(f"tr.audit-row[data-task='{tid}']")
+    triggers = [rows.nth(i).get_attribute("data-trigger") for i in range(rows.count())]
+    assert triggers == ["assign", "submit_for_review", "return", "submit_for_review", "submit", "approve"]
+    seqs = [int(rows.nth(i).get_attribute("data-seq")) for i in range(rows.count())]
+    assert seqs == [1, 2, 3, 4, 5, 6]
+    assert "chuỗi hợp lệ" in page.locator("#verify-result").inner_text()
+    assert page.locator("#verify-result").get_attribute("data-ok") == "true"
+    assert XSS in page.locator(f"tr.audit-row[data-task='{tid}'][data-trigger=return]").inner_text()
+    assert dialogs == [], "no script from a comment may run"
+
+
+def test_pages_fit_a_phone(page: Any, live_server: LiveServer) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "dm.stp")
+    for path in ("/", f"/tasks/{task_id(live_server)}", "/plans/HN-2025", "/workflows/plan_task"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, (path, width)
