@@ -8,7 +8,7 @@ from engine.errors import TransitionNotAllowed
 
 RULE_STATUS: dict[str, int] = {
     "task": 404, "user": 401, "role": 403, "state": 409, "version": 409, "trigger": 409,
-    "guard": 422, "deadline": 422,
+    "guard": 422, "deadline": 422, "idempotency": 422,
     # refusals of the web layer itself
     "auth": 401, "forbidden": 403, "not_found": 404, "throttled": 429, "csrf": 403, "request": 422,
 }

@@ -97,7 +97,7 @@ def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
     states: dict[str, int] = {}
     unit_states: dict[str, dict[str, int]] = {}
     for unit, state, deadline, overdue_at, since in rows:
-        status = status_of(state, _day(deadline), overdue_at, since, today)
+        status = status_of(state, _day(deadline), since, today)
         total.add(status)
         by_unit.setdefault(unit, Tally()).add(status)
         states[state] = states.get(state, 0) + 1
@@ -131,7 +131,7 @@ def rollup(db: Database, plan: str, today: date) -> dict[str, Any]:
     by_task: dict[str, dict[str, Tally]] = {}
     for parent_task, child, state, deadline, overdue_at, since in rows:
         tally = by_task.setdefault(parent_task, {}).setdefault(child, Tally())
-        tally.add(status_of(state, _day(deadline), overdue_at, since, today))
+        tally.add(status_of(state, _day(deadline), since, today))
     return {
         "plan": plan, "today": today.isoformat(), "children": children, "own": own["categories"],
         "tasks": [{"number": n, "title": t,

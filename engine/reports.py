@@ -112,7 +112,7 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
         tasks = [r for r in cur.fetchall() if whole_plan or reporter in (r[2], r[3])]
         total, per_task, overdue = Tally(), {}, []
         for tid, number, unit, _focal, tstate, deadline, overdue_at, since in tasks:
-            status = status_of(tstate, _day(deadline), overdue_at, since, today)
+            status = status_of(tstate, _day(deadline), since, today)
             total.add(status)
             per_task.setdefault(number, Tally()).add(status)
             if status.category == "open_overdue":

@@ -43,17 +43,18 @@ class Status:
         return {"category": self.category, "label": LABELS_VI[self.category], "done": self.done, "due_soon": self.due_soon}
 
 
-def status_of(state: str, deadline: date | None, overdue_at: str | None, state_since: str, today: date,
+def status_of(state: str, deadline: date | None, state_since: str, today: date,
               soon: int | None = None) -> Status:
-    """A task's category on `today`. Done late: it went overdue (and was not extended) or was
-    approved after its last day."""
+    """A task's category on `today`, by the task's own deadline as official reports count it: done
+    late when approved after its last day. Going overdue on a stage's own limit (appraisal) is kept
+    in the history but does not make the task late while its deadline holds."""
     if state in WITHDRAWN_STATES:
         return Status("withdrawn", False, False)
     done = state in DONE_STATES
     if deadline is None:
         return Status("no_deadline", done, False)
     if done:
-        late = overdue_at is not None or local_day(state_since) > deadline
+        late = local_day(state_since) > deadline
         return Status("done_late" if late else "done_on_time", True, False)
     if deadline < today:
         return Status("open_overdue", False, False)

@@ -38,7 +38,7 @@ Tính năng: Nhiệm vụ quá hạn
     Thì lần quét không chuyển nhiệm vụ này
     Khi "pd.ubnd" thực hiện "Phê duyệt" và ký "KT. Chủ tịch"
     Thì nhiệm vụ ở trạng thái "Đã phê duyệt" với phiên bản 5
-    Và nhiệm vụ được ghi nhận là hoàn thành quá hạn, quá hạn từ ngày 15/4/2025
+    Và nhiệm vụ được ghi nhận là hoàn thành, từng quá hạn từ ngày 15/4/2025
     Và lịch sử của nhiệm vụ gồm:
       | lần | thao tác                | từ                   | đến                  | người thực hiện | vai trò          | thẩm quyền ký |
       | 1   | Giao nhiệm vụ           |                      | Đã giao              | system          | Hệ thống         |               |
@@ -63,7 +63,7 @@ Tính năng: Nhiệm vụ quá hạn
     Thì nhiệm vụ ở trạng thái "Đã trình" với phiên bản 4
     Khi "pd.huyen" thực hiện "Phê duyệt"
     Thì nhiệm vụ ở trạng thái "Đã phê duyệt" với phiên bản 5
-    Và nhiệm vụ được ghi nhận là hoàn thành quá hạn, quá hạn từ ngày 20/4/2025
+    Và nhiệm vụ được ghi nhận là hoàn thành, từng quá hạn từ ngày 20/4/2025
     Và dòng cuối của lịch sử là:
       | lần | thao tác  | từ       | đến          | người thực hiện | đơn vị     | vai trò         |
       | 5   | Phê duyệt | Đã trình | Đã phê duyệt | pd.huyen        | UBND huyện | Người phê duyệt |

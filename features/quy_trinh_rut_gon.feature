@@ -6,7 +6,8 @@ Tính năng: Xây dựng Quyết định theo trình tự, thủ tục rút gọ
   trong 7 ngày kể từ ngày nhận đủ hồ sơ, tính theo Bộ luật Dân sự (không tính ngày đầu; hạn rơi vào
   ngày nghỉ thì lùi sang ngày làm việc tiếp theo); UBND Thành phố ban hành Quyết định có số hiệu.
   Thẩm định được rút ngắn chứ không bỏ qua. Hết hạn thẩm định mà chưa xong thì hệ thống ghi quá hạn,
-  hồ sơ vẫn đi tiếp.
+  hồ sơ vẫn đi tiếp. Việc xếp loại đúng hạn hay quá hạn theo báo cáo vẫn tính theo thời hạn của nhiệm vụ
+  trong kế hoạch: quá hạn thẩm định không làm nhiệm vụ thành quá hạn nếu thời hạn đó chưa qua.
 
   Bối cảnh:
     Cho các kế hoạch HN-2025 và KT-2025 đã giao nhiệm vụ cho các đơn vị ngày 01/4/2025
@@ -98,7 +99,7 @@ Tính năng: Xây dựng Quyết định theo trình tự, thủ tục rút gọ
     Và "cv.sct" thực hiện "Gửi hồ sơ thẩm định" kèm hồ sơ "Tờ trình, dự thảo Quyết định, bảng so sánh, báo cáo tiếp thu ý kiến"
     Thì hạn thẩm định là ngày 05/5/2025
 
-  Kịch bản: Quá hạn thẩm định: hệ thống ghi quá hạn, Sở Tư pháp vẫn thẩm định xong và UBND Thành phố vẫn ban hành
+  Kịch bản: Quá hạn thẩm định: hệ thống ghi quá hạn, Sở Tư pháp vẫn thẩm định xong và UBND Thành phố ban hành trong thời hạn của nhiệm vụ
     Cho "cv.sct" đã thực hiện "Gửi hồ sơ thẩm định" kèm hồ sơ "Tờ trình, dự thảo Quyết định, bảng so sánh, báo cáo tiếp thu ý kiến"
     Khi đồng hồ chuyển sang ngày 08/4/2025
     Và hệ thống quét thời hạn
@@ -113,5 +114,5 @@ Tính năng: Xây dựng Quyết định theo trình tự, thủ tục rút gọ
     Thì nhiệm vụ ở trạng thái "Đã trình ban hành" với phiên bản 4
     Khi "pd.ubnd" thực hiện "Thông qua / ban hành" kèm văn bản số "12/2025/QĐ-UBND"
     Thì nhiệm vụ ở trạng thái "Đã ban hành" với phiên bản 5
-    Và nhiệm vụ được ghi nhận là hoàn thành quá hạn, quá hạn từ ngày 9/4/2025
-    Và nhiệm vụ được xếp loại "Đã hoàn thành quá hạn"
+    Và nhiệm vụ được ghi nhận là hoàn thành, từng quá hạn từ ngày 9/4/2025
+    Và nhiệm vụ được xếp loại "Đã hoàn thành đúng hạn"

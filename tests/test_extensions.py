@@ -87,21 +87,22 @@ def test_urging_is_recorded_for_the_unit(seeded: TaskEngine) -> None:
 
 
 @pytest.mark.parametrize(
-    ("state", "deadline", "overdue_at", "since", "today", "expected", "soon"),
+    ("state", "deadline", "since", "today", "expected", "soon"),
     [
-        ("approved", date(2025, 4, 14), None, "2025-04-14T10:00:00.000000Z", date(2025, 5, 1), "done_on_time", False),
-        ("approved", date(2025, 4, 14), None, "2025-04-14T17:30:00.000000Z", date(2025, 5, 1), "done_late", False),  # 15/4 00:30 in Việt Nam
-        ("approved", date(2025, 4, 14), "2025-04-15T00:00:00.000000Z", "2025-04-15T01:00:00.000000Z", date(2025, 5, 1), "done_late", False),
-        ("in_review", date(2025, 4, 14), None, "x", date(2025, 4, 11), "open_on_time", True),
-        ("in_review", date(2025, 4, 14), None, "x", date(2025, 4, 10), "open_on_time", False),
-        ("overdue", date(2025, 4, 14), "y", "x", date(2025, 4, 15), "open_overdue", False),
-        ("assigned", None, None, "x", date(2025, 4, 15), "no_deadline", False),
-        ("withdrawn", date(2025, 4, 14), None, "x", date(2025, 4, 15), "withdrawn", False),
+        ("approved", date(2025, 4, 14), "2025-04-14T10:00:00.000000Z", date(2025, 5, 1), "done_on_time", False),
+        ("approved", date(2025, 4, 14), "2025-04-14T17:30:00.000000Z", date(2025, 5, 1), "done_late", False),  # 15/4 00:30 in Việt Nam
+        ("approved", date(2025, 4, 14), "2025-04-15T01:00:00.000000Z", date(2025, 5, 1), "done_late", False),
+        ("in_review", date(2025, 4, 14), "x", date(2025, 4, 11), "open_on_time", True),
+        ("in_review", date(2025, 4, 14), "x", date(2025, 4, 10), "open_on_time", False),
+        ("overdue", date(2025, 4, 14), "x", date(2025, 4, 15), "open_overdue", False),
+        ("overdue", date(2025, 4, 14), "x", date(2025, 4, 9), "open_on_time", False),  # late on appraisal only
+        ("assigned", None, "x", date(2025, 4, 15), "no_deadline", False),
+        ("withdrawn", date(2025, 4, 14), "x", date(2025, 4, 15), "withdrawn", False),
     ],
 )
-def test_status_categories(state: str, deadline: date | None, overdue_at: str | None, since: str, today: date,
+def test_status_categories(state: str, deadline: date | None, since: str, today: date,
                            expected: str, soon: bool) -> None:
-    status = status_of(state, deadline, overdue_at, since, today, soon=3)
+    status = status_of(state, deadline, since, today, soon=3)
     assert (status.category, status.due_soon) == (expected, soon)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from api.deps import CurrentUser, ServicesDep
 from api.errors import ApiError, task_not_found
@@ -49,14 +49,18 @@ def get_task(services: ServicesDep, user: CurrentUser, task_id: int) -> TaskDeta
 
 @router.post("/{task_id}/transitions", response_model=TransitionResult,
              responses={s: {"model": ErrorBody} for s in (403, 404, 409, 422)})
-def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: TransitionRequest) -> TransitionResult:
+def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: TransitionRequest,
+         idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> TransitionResult:
     """Fire a trigger. Refusals: 403 role, 404 task, 409 state/trigger/version, 422 guard/deadline;
-    the body names the rule in Vietnamese and English, and nothing changes."""
+    the body names the rule in Vietnamese and English, and nothing changes. With an `Idempotency-Key`
+    header, a retried request gets the first answer and is never applied twice (also after a restart);
+    the same key with a different request is refused (422, rule idempotency)."""
     evidence = body.evidence.model_dump(exclude_none=True) if body.evidence else None
     extra = {"proposed_deadline": body.proposed_deadline} if body.proposed_deadline else {}
     try:
         result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
-                                      capacity=body.capacity, version=body.version, **extra)
+                                      capacity=body.capacity, version=body.version,
+                                      idempotency_key=idempotency_key, **extra)
     except TransitionNotAllowed as exc:
         raise ApiError.from_engine(exc) from None
     item = visible_task(services.db, user, task_id)

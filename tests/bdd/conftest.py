@@ -528,7 +528,7 @@ def sweep_marked(ctx: Ctx) -> None:
     assert ctx.task()["state"] == "overdue"
 
 
-@then(step("nhiệm vụ được ghi nhận là hoàn thành quá hạn, quá hạn từ ngày {day:D}"))
+@then(step("nhiệm vụ được ghi nhận là hoàn thành, từng quá hạn từ ngày {day:D}"))
 def done_late(ctx: Ctx, day: date) -> None:
     row = ctx.task()
     assert row["state"] == "approved"
@@ -757,7 +757,7 @@ def appraisal_limit(ctx: Ctx, day: date) -> None:
 def task_category(ctx: Ctx, label: str) -> None:
     row = ctx.task()
     status = status_of(row["state"], date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-                       row["overdue_at"], str(row["state_since"]), ctx.clock.today())
+                       str(row["state_since"]), ctx.clock.today())
     assert CATEGORY_LABELS[status.category] == label, (status, row)
 
 
@@ -832,7 +832,7 @@ def progress_of_unit(ctx: Ctx, plan: str, unit: str, day: date, datatable: list[
     by_label: dict[str, list[str]] = {label: [] for label in CATEGORY_LABELS.values()}
     for row in list_tasks(ctx.db, plan=plan, unit=code):
         status = status_of(row["state"], date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-                           row["overdue_at"], str(row["state_since"]), day)
+                           str(row["state_since"]), day)
         by_label[CATEGORY_LABELS[status.category]].append(row["task"])
     code_of = {label: category for category, label in CATEGORY_LABELS.items()}
     for row in _cells(datatable):
