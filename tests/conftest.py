@@ -48,48 +48,75 @@ def workflows() -> dict[str, WorkflowMachine]:
     return load_workflows()
 
 
-def _prepare(url: str, workflows: dict[str, WorkflowMachine]) -> None:
+def _prepare(url: str, workflows: dict[str, WorkflowMachine], seeded: bool) -> None:
+    """The schema and the shipped definitions; seeded: both plans instantiated and the demo users too."""
     db = Database(url, pooled=False)
+    clock = Clock.parse(START)
     try:
         db.upgrade()
-        store_definitions(db, read_definitions(None, set(workflows)), Clock.parse(START))
+        store_definitions(db, read_definitions(None, set(workflows)), clock)
+        if seeded:
+            for plan in ("HN-2025", "KT-2025"):
+                instantiate(db, plan, workflows, clock)
+            for name, unit, roles in DEMO_USERS:
+                add_user(db, name, unit, list(roles), clock)
     finally:
         db.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory, workflows: dict[str, WorkflowMachine]) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    _prepare(f"sqlite:///{path}", workflows)
+def _sqlite_template(factory: pytest.TempPathFactory, workflows: dict[str, WorkflowMachine], seeded: bool) -> Path:
+    path = factory.mktemp("template") / "template.db"
+    _prepare(f"sqlite:///{path}", workflows, seeded)
     return path
 
 
 @pytest.fixture(scope="session")
-def pg_template(workflows: dict[str, WorkflowMachine]) -> Iterator[str]:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, workflows: dict[str, WorkflowMachine]) -> Path:
+    return _sqlite_template(tmp_path_factory, workflows, seeded=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_seeded_template(tmp_path_factory: pytest.TempPathFactory, workflows: dict[str, WorkflowMachine]) -> Path:
+    return _sqlite_template(tmp_path_factory, workflows, seeded=True)
+
+
+def _pg_template(workflows: dict[str, WorkflowMachine], seeded: bool) -> Iterator[str]:
     reason = _pg_available()
     if reason:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (PHANCAP_REQUIRE_PG=1) but unreachable at {PG_URL}: {reason}")
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {reason}")
-    name = f"phancap_tpl_{os.getpid()}"
+    name = f"phancap_tpl_{os.getpid()}_{'seeded' if seeded else 'empty'}"
     with _pg_admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    _prepare(make_url(PG_URL).set(database=name).render_as_string(hide_password=False), workflows)
+    _prepare(make_url(PG_URL).set(database=name).render_as_string(hide_password=False), workflows, seeded)
     yield name
     with _pg_admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+@pytest.fixture(scope="session")
+def pg_template(workflows: dict[str, WorkflowMachine]) -> Iterator[str]:
+    yield from _pg_template(workflows, seeded=False)
+
+
+@pytest.fixture(scope="session")
+def pg_seeded_template(workflows: dict[str, WorkflowMachine]) -> Iterator[str]:
+    yield from _pg_template(workflows, seeded=True)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database with the schema and the shipped definitions loaded (nothing instantiated)."""
+    """A fresh database with the schema and the shipped definitions loaded; when the test also asks
+    for `seeded`, both plans are instantiated and the demo users exist (copied from a template)."""
+    seeded = "seeded" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "phancap.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        shutil.copy(request.getfixturevalue("sqlite_seeded_template" if seeded else "sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
+    template = request.getfixturevalue("pg_seeded_template" if seeded else "pg_template")
     name = f"phancap_t_{os.getpid()}_{next(_counter)}"
     with _pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -116,10 +143,7 @@ def engine(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) ->
 
 
 @pytest.fixture
-def seeded(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, engine: TaskEngine) -> TaskEngine:
-    """Both seed plans instantiated and the demo users (no passwords) created."""
-    for plan in ("HN-2025", "KT-2025"):
-        instantiate(db, plan, workflows, clock)
-    for name, unit, roles in DEMO_USERS:
-        add_user(db, name, unit, list(roles), clock)
+def seeded(engine: TaskEngine) -> TaskEngine:
+    """Both seed plans instantiated at START and the demo users (no passwords) created: the database
+    comes from the seeded template (see database_url)."""
     return engine
