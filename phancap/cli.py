@@ -285,11 +285,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 @app.command()
 def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (re)create.")] = Path("phancap-demo.db"),
          host: str = "127.0.0.1", port: int = 8000, no_serve: Annotated[bool, typer.Option("--no-serve")] = False) -> None:
-    """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server."""
-    from phancap.demo import build_demo
+    """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server.
+    Its simulated clock starts on 1/4/2025, when the plans were new (unless --now or PHANCAP_NOW says
+    otherwise); the pages' clock control moves it forward."""
+    from engine.clock import Clock
+    from phancap.demo import DEMO_START, build_demo
 
-    users = build_demo(path, ctx().clock)
-    typer.echo(f"demo database: {path.resolve()}")
+    explicit = ctx().now_given or os.environ.get("PHANCAP_NOW")
+    clock = ctx().clock if explicit else Clock.parse(DEMO_START)
+    if not explicit:
+        os.environ["PHANCAP_NOW"] = DEMO_START
+    users = build_demo(path, clock)
+    typer.echo(f"demo database: {path.resolve()}  (simulated time: {clock.now().isoformat()})")
     typer.echo("demo users (password = user name):")
     for user in users:
         typer.echo(f"  {user.name:<14} {user.unit:<10} {', '.join(user.roles)}")

@@ -20,6 +20,7 @@ class Context:
     def __init__(self, database_url: str | None, now: str | None) -> None:
         self.settings = Settings.from_env(database_url)
         self.clock = Clock.parse(now) if now else Clock.from_env()
+        self.now_given = bool(now)
         self._db: Database | None = None
         self._workflows: Any = None
 

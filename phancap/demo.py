@@ -11,6 +11,8 @@ from engine.loader import read_definitions, store_definitions
 from engine.users import User, add_user
 from engine.workflows import load_workflows
 
+DEMO_START = "2025-04-01T08:00:00+07:00"  # the demo's simulated clock starts when the plans were new
+
 # name, unit, roles: a cast covering every role on both plans.
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("cv.sct", "HN-SCT", ("officer",)),            # an officer of a lead department
