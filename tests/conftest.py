@@ -31,6 +31,13 @@ START = "2025-04-01T09:00:00+07:00"  # the plans' first weeks: nothing is overdu
 _counter = itertools.count()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run writes a Cucumber JSON report (pyproject's addopts); make its folder first."""
+    path = getattr(config.option, "cucumber_json_path", None)
+    if path:
+        Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
 def _pg_admin() -> psycopg.Connection:
     return psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
 

@@ -18,7 +18,6 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -46,13 +45,6 @@ from engine.tick import TickResult, tick
 from engine.urging import select_for_urging, urge_many
 from engine.users import add_user
 from phancap.demo import DEMO_USERS
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """`--cucumberjson=reports/cucumber.json` works without creating reports/ first."""
-    path = getattr(config.option, "cucumber_json_path", None)
-    if path:
-        Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
 # --- how step text is read --------------------------------------------------------------------
