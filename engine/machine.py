@@ -11,8 +11,8 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from engine.errors import TransitionNotAllowed
 from engine.effects import EFFECTS
+from engine.errors import TransitionNotAllowed
 from engine.guards import GUARDS, REQUIREMENTS, STATE_GUARDS, Guard
 from engine.roles import SYSTEM_ROLE
 from engine.workflow import Grant, TransitionDef, Workflow

@@ -86,24 +86,26 @@ def verify_with(cur: Any) -> Any:
 
 
 def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
-    """Counts per state and per official category, for the plan and for each unit."""
-    from engine.status import Tally, status_of
+    """Counts per state and per official category, for the plan and for each unit (one GROUP BY)."""
+    from engine.status import Tally, category_params, category_sql, tally_add
 
-    sql = ("SELECT unit, state, deadline, overdue_at, state_since FROM task_instance "
-           "WHERE plan = :p AND kind = 'task'")
+    category, due_soon = category_sql(db.is_sqlite)
+    sql = (f"SELECT unit, state, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance "
+           "WHERE plan = :p AND kind = 'task' GROUP BY unit, state, category, due_soon")
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), {"p": plan}).all()
+        rows = conn.execute(text(sql), {"p": plan, **category_params(today)}).all()
     total, by_unit = Tally(), {}
     states: dict[str, int] = {}
     unit_states: dict[str, dict[str, int]] = {}
-    for unit, state, deadline, overdue_at, since in rows:
-        status = status_of(state, _day(deadline), since, today)
-        total.add(status)
-        by_unit.setdefault(unit, Tally()).add(status)
-        states[state] = states.get(state, 0) + 1
-        unit_states.setdefault(unit, {})[state] = unit_states.setdefault(unit, {}).get(state, 0) + 1
+    for unit, state, cat, soon, count in rows:
+        tally_add(total, cat, soon, count)
+        tally_add(by_unit.setdefault(unit, Tally()), cat, soon, count)
+        states[state] = states.get(state, 0) + count
+        per_unit = unit_states.setdefault(unit, {})
+        per_unit[state] = per_unit.get(state, 0) + count
     return {
-        "plan": plan, "today": today.isoformat(), "tasks": len(rows), "states": states, "categories": total.to_json(),
+        "plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "states": states,
+        "categories": total.to_json(),
         "units": {u: {"states": unit_states[u], "categories": t.to_json()} for u, t in sorted(by_unit.items())},
     }
 

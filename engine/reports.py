@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import text
+
 from engine.clock import Clock, stamp
 from engine.db import Database
 from engine.deadlines import read_deadline
@@ -15,7 +17,7 @@ from engine.errors import DefinitionError
 from engine.instantiate import NewInstance, expand, group_index, open_instance
 from engine.machine import WorkflowMachine
 from engine.queries import _day
-from engine.status import Tally, status_of
+from engine.status import Tally, category_params, category_sql, tally_add
 
 WORKFLOW = "periodic_report"
 KIND = "report"
@@ -97,45 +99,48 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
 def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
     """The figures of one report, from the engine's data: the reporter's tasks (led, tracked, or the
     whole plan for its monitor) by official category, overdue tasks, extensions, difficulties, and
-    the reports it should have received for the same period."""
-    with db.read() as cur:
-        cur.execute(db.sql("SELECT plan, task, unit, focal, state, deadline, title FROM task_instance "
-                           "WHERE id = ? AND kind = 'report'"), (report_id,))
-        row = cur.fetchone()
+    the reports it should have received for the same period. Set-based: no list of ids is sent."""
+    category, due_soon = category_sql(db.is_sqlite, "t.")
+    with db.engine.connect() as conn:
+        row = conn.execute(text("SELECT plan, task, unit, focal, state, deadline, title FROM task_instance "
+                                "WHERE id = :i AND kind = 'report'"), {"i": report_id}).first()
         if row is None:
             raise KeyError(report_id)
         plan, code, reporter, recipient, state, due, title = row
-        cur.execute(db.sql("SELECT monitor FROM plan WHERE code = ?"), (plan,))
-        whole_plan = cur.fetchone()[0] == reporter
-        cur.execute(db.sql("SELECT id, task, unit, focal, state, deadline, overdue_at, state_since FROM task_instance "
-                           "WHERE plan = ? AND kind = 'task' ORDER BY id"), (plan,))
-        tasks = [r for r in cur.fetchall() if whole_plan or reporter in (r[2], r[3])]
-        total, per_task, overdue = Tally(), {}, []
-        for tid, number, unit, _focal, tstate, deadline, overdue_at, since in tasks:
-            status = status_of(tstate, _day(deadline), since, today)
-            total.add(status)
-            per_task.setdefault(number, Tally()).add(status)
-            if status.category == "open_overdue":
-                overdue.append({"id": tid, "task": number, "unit": unit, "deadline": str(deadline)})
-        ids = [t[0] for t in tasks] or [0]
-        marks = ", ".join("?" for _ in ids)
-        cur.execute(db.sql(f"SELECT task_id, data FROM audit_event WHERE trigger = 'grant_extension' AND task_id IN ({marks})"),
-                    tuple(ids))
-        extensions = [{"task_id": t, **json.loads(d)} for t, d in cur.fetchall()]
-        cur.execute(db.sql(f"SELECT id, unit, state, title FROM task_instance WHERE kind = 'difficulty' AND parent_id IN ({marks})"),
-                    tuple(ids))
-        difficulties = [{"id": i, "unit": u, "state": s, "title": t} for i, u, s, t in cur.fetchall()]
+        whole_plan = conn.execute(text("SELECT monitor FROM plan WHERE code = :p"), {"p": plan}).scalar_one() == reporter
+        scope = "t.plan = :plan AND t.kind = 'task'" + ("" if whole_plan else " AND (t.unit = :r OR t.focal = :r)")
+        params = {"plan": plan, "r": reporter, **category_params(today)}
+        total, per_task = Tally(), {}
+        for number, cat, soon, count in conn.execute(text(
+                f"SELECT t.task, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance t "
+                f"WHERE {scope} GROUP BY t.task, category, due_soon"), params):
+            tally_add(total, cat, soon, count)
+            tally_add(per_task.setdefault(number, Tally()), cat, soon, count)
+        overdue = [{"id": i, "task": n, "unit": u, "deadline": str(d)} for i, n, u, d in conn.execute(text(
+            f"SELECT t.id, t.task, t.unit, t.deadline FROM task_instance t WHERE {scope} "
+            f"AND {category} = 'open_overdue' ORDER BY t.task, t.unit"), params)]
+        extensions = [{"task_id": t, **json.loads(d)} for t, d in conn.execute(text(
+            f"SELECT a.task_id, a.data FROM audit_event a JOIN task_instance t ON t.id = a.task_id "
+            f"WHERE a.trigger = 'grant_extension' AND {scope} ORDER BY a.id"), params)]
+        difficulties = [{"id": i, "unit": u, "state": s, "title": t} for i, u, s, t in conn.execute(text(
+            f"SELECT d.id, d.unit, d.state, d.title FROM task_instance d JOIN task_instance t ON t.id = d.parent_id "
+            f"WHERE d.kind = 'difficulty' AND {scope} ORDER BY d.id"), params)]
         period_prefix = code.split("/")[0]
-        cur.execute(db.sql("SELECT id, unit, state, deadline, overdue_at FROM task_instance WHERE plan = ? AND kind = 'report' "
-                           "AND focal = ? AND task = ? ORDER BY unit"), (plan, reporter, f"{period_prefix}/{reporter}"))
-        inputs = [{"id": i, "unit": u, "state": s, "deadline": str(d),
-                   "missing": s in ("assigned", "overdue"), "late": o is not None or (s in ("assigned",) and _day(d) is not None and _day(d) < today)}  # type: ignore[operator]
-                  for i, u, s, d, o in cur.fetchall()]
+        received = conn.execute(text(
+            "SELECT id, unit, state, deadline, overdue_at FROM task_instance WHERE plan = :plan AND kind = 'report' "
+            "AND focal = :r AND task = :code ORDER BY unit"), {"plan": plan, "r": reporter,
+                                                              "code": f"{period_prefix}/{reporter}"}).all()
+    inputs = []
+    for i, u, s, d, o in received:
+        deadline = _day(d)
+        open_ = s in ("assigned", "overdue")
+        inputs.append({"id": i, "unit": u, "state": s, "deadline": str(d), "missing": open_,
+                       "late": o is not None or (open_ and deadline is not None and deadline < today)})
     return {
         "report": {"id": report_id, "plan": plan, "code": code, "title": title, "unit": reporter, "to": recipient,
                    "state": state, "deadline": str(due) if due else None},
         "today": today.isoformat(), "scope": "plan" if whole_plan else "unit",
-        "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in per_task.items()},
+        "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in sorted(per_task.items())},
         "overdue": overdue, "extensions": extensions,
         "difficulties": {"open": [d for d in difficulties if d["state"] != "answered"],
                          "answered": [d for d in difficulties if d["state"] == "answered"]},

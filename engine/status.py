@@ -84,3 +84,37 @@ class Tally:
     def to_json(self) -> dict[str, Any]:
         return {**{c: self.counts[c] for c in CATEGORIES}, "due_soon": self.due_soon, "due": self.due,
                 "completion_rate": self.completion_rate}
+
+
+def _quoted(states: frozenset[str]) -> str:
+    return ", ".join(f"'{s}'" for s in sorted(states))  # fixed identifiers from this module, not user input
+
+
+def category_sql(sqlite: bool, alias: str = "") -> tuple[str, str]:
+    """The same rules as status_of, as SQL over task_instance columns: (category, due_soon) expressions.
+    They take the bound parameters :today and :soon_until. state_since is stamp()'s UTC text."""
+    a = alias
+    local_day = (f"date(substr({a}state_since, 1, 19), '+7 hours')" if sqlite else
+                 f"CAST(CAST(substr({a}state_since, 1, 19) AS timestamp) + interval '7 hours' AS date)")
+    done, withdrawn = _quoted(DONE_STATES), _quoted(WITHDRAWN_STATES)
+    category = (
+        f"CASE WHEN {a}state IN ({withdrawn}) THEN 'withdrawn' "
+        f"WHEN {a}deadline IS NULL THEN 'no_deadline' "
+        f"WHEN {a}state IN ({done}) THEN CASE WHEN {local_day} > {a}deadline THEN 'done_late' ELSE 'done_on_time' END "
+        f"WHEN {a}deadline < :today THEN 'open_overdue' ELSE 'open_on_time' END"
+    )
+    due_soon = (f"CASE WHEN {a}state NOT IN ({done}, {withdrawn}) AND {a}deadline IS NOT NULL "
+                f"AND {a}deadline >= :today AND {a}deadline <= :soon_until THEN 1 ELSE 0 END")
+    return category, due_soon
+
+
+def category_params(today: date, soon: int | None = None) -> dict[str, Any]:
+    from datetime import timedelta
+
+    window = due_soon_days() if soon is None else soon
+    return {"today": today, "soon_until": today + timedelta(days=window)}
+
+
+def tally_add(tally: Tally, category: str, due_soon: int, count: int) -> None:
+    tally.counts[category] += count
+    tally.due_soon += count if due_soon else 0

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DefinitionError
 from engine.effects import EFFECTS
+from engine.errors import DefinitionError
 from engine.guards import GUARDS, REQUIREMENTS
 from engine.roles import RELATIONS, ROLES, SYSTEM_ROLE
 from engine.yamlsource import Located, load_located
