@@ -14,7 +14,7 @@ from engine.clock import Clock, stamp
 from engine.db import Database
 from engine.deadlines import read_deadline
 from engine.errors import DefinitionError
-from engine.instantiate import NewInstance, expand, group_index, open_instance
+from engine.instantiate import NewInstance, expand, group_index, open_instances
 from engine.machine import WorkflowMachine
 from engine.queries import _day
 from engine.status import Tally, category_params, category_sql, tally_add
@@ -71,6 +71,7 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
         cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ? AND kind = ?"), (plan, KIND))
         existing = {(r[0], r[1]) for r in cur.fetchall()}
         at = stamp(clock.now())
+        batch: list[tuple[NewInstance, str]] = []
         for entry in json.loads(definition).get("reporting") or []:
             if entry.get("period") not in (period, None):
                 continue
@@ -90,9 +91,10 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
                     title = f"{entry.get('name')} ({PERIODS[period][1]} {year})"
                     new = NewInstance(plan, code, reporter, recipient, recipient, monitor, None, machine, due, phrase,
                                       kind=KIND, title=title)
-                    open_instance(db, cur, new, at, f"Yêu cầu báo cáo: {title}")
+                    batch.append((new, f"Yêu cầu báo cáo: {title}"))
                     existing.add((code, reporter))
                     result.created += 1
+        open_instances(db, cur, batch, at)
     return result
 
 
