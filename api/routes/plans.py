@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlmodel import select
 
 from api.deps import CurrentUser, ServicesDep, SessionDep
@@ -12,7 +13,7 @@ from api.errors import ApiError
 from api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from api.services import Services
 from engine.models import Plan, PlanTask
-from engine.queries import list_plans
+from engine.queries import list_plans, rollup
 from engine.users import User
 from engine.visibility import plan_matrix, progress
 
@@ -60,3 +61,44 @@ def plan_progress(services: Services, user: User, code: str) -> Progress:
 def get_progress(services: ServicesDep, user: CurrentUser, code: str) -> Progress:
     """Counts per state and per unit over the instances the caller may see."""
     return plan_progress(services, user, code)
+
+
+class CategoryCounts(BaseModel):
+    done_on_time: int
+    done_late: int
+    open_on_time: int
+    open_overdue: int
+    no_deadline: int
+    withdrawn: int
+    due_soon: int
+    due: int
+    completion_rate: float | None
+
+
+class RollupTask(BaseModel):
+    number: str
+    title: str
+    children: dict[str, CategoryCounts]
+
+
+class Rollup(BaseModel):
+    plan: str
+    today: str
+    children: list[str]
+    own: CategoryCounts
+    tasks: list[RollupTask]
+
+
+ROLLUP_ROLES = frozenset({"monitor", "auditor", "approver", "admin"})
+
+
+@router.get("/{code}/rollup", response_model=Rollup, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+def get_rollup(services: ServicesDep, user: CurrentUser, code: str) -> Rollup:
+    """Plans across levels: each task of this plan with the progress of the child plans' tasks that carry
+    it out (official categories). For monitors, auditors, approvers and administrators."""
+    if not ROLLUP_ROLES & set(user.roles):
+        raise ApiError("role", "Chỉ cơ quan theo dõi, kiểm tra, phê duyệt xem được tổng hợp nhiều cấp",
+                       "only monitors, auditors, approvers and administrators see the roll-up", status=403)
+    if code not in {p["code"] for p in list_plans(services.db)}:
+        raise plan_not_found(code)
+    return Rollup(**rollup(services.db, code, services.clock.today()))

@@ -1,0 +1,35 @@
+"""GET /api/v1/plans/{code}/rollup: plans across levels over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from engine.instantiate import instantiate
+from engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from tests.api.conftest import bearer
+from tests.api.helpers import assert_refusal
+from tests.test_plan_levels import PARENT
+
+
+def test_rollup_shows_the_child_plans_under_each_parent_task(client: TestClient, app: FastAPI, tmp_path: Path) -> None:
+    services = app.state.services
+    folder = tmp_path / "definitions"
+    shutil.copytree(shipped_definitions_dir(), folder)
+    (folder / "plans" / "KT-TINH-1036.yaml").write_text(PARENT, encoding="utf-8")
+    child = folder / "plans" / "KT-2025.yaml"
+    text = child.read_text(encoding="utf-8").replace("\ntasks:\n", "\nparent_code: KT-TINH-1036\ntasks:\n", 1)
+    child.write_text(text.replace('  - number: "3"\n', '  - number: "3"\n    parent_task: "2"\n', 1), encoding="utf-8")
+    store_definitions(services.db, read_definitions(folder, set(services.workflows)), services.clock)
+    instantiate(services.db, "KT-TINH-1036", services.workflows, services.clock)
+    response = client.get("/api/v1/plans/KT-TINH-1036/rollup", headers=bearer(app, "pd.huyen"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["children"] == ["KT-2025"]
+    by_number = {t["number"]: t["children"] for t in body["tasks"]}
+    assert by_number["1"] == {} and by_number["2"]["KT-2025"]["open_on_time"] > 0
+    assert_refusal(client.get("/api/v1/plans/KT-TINH-1036/rollup", headers=bearer(app, "cv.sct")), 403, "role")
+    assert client.get("/api/v1/plans/NOPE/rollup", headers=bearer(app, "pd.huyen")).status_code == 404
