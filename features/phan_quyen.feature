@@ -3,6 +3,8 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
   Chỉ người có đúng vai trò, thuộc đúng đơn vị đối với bản nhiệm vụ (đơn vị chủ trì, đầu mối theo
   dõi, cấp phê duyệt) mới chuyển được nhiệm vụ. Đơn vị phối hợp được góp ý nhưng không chuyển bước.
   Mỗi lần từ chối nêu quy tắc đã chặn; trạng thái, phiên bản và nhật ký của nhiệm vụ giữ nguyên.
+  Người dùng thao tác qua giao diện lập trình web (API) như khi dùng thật; người chưa đăng nhập hợp lệ
+  bị chặn ngay từ cửa (quy tắc "auth").
 
   Bối cảnh:
     Cho các kế hoạch HN-2025 và KT-2025 đã giao nhiệm vụ cho các đơn vị ngày 01/4/2025
@@ -39,7 +41,7 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
       | kiemtoan    | Trình cấp có thẩm quyền | role    | vai trò auditor                                                                    |
       | pd.ubnd     | Phê duyệt               | state   | trạng thái 'Đầu mối đang xem xét'                                                  |
       | cv.sct      | Gửi đầu mối xem xét     | state   | Không thể 'submit_for_review'                                                      |
-      | khach       | Trình cấp có thẩm quyền | user    | Không có người dùng 'khach'                                                        |
+      | khach       | Trình cấp có thẩm quyền | auth    | Cần đăng nhập                                                                      |
 
   Khung kịch bản: Nhiệm vụ 1.1 của Sở Công Thương đã trình UBND Thành phố: chỉ người phê duyệt của UBND Thành phố được "Phê duyệt"
     Cho nhiệm vụ 1.1 của kế hoạch "HN-2025" do "Sở Công Thương" chủ trì

@@ -22,11 +22,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
+from api.app import create_app
+from api.settings import ApiSettings
 from engine.audit import GENESIS, VerifyReport
 from engine.audit_export import checkpoint, export_events, read_jsonl, verify_offline
 from engine.clock import VIETNAM, Clock
@@ -45,7 +48,6 @@ from engine.tick import TickResult, tick
 from engine.urging import select_for_urging, urge_many
 from engine.users import add_user
 from phancap.demo import DEMO_USERS
-
 
 # --- how step text is read --------------------------------------------------------------------
 
@@ -94,6 +96,9 @@ class Snapshot:
     all_events: int
 
 
+BDD_SECRET = "bdd-scenarios-secret-key-0123456789abcdef"
+
+
 @dataclass
 class Ctx:
     engine: TaskEngine
@@ -106,6 +111,7 @@ class Ctx:
     db_error: DatabaseError | None = None
     ticks: list[TickResult] = field(default_factory=list)
     seen: dict[str, Any] = field(default_factory=dict)  # what a "Khi xem …" step looked at
+    _http: Any = None  # the web API over the same database and clock, built on first use
 
     # database look-ups
 
@@ -188,15 +194,39 @@ class Ctx:
         self.before = self.snapshot()
         self.result, self.refusal = None, None
         trigger = self.trigger_of(action)
-        try:
-            self.result = self.engine.fire(self.task_id, trigger, actor, comment=comment, capacity=capacity,
-                                           version=version, evidence=evidence, proposed_deadline=proposed_deadline)
-        except TransitionNotAllowed as refusal:
-            self.refusal = refusal
+        if isinstance(actor, str):  # a person acts through the HTTP API, as users do
+            self._post(actor, trigger, comment=comment, capacity=capacity, version=version, evidence=evidence,
+                       proposed_deadline=proposed_deadline.isoformat() if proposed_deadline else None)
+        else:
+            try:
+                self.result = self.engine.fire(self.task_id, trigger, actor, comment=comment, capacity=capacity,
+                                               version=version, evidence=evidence, proposed_deadline=proposed_deadline)
+            except TransitionNotAllowed as refusal:
+                self.refusal = refusal
+        if self.refusal is not None:
             return
         # The engine picked the transition by trigger and state: it must be the one the user named.
         assert self.action_label(trigger, self.result.from_state) == action, (
             f"'{action}' đã chạy như '{self.action_label(trigger, self.result.from_state)}'")
+
+    def _post(self, user: str, trigger: str, **body: Any) -> None:
+        if self._http is None:
+            app = create_app(database=self.db, clock=self.clock, settings=ApiSettings(secret_key=BDD_SECRET),
+                             workflows=self.engine.workflows)
+            self._http = (TestClient(app), app.state.services.signer)
+        client, signer = self._http
+        response = client.post(f"/api/v1/tasks/{self.task_id}/transitions",
+                               json={"trigger": trigger, **{k: v for k, v in body.items() if v is not None}},
+                               headers={"Authorization": f"Bearer {signer.token(user)}"})
+        answer = response.json()
+        if response.status_code == 200:
+            self.result = FireResult(answer["task"], answer["trigger"], answer["from_state"], answer["state"],
+                                     answer["version"], answer["actor"], answer["role"], answer["capacity"],
+                                     answer["at"], answer["hash"])
+        else:
+            self.refusal = TransitionNotAllowed(answer["rule"], answer["message_vi"], answer["message_en"],
+                                                task_id=self.task_id, state=answer.get("state"),
+                                                trigger=answer.get("trigger"))
 
     def done(self, actor: Any, action: str, **kwargs: Any) -> None:
         self.attempt(actor, action, **kwargs)
@@ -435,7 +465,8 @@ def unchanged(ctx: Ctx) -> None:
     assert ctx.refusal is not None
     assert ctx.before is not None
     assert ctx.snapshot() == ctx.before
-    assert ctx.refusal.state == ctx.before.state
+    # a refusal names the state it judged; one refused at the door (no valid sign-in) never read the task
+    assert ctx.refusal.state == (None if ctx.refusal.rule == "auth" else ctx.before.state)
 
 
 def _evidence_text(evidence: dict[str, Any] | None) -> str:
