@@ -20,14 +20,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, LoginRequired
 from api.pages import auth as page_auth
+from api.pages import imports as page_imports
 from api.pages import other as page_other
+from api.pages import reports as page_reports
+from api.pages import spec as page_spec
 from api.pages import tasks as page_tasks
 from api.pages.render import render_error
 from api.routes import audit as audit_routes
 from api.routes import auth as auth_routes
 from api.routes import clock as clock_routes
+from api.routes import evidence as evidence_routes
 from api.routes import health as health_routes
+from api.routes import imports as import_routes
 from api.routes import plans as plan_routes
+from api.routes import reports as report_routes
+from api.routes import spec as spec_routes
 from api.routes import tasks as task_routes
 from api.routes import workflows as workflow_routes
 from api.services import HERE, Services
@@ -67,10 +74,12 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     )
     app.state.services = services
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
-                   workflow_routes.router, clock_routes.router):
+                   workflow_routes.router, clock_routes.router, report_routes.router,
+                   evidence_routes.router, import_routes.router, spec_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
-    for router in (page_auth.router, page_tasks.router, page_other.router):
+    for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
+                   page_other.router, page_reports.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)

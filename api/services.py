@@ -13,6 +13,7 @@ from engine.accounts import LoginPolicy
 from engine.clock import Clock
 from engine.db import Database
 from engine.machine import WorkflowMachine
+from engine.notify import Notifier
 from engine.runtime import TaskEngine
 
 HERE = Path(__file__).parent
@@ -35,6 +36,10 @@ class Services:
         from api.pages.render import install_filters
 
         install_filters(self.templates.env)
+
+    def notifier(self) -> Notifier:
+        """Urging notices (e-mail, webhook) as configured by PHANCAP_SMTP_* / PHANCAP_WEBHOOK_*."""
+        return Notifier(self.db)
 
     @property
     def login_policy(self) -> LoginPolicy:

@@ -152,3 +152,21 @@ class AuditEvent(SQLModel, table=True):
     data: str | None = None  # canonical JSON of what the transition changed (e.g. old and new deadline)
     prev_hash: str
     hash: str = Field(max_length=64)
+
+
+class PlanDraft(SQLModel, table=True):
+    """A plan imported from its text (engine/drafts.py): reviewed, its unknown units mapped, validated, then
+    activated (stored as a plan and instantiated). States: draft, valid, active."""
+
+    __tablename__ = "plan_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, index=True)
+    source_name: str = Field(max_length=255)
+    source_text: str
+    plan_json: str  # the parsed plan definition (definitions/plans format) as JSON
+    mapping_json: str = "{}"  # unmatched unit name -> unit code ("" = not a unit of the registry)
+    report_json: str = "{}"  # the importer's problems, unmatched units, the last validation
+    state: str = Field(max_length=16)
+    created_by: str = Field(max_length=64)
+    created_at: str = Field(max_length=32)
+    updated_at: str = Field(max_length=32)

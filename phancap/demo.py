@@ -1,13 +1,15 @@
-"""The demo: a fresh SQLite database with both seed plans and one user per role."""
+"""The demo: a fresh SQLite database with both seed plans, their 2025 periodic reports and one user per role."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from engine.clock import Clock
 from engine.db import Database
 from engine.instantiate import instantiate
 from engine.loader import read_definitions, store_definitions
+from engine.reports import create_reports
 from engine.users import User, add_user
 from engine.workflows import load_workflows
 
@@ -19,6 +21,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ld.sct", "HN-SCT", ("head",)),
     ("dm.stp", "HN-STP", ("reviewer", "appraiser")),  # focal of 1.1; justice body
     ("dm.snv", "HN-SNV", ("reviewer", "monitor")),  # focal of 1.2 and 2.3; monitor of the plan
+    ("cv.snv", "HN-SNV", ("officer",)),             # sends Sở Nội vụ's consolidated report to UBND
     ("dm.stc", "HN-STC", ("reviewer",)),
     ("pd.ubnd", "HN-UBND", ("approver",)),          # the City People's Committee
     ("kiemtoan", "HN-SNV", ("auditor",)),
@@ -26,7 +29,18 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dm.pnv", "KT-PNV", ("reviewer", "monitor")),
     ("pd.huyen", "KT-UBND", ("approver",)),
     ("cv.xa1", "KT-X-01", ("officer",)),
+    ("cv.hoankiem", "HN-P-HOANKIEM", ("officer",)),  # a Hà Nội ward: sends its periodic reports
+    ("cv.socson", "HN-X-SOCSON", ("officer",)),      # a Hà Nội commune
     ("admin", "HN-VPUB", ("admin",)),
+)
+
+# The 2025 periodic reports. The plans give no date for Sở Nội vụ's consolidation (HN) nor for Phòng
+# Nội vụ's report to the district (KT): those are due on the dates configured here.
+DEMO_REPORTS: tuple[tuple[str, str, int, date], ...] = (
+    ("HN-2025", "semiannual", 2025, date(2025, 6, 20)),
+    ("HN-2025", "annual", 2025, date(2025, 12, 20)),
+    ("KT-2025", "semiannual", 2025, date(2025, 6, 20)),
+    ("KT-2025", "annual", 2025, date(2025, 12, 20)),
 )
 
 
@@ -40,6 +54,8 @@ def build_demo(path: Path, clock: Clock) -> list[User]:
         store_definitions(db, read_definitions(None, set(workflows)), clock)
         for plan in ("HN-2025", "KT-2025"):
             instantiate(db, plan, workflows, clock)
+        for plan, period, year, due in DEMO_REPORTS:
+            create_reports(db, workflows, clock, plan, period, year, due)
         return [add_user(db, name, unit, list(roles), clock, password=name) for name, unit, roles in DEMO_USERS]
     finally:
         db.dispose()

@@ -31,8 +31,19 @@ START = "2025-04-01T09:00:00+07:00"  # the plans' first weeks: nothing is overdu
 _counter = itertools.count()
 
 
+CUCUMBER_JSON = "reports/cucumber.json"
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Every run writes a Cucumber JSON report (pyproject's addopts); make its folder first."""
+    """A full run, or one that selects the BDD scenarios, writes the Cucumber JSON report the /dac-ta
+    page shows (unless --cucumberjson says where); a run of other tests leaves the last report alone."""
+    if getattr(config.option, "cucumber_json_path", None) is None:
+        args = [str(a) for a in config.args]
+        full = not args or all(Path(a).resolve() == Path(config.rootpath, "tests").resolve() for a in args)
+        bdd = any("bdd" in a or "features" in a for a in args) or "bdd" in (config.option.markexpr or "")
+        if full or bdd:
+            config.option.cucumber_json_path = str(Path(config.rootpath, CUCUMBER_JSON))
     path = getattr(config.option, "cucumber_json_path", None)
     if path:
         Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from api.deps import FormUser, PageUser, ServicesDep
 from api.diagram import render_svg
 from api.errors import ApiError, task_not_found
 from api.pages.render import render
+from api.routes.reports import task_difficulties
 from api.services import Services
 from api.views import event_fields, task_detail, task_public
 from engine.errors import TransitionNotAllowed
@@ -42,7 +43,7 @@ def my_tasks(request: Request, services: ServicesDep, user: PageUser) -> Respons
 
 
 def task_page(request: Request, services: Services, user: User, task_id: int, *, error: ApiError | None = None,
-              done: str | None = None, form: dict[str, str] | None = None) -> Response:
+              done: str | None = None, form: dict[str, str] | None = None, raised: int | None = None) -> Response:
     item = visible_task(services.db, user, task_id)
     if item is None:
         raise task_not_found(task_id)
@@ -56,6 +57,9 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         "labels": {"assign": "Giao nhiệm vụ"} | {t.trigger: t.label for t in workflow.transitions},
         "states": {name: state.label for name, state in workflow.states.items()},
     }
+    context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
+    context["raised"] = raised
+    context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
     return render(request, "task.html", context, status=error.status if error else 200)
 
 
@@ -69,8 +73,9 @@ def workflow_label(services: Services, workflow: str, trigger: str | None) -> st
 
 
 @router.get("/tasks/{task_id}")
-def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, done: str | None = None) -> Response:
-    return task_page(request, services, user, task_id, done=done)
+def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, done: str | None = None,
+         raised: int | None = None) -> Response:
+    return task_page(request, services, user, task_id, done=done, raised=raised)
 
 
 def _sha256(upload: UploadFile | None) -> str | None:

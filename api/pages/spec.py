@@ -1,0 +1,18 @@
+"""Đặc tả (/dac-ta): the Vietnamese feature files, readable by non-programmers, with the last run's result."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import PageUser
+from api.pages.render import render
+from api.routes.spec import load_spec
+
+router = APIRouter()
+STATUS_VI = {"passed": "đạt", "failed": "không đạt", "skipped": "bỏ qua", None: "chưa chạy"}
+
+
+@router.get("/dac-ta")
+def spec_page(request: Request, user: PageUser) -> Response:
+    return render(request, "spec.html", {"spec": load_spec(), "status_vi": STATUS_VI})

@@ -1,0 +1,174 @@
+"""Importing a plan from its text (issue 7): a draft per text, unknown units mapped, validated, activated.
+
+Admins and monitors import, map and validate; only admins activate (store the plan and instantiate it).
+The rules live in engine/drafts.py; these routes only translate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentUser, ServicesDep
+from api.errors import ApiError
+from api.schemas import ErrorBody
+from engine.drafts import (
+    Draft,
+    DraftError,
+    activate_draft,
+    apply_mapping,
+    get_draft,
+    list_drafts,
+    save_draft,
+    validate_draft,
+)
+from engine.users import User
+
+router = APIRouter(prefix="/imports", tags=["imports"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+
+IMPORT_ROLES = frozenset({"admin", "monitor"})
+ACTIVATE_ROLES = frozenset({"admin"})
+
+
+class ImportProblem(BaseModel):
+    line: int = Field(description="line of the source text (1 = the whole text)")
+    message: str
+    text: str = ""
+
+
+class ImportRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=2_000_000, description="the plan's text (UTF-8)")
+    source_name: str = Field(default="ke-hoach.txt", max_length=255)
+    code: str | None = Field(default=None, max_length=64, description="the plan's code, e.g. KT-2025-B; "
+                                                                       "guessed from the text when missing")
+    registry: str | None = Field(default=None, max_length=32, description="organisation registry (HN, KT…); "
+                                                                           "guessed when missing")
+
+
+class MappingRequest(BaseModel):
+    mapping: dict[str, str | None] = Field(default_factory=dict, description="unmatched unit name -> unit code of "
+                                           "the plan's registry; null or \"\": not a unit of the registry")
+    code: str | None = Field(default=None, max_length=64, description="a new plan code")
+
+
+class DraftSummary(BaseModel):
+    id: int
+    code: str
+    source_name: str
+    state: str = Field(description="draft, valid or active")
+    region: str
+    tasks: int
+    created_by: str
+    created_at: str
+    updated_at: str
+    undecided: list[str] = Field(description="unmatched unit names with no mapping yet")
+
+
+class DraftDetail(DraftSummary):
+    plan: dict[str, Any] = Field(description="the parsed plan definition (definitions/plans format)")
+    problems: list[ImportProblem]
+    unmatched_units: list[str]
+    mapped_units: list[str]
+    mapping: dict[str, str]
+    validation: list[str] | None = Field(description="the last validation's problems; null: not validated yet")
+    source_text: str
+
+
+class Activation(BaseModel):
+    draft: DraftDetail
+    plan: str
+    created: int = Field(description="task instances opened")
+
+
+def may_import(user: User) -> bool:
+    return bool(IMPORT_ROLES & set(user.roles))
+
+
+def require_import(user: User) -> None:
+    if not may_import(user):
+        raise ApiError("forbidden", "Chỉ quản trị và theo dõi, đôn đốc được nhập kế hoạch",
+                       "only admins and monitors may import plans")
+
+
+def require_activate(user: User) -> None:
+    if not ACTIVATE_ROLES & set(user.roles):
+        raise ApiError("forbidden", "Chỉ quản trị được kích hoạt kế hoạch", "only admins may activate plans")
+
+
+def api_error(exc: DraftError) -> ApiError:
+    return ApiError(exc.rule, exc.message_vi, exc.message_en)
+
+
+def summary(draft: Draft) -> DraftSummary:
+    return DraftSummary(**{k: v for k, v in draft.to_json().items() if k in DraftSummary.model_fields})
+
+
+def detail(draft: Draft) -> DraftDetail:
+    return DraftDetail(**{k: v for k, v in draft.to_json().items() if k in DraftDetail.model_fields})
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in (404, 409, 422)}
+
+
+@router.get("", response_model=list[DraftSummary])
+def drafts(services: ServicesDep, user: CurrentUser) -> list[DraftSummary]:
+    """Every draft, newest first."""
+    require_import(user)
+    return [summary(d) for d in list_drafts(services.db)]
+
+
+@router.post("", response_model=DraftDetail, status_code=201, responses=ERRORS)
+def create(services: ServicesDep, user: CurrentUser, body: ImportRequest) -> DraftDetail:
+    """Read a plan's text into a new draft: the parsed plan, what could not be placed (by line) and the
+    unit names the registry does not know."""
+    require_import(user)
+    try:
+        draft = save_draft(services.db, body.text, source_name=body.source_name, created_by=user.name,
+                           clock=services.clock, code=body.code, region=body.registry)
+    except DraftError as exc:
+        raise api_error(exc) from None
+    return detail(draft)
+
+
+@router.get("/{draft_id}", response_model=DraftDetail, responses=ERRORS)
+def read(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDetail:
+    require_import(user)
+    try:
+        return detail(get_draft(services.db, draft_id))
+    except DraftError as exc:
+        raise api_error(exc) from None
+
+
+@router.post("/{draft_id}/mapping", response_model=DraftDetail, responses=ERRORS)
+def mapping(services: ServicesDep, user: CurrentUser, draft_id: int, body: MappingRequest) -> DraftDetail:
+    """Map unknown unit names to units of the registry (and optionally set the plan code); the text is
+    read again and the draft must be validated again."""
+    require_import(user)
+    try:
+        return detail(apply_mapping(services.db, draft_id, body.mapping, services.clock, code=body.code))
+    except DraftError as exc:
+        raise api_error(exc) from None
+
+
+@router.post("/{draft_id}/validate", response_model=DraftDetail, responses=ERRORS)
+def validate(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDetail:
+    """Validate against the registry and workflows: state valid when nothing is wrong, else draft with the
+    problems in `validation`."""
+    require_import(user)
+    try:
+        return detail(validate_draft(services.db, draft_id, set(services.workflows), services.clock))
+    except DraftError as exc:
+        raise api_error(exc) from None
+
+
+@router.post("/{draft_id}/activate", response_model=Activation, responses=ERRORS)
+def activate(services: ServicesDep, user: CurrentUser, draft_id: int) -> Activation:
+    """Admins only: store the valid draft as a plan and open its task instances (all or nothing).
+    409 when the draft is not valid (or no longer validates) or is already active."""
+    require_activate(user)
+    try:
+        draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock)
+    except DraftError as exc:
+        raise api_error(exc) from None
+    return Activation(draft=detail(draft), plan=result.plan, created=result.created)

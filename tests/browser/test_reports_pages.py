@@ -1,0 +1,194 @@
+"""The issue's "done when", by clicking in Chromium against the demo (simulated clock): a ward sends its
+report, the clock moves past 10 June 2025, the dashboard shows which communes' reports are late, Sở Nội vụ
+downloads the consolidated DOCX, and every figure in it matches the engine's data."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from docx import Document
+from sqlalchemy import text
+
+from engine.db import Database
+from engine.reports import report_content
+from engine.status import CATEGORIES, LABELS_VI
+from tests.browser.conftest import START, _free_port
+
+pytestmark = pytest.mark.browser
+
+COMMUNES = {"HN-P-HOANKIEM", "HN-P-BADINH", "HN-P-CAUGIAY", "HN-P-HADONG", "HN-X-SOCSON", "HN-X-DONGANH",
+            "HN-X-GIALAM", "HN-X-BAVI"}
+
+
+class DemoServer:
+    def __init__(self, url: str, db: Database, app: Any) -> None:
+        self.url, self.db, self.app = url, db, app
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.db.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def demo_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`phancap demo` as a visitor meets it: the demo database, demo mode (the clock control) on."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from engine.clock import Clock
+    from phancap.demo import build_demo
+
+    path = tmp_path_factory.mktemp("reports") / "demo.db"
+    build_demo(path, Clock.parse(START))
+    db = Database(f"sqlite:///{path}")
+    app = create_app(database=db, clock=Clock.parse(START),
+                     settings=ApiSettings(secret_key="browser-tests-secret-key-0123456789abcdef", demo=True))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", ws="none",
+                                           lifespan="off", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield DemoServer(f"http://127.0.0.1:{server.config.port}", db, app)
+    server.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+
+
+def login(page: Any, server: DemoServer, name: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", name)  # demo passwords are the user names
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+
+
+def logout(page: Any, server: DemoServer) -> None:
+    page.click("text=Đăng xuất")
+    page.wait_for_url(f"{server.url}/login")
+
+
+def move_clock(page: Any, days: int) -> None:
+    with page.expect_navigation():
+        page.click(f"section.demo-clock button[value='{days}']")
+
+
+def table_rows(table: Any) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows[1:]]
+
+
+def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoServer) -> None:
+    server = demo_server
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    # a ward sends its report to Sở Nội vụ, in time, from the reports page
+    login(page, server, "cv.hoankiem")
+    page.click("nav >> text=Báo cáo")
+    page.wait_for_url(f"{server.url}/reports")
+    rows = page.locator("#to-write tr.report-row")
+    assert rows.count() == 4 * 2  # one to each focal department, for the half year and for the year
+    page.locator("#to-write tr.report-row[data-period='BC-2025-6T'][data-recipient='HN-SNV'] a").click()
+    page.wait_for_url("**/reports/*")
+    assert page.locator("#current-state").get_attribute("data-state") == "assigned"
+    form = page.locator("form[data-trigger=submit]")
+    form.locator("textarea[name=comment]").fill("Phường đã rà soát 12 thủ tục; đề xuất phân cấp 3 nội dung.")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#current-state[data-state=submitted]")
+    assert "đề xuất phân cấp 3 nội dung" in page.locator("#free-text").inner_text()
+    logout(page, server)
+
+    # Sở Nội vụ moves the simulated clock past 10 June 2025 (1/4 + 30 + 30 + 7 + 4 days = 11/6)
+    login(page, server, "dm.snv")
+    for days in (30, 30, 7, 1, 1, 1, 1):
+        move_clock(page, days)
+    assert page.locator(".clock-now").inner_text().startswith("11/06/2025")
+    today = server.app.state.services.clock.today()
+    assert today.isoformat() == "2025-06-11"
+
+    # the dashboard shows which communes' reports are late
+    page.click("nav >> text=Theo dõi, đôn đốc")
+    page.wait_for_url(f"{server.url}/dashboard")
+    page.select_option("select[name=plan]", "HN-2025")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/dashboard?plan=HN-2025")
+    board = page.locator("section.reports-board[data-plan='HN-2025']")
+    assert "BC-2025-6T" in board.locator("h2").inner_text()
+    late = board.locator("li.late-report")
+    late_to_snv = {late.nth(i).get_attribute("data-unit") for i in range(late.count())
+                   if late.nth(i).get_attribute("data-recipient") == "HN-SNV"}
+    assert late_to_snv == COMMUNES - {"HN-P-HOANKIEM"}  # the ward sent its report in time
+    late_units = {late.nth(i).get_attribute("data-unit") for i in range(late.count())}
+    assert late_units == COMMUNES  # the ward's three other reports are late too; departments are due 14/6
+    received = board.locator("li.received-report")
+    assert [received.nth(i).get_attribute("data-unit") for i in range(received.count())] == ["HN-P-HOANKIEM"]
+    # the bar chart has a bar per lead agency
+    assert page.locator(".plan-board[data-plan='HN-2025'] .chart-row").count() > 10
+
+    # Sở Nội vụ opens its consolidated report and downloads the DOCX
+    consolidated = int(server.scalar("SELECT id FROM task_instance WHERE kind = 'report' AND unit = 'HN-SNV' "
+                                     "AND task = 'BC-2025-6T/HN-UBND'"))
+    page.goto(f"{server.url}/reports/{consolidated}")
+    rows = page.locator("#received tr[data-late=true]")
+    assert {rows.nth(i).get_attribute("data-unit") for i in range(rows.count())} == COMMUNES - {"HN-P-HOANKIEM"}
+    with page.expect_download() as download:
+        page.click("#download-docx")
+    assert download.value.suggested_filename == "BC-2025-6T_HN-UBND_HN-SNV.docx"
+    with open(download.value.path(), "rb") as handle:
+        doc = Document(io.BytesIO(handle.read()))
+
+    # every figure in it matches the engine's data
+    content = report_content(server.db, consolidated, today)
+    assert content["scope"] == "plan"
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Hà Nội, ngày 11 tháng 06 năm 2025" in cells
+    categories, by_task, overdue, extensions, difficulties, received_table = doc.tables[1:7]
+    cats = content["categories"]
+    assert table_rows(categories) == [[LABELS_VI[c], str(cats[c])] for c in CATEGORIES] + [
+        ["Tỷ lệ hoàn thành (trên nhiệm vụ đến hạn)",
+         "—" if cats["completion_rate"] is None else f"{cats['completion_rate']:.0%}"]]
+    assert cats["open_overdue"] > 0
+    assert table_rows(by_task) == [[task, *[str(t[c]) for c in CATEGORIES[:5]]] for task, t in content["by_task"].items()]
+    assert table_rows(overdue) == [[o["task"], o["unit"], o["deadline"]] for o in content["overdue"]]
+    assert len(content["overdue"]) == cats["open_overdue"]
+    assert table_rows(extensions) == [["Không có", "", ""]] and content["extensions"] == []
+    assert table_rows(difficulties) == [["Không có", "", ""]]
+    assert table_rows(received_table) == [[r["unit"], r["state"], r["deadline"], "x" if r["missing"] else "",
+                                           "x" if r["late"] else ""] for r in content["received"]]
+    flagged = {r[0] for r in table_rows(received_table) if r[4] == "x"}
+    assert flagged == COMMUNES - {"HN-P-HOANKIEM"}
+    # and the page shows the same figures
+    shown = page.locator("#categories tbody tr")
+    assert [shown.nth(i).locator("td").nth(1).inner_text() for i in range(len(CATEGORIES))] == [
+        str(cats[c]) for c in CATEGORIES]
+    assert dialogs == []
+
+
+def test_difficulty_from_the_task_page_to_an_answer(page: Any, demo_server: DemoServer) -> None:
+    server = demo_server
+    tid = int(server.scalar("SELECT id FROM task_instance WHERE plan = 'HN-2025' AND task = '1.2' "
+                            "AND unit = 'HN-SCT' AND kind = 'task'"))
+    login(page, server, "cv.sct")
+    page.goto(f"{server.url}/tasks/{tid}")
+    page.fill("#raise-difficulty textarea[name=text]", "<b>Chưa có</b> hướng dẫn của Bộ")
+    page.click("#raise-difficulty button[type=submit]")
+    page.wait_for_selector("#difficulties li.difficulty[data-state=raised]")
+    assert "<b>Chưa có</b> hướng dẫn của Bộ" in page.locator("#difficulties li.difficulty").inner_text()
+    logout(page, server)
+
+    login(page, server, "dm.snv")
+    page.click("nav >> text=Vướng mắc")
+    item = page.locator("li.difficulty", has_text="hướng dẫn của Bộ")
+    item.locator("form[data-trigger=answer] textarea").fill("Áp dụng Nghị định 10/2025/NĐ-CP")
+    item.locator("form[data-trigger=answer] button[type=submit]").click()
+    page.wait_for_selector("li.difficulty[data-state=answered]")
+    assert "Áp dụng Nghị định" in page.locator("li.difficulty[data-state=answered] .answer").inner_text()
