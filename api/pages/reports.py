@@ -14,6 +14,7 @@ from api.deps import FormUser, PageUser, ServicesDep
 from api.errors import ApiError
 from api.pages.render import render
 from api.pages.tasks import task_page, workflow_label
+from api.report_schemas import UrgeRequest
 from api.routes.reports import (
     DIFFICULTY,
     REPORT,
@@ -27,7 +28,6 @@ from api.routes.reports import (
     visible_cases,
     visible_report,
 )
-from api.schemas import UrgeRequest
 from api.services import Services
 from engine.errors import TransitionNotAllowed
 from engine.queries import list_plans

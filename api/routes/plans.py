@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from api.deps import CurrentUser, ServicesDep, SessionDep
 from api.errors import ApiError
+from api.report_schemas import CategoryCounts
 from api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from api.services import Services
 from engine.models import Plan, PlanTask
@@ -61,18 +62,6 @@ def plan_progress(services: Services, user: User, code: str) -> Progress:
 def get_progress(services: ServicesDep, user: CurrentUser, code: str) -> Progress:
     """Counts per state and per unit over the instances the caller may see."""
     return plan_progress(services, user, code)
-
-
-class CategoryCounts(BaseModel):
-    done_on_time: int
-    done_late: int
-    open_on_time: int
-    open_overdue: int
-    no_deadline: int
-    withdrawn: int
-    due_soon: int
-    due: int
-    completion_rate: float | None
 
 
 class RollupTask(BaseModel):

@@ -16,8 +16,7 @@ from sqlalchemy import text
 
 from api.deps import CurrentUser, ServicesDep
 from api.errors import ApiError, task_not_found
-from api.routes.plans import plan_not_found
-from api.schemas import (
+from api.report_schemas import (
     AgencyProgress,
     CategoryCounts,
     CreateReportsRequest,
@@ -25,7 +24,6 @@ from api.schemas import (
     Dashboard,
     DifficultyList,
     DifficultyPublic,
-    ErrorBody,
     PeriodReports,
     PlanDashboard,
     RaiseDifficultyRequest,
@@ -33,10 +31,11 @@ from api.schemas import (
     ReportDetail,
     ReportList,
     ReportPublic,
-    TaskPublic,
     UrgeRequest,
     UrgeResultPublic,
 )
+from api.routes.plans import plan_not_found
+from api.schemas import ErrorBody, TaskPublic
 from api.services import Services
 from api.views import task_public, triggers_public
 from engine.difficulties import raise_difficulty

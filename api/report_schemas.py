@@ -1,0 +1,185 @@
+"""Public models of periodic reports, difficulties, urging and the monitoring dashboard."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas import TaskPublic, TriggerPublic
+
+
+class CategoryCounts(BaseModel):
+    """Counts by the official categories; the completion rate is over the tasks whose deadline has come."""
+    done_on_time: int
+    done_late: int
+    open_on_time: int
+    open_overdue: int
+    no_deadline: int
+    withdrawn: int
+    due_soon: int
+    due: int = Field(description="tasks whose deadline has come: the base of the completion rate")
+    completion_rate: float | None
+
+
+class ReportPublic(TaskPublic):
+    """A periodic report instance: `unit` writes it, `focal` (recipient) receives it."""
+    period: str = Field(description="the period's code, e.g. BC-2025-6T (semi-annual) or BC-2025-NAM (annual)")
+    recipient: str | None
+    recipient_name: str | None
+    received: bool = Field(description="sent (submitted) or accepted")
+    missing: bool = Field(description="not sent yet")
+    late: bool = Field(description="went overdue, or is still not sent after its deadline")
+
+
+class ReportList(BaseModel):
+    items: list[ReportPublic]
+    total: int
+
+
+class ReportMeta(BaseModel):
+    id: int
+    plan: str
+    code: str
+    title: str | None
+    unit: str
+    to: str | None
+    state: str
+    deadline: str | None
+
+
+class OverdueTask(BaseModel):
+    id: int
+    task: str
+    unit: str
+    deadline: str
+
+
+class ExtensionGranted(BaseModel):
+    task_id: int
+    deadline_from: str | None = None
+    deadline_to: str | None = None
+
+
+class DifficultyBrief(BaseModel):
+    id: int
+    unit: str
+    state: str
+    title: str | None
+
+
+class DifficultiesByState(BaseModel):
+    open: list[DifficultyBrief]
+    answered: list[DifficultyBrief]
+
+
+class ReceivedReport(BaseModel):
+    id: int
+    unit: str
+    state: str
+    deadline: str
+    missing: bool
+    late: bool
+
+
+class ReportContent(BaseModel):
+    """A report's figures, all from the engine's data (the same figures as the DOCX and XLSX)."""
+    report: ReportMeta
+    today: str
+    scope: Literal["plan", "unit"] = Field(description="plan: the monitor's report covers the whole plan")
+    categories: CategoryCounts
+    by_task: dict[str, CategoryCounts]
+    overdue: list[OverdueTask]
+    extensions: list[ExtensionGranted]
+    difficulties: DifficultiesByState
+    received: list[ReceivedReport] = Field(description="the reports this one should have received for the period")
+    missing_or_late: list[ReceivedReport]
+
+
+class ReportDetail(ReportPublic):
+    relations: list[str]
+    triggers: list[TriggerPublic]
+    content: ReportContent
+    free_text: str | None = Field(description="the unit's own text, from its latest submission")
+
+
+class CreateReportsRequest(BaseModel):
+    period: Literal["semiannual", "annual"]
+    year: int = Field(ge=2000, le=2100)
+    due: date | None = Field(default=None, description="due date for the regime entries the plan gives no date for")
+
+
+class CreateReportsResult(BaseModel):
+    plan: str
+    period: str
+    year: int
+    created: int
+    existing: int
+    skipped: list[str]
+
+
+class DifficultyPublic(TaskPublic):
+    """A difficulty (vướng mắc, kiến nghị): `unit` raised it on task `parent_id`; `focal` answers or escalates it."""
+    text: str | None = Field(description="the difficulty as raised")
+    parent_task: str | None = Field(description="the number of the task it is about")
+    answer: str | None = Field(description="the latest answer, once answered")
+
+
+class DifficultyList(BaseModel):
+    items: list[DifficultyPublic]
+    total: int
+
+
+class RaiseDifficultyRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class UrgeRequest(BaseModel):
+    plan: str | None = Field(default=None, max_length=64)
+    unit: str | None = Field(default=None, max_length=64)
+    comment: str | None = Field(default=None, max_length=10_000)
+    tasks: list[int] | None = Field(default=None, max_length=5000,
+                                    description="only these tasks (still only those overdue or due soon)")
+
+
+class UrgeResultPublic(BaseModel):
+    urged: list[int]
+    refused: dict[str, str] = Field(description="task id → the rule that refused it")
+    emails: list[str]
+    webhooks: int
+    errors: list[str] = Field(description="failed deliveries; the urging itself stays recorded")
+
+
+class AgencyProgress(BaseModel):
+    unit: str
+    unit_name: str | None
+    states: dict[str, int]
+    categories: CategoryCounts
+
+
+class PeriodReports(BaseModel):
+    period: str
+    periods: list[str] = Field(description="every period with reports, for choosing another")
+    received: list[ReportPublic]
+    missing: list[ReportPublic]
+    late: list[ReportPublic]
+
+
+class PlanDashboard(BaseModel):
+    plan: str
+    title: str
+    tasks: int
+    categories: CategoryCounts
+    states: dict[str, int]
+    agencies: list[AgencyProgress]
+    overdue: list[TaskPublic]
+    due_soon: list[TaskPublic]
+    reports: PeriodReports | None
+
+
+class Dashboard(BaseModel):
+    today: date
+    scope: str = Field(description="'all' for monitors and auditors, else the unit whose tracked tasks are shown")
+    state_labels: dict[str, str]
+    plans: list[PlanDashboard]
