@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +43,7 @@ from api.services import HERE, Services
 from api.settings import ApiSettings
 from engine.clock import Clock
 from engine.db import Database
+from engine.evidence import EvidenceStore
 from engine.machine import WorkflowMachine
 from engine.settings import Settings
 from engine.workflows import load_workflows
@@ -73,6 +76,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
         version="0.1.0", lifespan=lifespan,
     )
     app.state.services = services
+    app.state.evidence_store = EvidenceStore.from_env()  # a bad PHANCAP_EVIDENCE_* stops the start
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
                    workflow_routes.router, clock_routes.router, report_routes.router,
                    evidence_routes.router, import_routes.router, spec_routes.router):
@@ -112,6 +116,17 @@ def _handlers(app: FastAPI) -> None:
         error = ApiError(rule, vi, en, status=exc.status_code)
         if _wants_json(request) or request.url.path.startswith("/static/"):
             return JSONResponse(error.body(), status_code=exc.status_code, headers=exc.headers)
+        return render_error(request, error)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBAPIDataError)
+    @app.exception_handler(psycopg.DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # a number beyond what the database stores (e.g. a 30-digit id) is a bad request, not a server error
+        error = ApiError("request", "Giá trị số vượt quá giới hạn cho phép", "a number in the request is out of range",
+                         status=422)
+        if _wants_json(request):
+            return JSONResponse(error.body(), status_code=422)
         return render_error(request, error)
 
     @app.exception_handler(RequestValidationError)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,16 +12,17 @@ from api.deps import FormUser, PageUser, ServicesDep
 from api.diagram import render_svg
 from api.errors import ApiError, task_not_found
 from api.pages.render import render
+from api.routes.evidence import evidence_store
 from api.routes.reports import task_difficulties
 from api.services import Services
 from api.views import event_fields, task_detail, task_public
 from engine.errors import TransitionNotAllowed
+from engine.evidence import EvidenceRefused
 from engine.queries import history
 from engine.users import User
 from engine.visibility import TaskFilter, search_tasks, visible_task
 
 router = APIRouter()
-MAX_UPLOAD = 50 * 1024 * 1024
 
 
 @router.get("/")
@@ -78,16 +78,14 @@ def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, 
     return task_page(request, services, user, task_id, done=done, raised=raised)
 
 
-def _sha256(upload: UploadFile | None) -> str | None:
+def _stored(request: Request, upload: UploadFile | None, task_id: int, user: str) -> str | None:
+    """Keep an uploaded evidence file under its hash (same limits and type checks as the API)."""
     if upload is None or not upload.filename:
         return None
-    digest, size = hashlib.sha256(), 0
-    while chunk := upload.file.read(1 << 20):
-        size += len(chunk)
-        if size > MAX_UPLOAD:
-            raise ApiError("guard", "Tệp minh chứng quá lớn (tối đa 50 MB)", "evidence file too large (50 MB)")
-        digest.update(chunk)
-    return digest.hexdigest()
+    try:
+        return evidence_store(request).save(upload.file, upload.filename, task_id=task_id, uploader=user).sha256
+    except EvidenceRefused as exc:
+        raise ApiError("guard", exc.message_vi, exc.message_en) from None
 
 
 def _date(text: str) -> date:
@@ -112,7 +110,8 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
             "evidence_title": evidence_title, "capacity": capacity,
             "proposed_deadline": proposed_deadline}
     try:
-        evidence = {"number": evidence_number.strip(), "title": evidence_title.strip(), "sha256": _sha256(evidence_file)}
+        evidence = {"number": evidence_number.strip(), "title": evidence_title.strip(),
+                    "sha256": _stored(request, evidence_file, task_id, user.name)}
         evidence = {k: v for k, v in evidence.items() if v} or None
         extra = {"proposed_deadline": _date(proposed_deadline)} if proposed_deadline.strip() else {}
         services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, evidence=evidence,
