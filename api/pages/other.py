@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -14,10 +14,12 @@ from api.pages.auth import safe_next
 from api.pages.render import render
 from api.routes.audit import _csv, _jsonl
 from api.routes.clock import shift_clock
-from api.routes.plans import plan_not_found, plan_progress
+from api.routes.plans import ROLLUP_ROLES, plan_not_found, plan_progress
 from api.routes.workflows import get_workflow
+from api.services import Services
 from api.views import task_public
-from engine.queries import list_plans, verify_audit
+from engine.queries import list_plans, rollup, verify_audit
+from engine.users import User
 from engine.visibility import AuditFilter, may_audit, plan_matrix, search_audit
 
 router = APIRouter()
@@ -49,7 +51,16 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
     return render(request, "plan.html", {
         "plan": found[0], "rows": rows, "columns": columns, "units": units, "states": states, "labels": labels,
         "progress": plan_progress(services, user, code), "filter_state": state or "", "filter_unit": unit or "",
+        "rollup": _rollup_for(services, user, code),
     })
+
+
+def _rollup_for(services: Services, user: User, code: str) -> dict[str, Any] | None:
+    """Plans across levels: the child plans' progress under each task, for those who may see the roll-up."""
+    if not ROLLUP_ROLES & set(user.roles):
+        return None
+    data = rollup(services.db, code, services.clock.today())
+    return data if data["children"] else None
 
 
 def _audit_filter(plan: str | None, unit: str | None, actor: str | None, trigger: str | None,

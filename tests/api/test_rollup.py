@@ -33,3 +33,14 @@ def test_rollup_shows_the_child_plans_under_each_parent_task(client: TestClient,
     assert by_number["1"] == {} and by_number["2"]["KT-2025"]["open_on_time"] > 0
     assert_refusal(client.get("/api/v1/plans/KT-TINH-1036/rollup", headers=bearer(app, "cv.sct")), 403, "role")
     assert client.get("/api/v1/plans/NOPE/rollup", headers=bearer(app, "pd.huyen")).status_code == 404
+
+
+def test_parent_plan_page_shows_the_child_plans(client: TestClient, app: FastAPI, tmp_path: Path) -> None:
+    from tests.api.test_reports_api import sign_in
+
+    test_rollup_shows_the_child_plans_under_each_parent_task(client, app, tmp_path)
+    sign_in(client, app, "pd.huyen")
+    page = client.get("/plans/KT-TINH-1036")
+    assert page.status_code == 200 and "Kế hoạch cấp dưới thực hiện" in page.text and "KT-2025" in page.text
+    sign_in(client, app, "cv.phtp")  # an officer: the roll-up is for monitors, auditors, approvers
+    assert "Kế hoạch cấp dưới thực hiện" not in client.get("/plans/KT-TINH-1036").text
