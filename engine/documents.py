@@ -10,9 +10,11 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
 
+from engine.charts import bar_chart, line_chart
 from engine.status import CATEGORIES, LABELS_VI
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -63,7 +65,7 @@ def report_docx(content: dict[str, Any], *, issuer: str, body_name: str, place: 
     subtitle = doc.add_paragraph(content["report"]["title"] or "")
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph(f"Số liệu tính đến ngày {content['today']}, theo dữ liệu của hệ thống phancap.")
-    for caption, head, rows in _tables(content):
+    for index, (caption, head, rows) in enumerate(_tables(content)):
         doc.add_paragraph().add_run(caption).bold = True
         table = doc.add_table(rows=1 + max(len(rows), 1), cols=len(head))
         table.style = "Table Grid"
@@ -74,6 +76,18 @@ def report_docx(content: dict[str, Any], *, issuer: str, body_name: str, place: 
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
                 table.cell(r, c).text = "" if value is None else str(value)
+        if index == 0:  # the categories as bars, in the table's order and colours
+            counts = [content["categories"][c] for c in CATEGORIES]
+            doc.add_picture(io.BytesIO(bar_chart(counts)), width=Cm(12))
+    timeline = content.get("timeline") or []
+    if timeline:
+        doc.add_paragraph().add_run("Tiến độ theo thời gian (số nhiệm vụ đã hoàn thành, lũy kế)").bold = True
+        table = doc.add_table(rows=1 + len(timeline), cols=2)
+        table.style = "Table Grid"
+        table.cell(0, 0).text, table.cell(0, 1).text = "Đến ngày", "Đã hoàn thành"
+        for r, point in enumerate(timeline, start=1):
+            table.cell(r, 0).text, table.cell(r, 1).text = point["date"], str(point["done"])
+        doc.add_picture(io.BytesIO(line_chart([p["done"] for p in timeline])), width=Cm(12))
     if free_text:
         doc.add_paragraph().add_run("Đánh giá, kiến nghị của đơn vị").bold = True
         doc.add_paragraph(free_text)
@@ -92,13 +106,31 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
     first = True
     for caption, head, rows in _tables(content):
         sheet = book.active if first else book.create_sheet()
-        first = False
         assert sheet is not None
         sheet.title = caption[:31]
         sheet.append([caption])
         sheet.append(head)
         for row in rows:
             sheet.append(list(row))
+        if first:  # categories as a bar chart beside the table (rows 3-8: the six categories)
+            chart = BarChart()
+            chart.title, chart.legend = caption, None
+            chart.add_data(Reference(sheet, min_col=2, min_row=2, max_row=2 + len(CATEGORIES)), titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=2 + len(CATEGORIES)))
+            sheet.add_chart(chart, "D2")
+        first = False
+    timeline = content.get("timeline") or []
+    if timeline:
+        sheet = book.create_sheet("Tiến độ theo thời gian")
+        sheet.append(["Tiến độ theo thời gian"])
+        sheet.append(["Đến ngày", "Đã hoàn thành (lũy kế)"])
+        for point in timeline:
+            sheet.append([point["date"], point["done"]])
+        chart = LineChart()
+        chart.title, chart.legend = "Đã hoàn thành (lũy kế)", None
+        chart.add_data(Reference(sheet, min_col=2, min_row=2, max_row=2 + len(timeline)), titles_from_data=True)
+        chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=2 + len(timeline)))
+        sheet.add_chart(chart, "D2")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -127,6 +127,11 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
         difficulties = [{"id": i, "unit": u, "state": s, "title": t} for i, u, s, t in conn.execute(text(
             f"SELECT d.id, d.unit, d.state, d.title FROM task_instance d JOIN task_instance t ON t.id = d.parent_id "
             f"WHERE d.kind = 'difficulty' AND {scope} ORDER BY d.id"), params)]
+        local_day = ("date(substr(t.state_since, 1, 19), '+7 hours')" if db.is_sqlite else
+                     "CAST(CAST(substr(t.state_since, 1, 19) AS timestamp) + interval '7 hours' AS date)")
+        done_days = conn.execute(text(
+            f"SELECT {local_day} AS day, COUNT(*) FROM task_instance t WHERE {scope} AND t.state = 'approved' "
+            "GROUP BY day ORDER BY day"), params).all()
         period_prefix = code.split("/")[0]
         received = conn.execute(text(
             "SELECT id, unit, state, deadline, overdue_at FROM task_instance WHERE plan = :plan AND kind = 'report' "
@@ -148,7 +153,18 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
                          "answered": [d for d in difficulties if d["state"] == "answered"]},
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
+        "timeline": _timeline([(_day(d), n) for d, n in done_days], today),
     }
+
+
+def _timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict[str, Any]]:
+    """Tasks done by the end of each month of the report's year, up to today: progress over time."""
+    points, month = [], 1
+    while month <= 12 and date(today.year, month, 1) <= today:
+        end = min(today, (date(today.year, month + 1, 1) if month < 12 else date(today.year + 1, 1, 1)) - timedelta(days=1))
+        points.append({"date": end.isoformat(), "done": sum(n for d, n in done_days if d is not None and d <= end)})
+        month += 1
+    return points
 
 
 def report_documents(db: Database, report_id: int, today: date) -> tuple[bytes, bytes, dict[str, Any]]:

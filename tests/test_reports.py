@@ -138,3 +138,31 @@ def test_generated_docx_and_xlsx_carry_the_engines_figures(seeded: TaskEngine) -
     rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True)}
     assert rows["Chưa hoàn thành quá hạn"] == overdue and rows["Đã hoàn thành đúng hạn"] == 0
     assert book["Nhiệm vụ quá hạn"].max_row == 2 + overdue and sheet.title.startswith("Kết quả thực hiện")
+
+
+def test_documents_carry_charts_and_progress_over_time(seeded: TaskEngine) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from engine.reports import report_documents
+
+    create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
+    for unit, officer in (("HN-SCT", "cv.sct"),):
+        tid = int(instance(seeded.db, "HN-2025", "1.1", unit)["id"])
+        seeded.fire(tid, "submit_for_review", officer)
+        seeded.fire(tid, "submit", "dm.stp")
+        seeded.fire(tid, "approve", "pd.ubnd")  # done on 1/4/2025 (the fixtures' clock)
+    stp = next(r for r in reports(seeded, unit="HN-STP"))
+    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15))
+    assert content["timeline"] == [{"date": "2025-01-31", "done": 0}, {"date": "2025-02-28", "done": 0},
+                                   {"date": "2025-03-31", "done": 0}, {"date": "2025-04-30", "done": 1},
+                                   {"date": "2025-05-31", "done": 1}, {"date": "2025-06-15", "done": 1}]
+    doc = Document(io.BytesIO(docx_bytes))
+    assert len(doc.inline_shapes) == 2  # the categories' bars and the progress line
+    assert any(p.text.startswith("Tiến độ theo thời gian") for p in doc.paragraphs)
+    book = load_workbook(io.BytesIO(xlsx_bytes))
+    assert len(book.worksheets[0]._charts) == 1  # noqa: SLF001 - openpyxl keeps charts there
+    timeline = book["Tiến độ theo thời gian"]
+    assert [r for r in timeline.iter_rows(min_row=3, values_only=True)][-1] == ("2025-06-15", 1)
