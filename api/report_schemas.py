@@ -83,6 +83,11 @@ class ReceivedReport(BaseModel):
     late: bool
 
 
+class TimelinePoint(BaseModel):
+    date: str
+    done: int = Field(description="tasks done by that day (cumulative)")
+
+
 class ReportContent(BaseModel):
     """A report's figures, all from the engine's data (the same figures as the DOCX and XLSX)."""
     report: ReportMeta
@@ -95,6 +100,7 @@ class ReportContent(BaseModel):
     difficulties: DifficultiesByState
     received: list[ReceivedReport] = Field(description="the reports this one should have received for the period")
     missing_or_late: list[ReceivedReport]
+    timeline: list[TimelinePoint] = Field(default_factory=list, description="tasks done, month by month (cumulative)")
 
 
 class ReportDetail(ReportPublic):
@@ -176,6 +182,7 @@ class PlanDashboard(BaseModel):
     overdue: list[TaskPublic]
     due_soon: list[TaskPublic]
     reports: PeriodReports | None
+    timeline: list[TimelinePoint] = Field(default_factory=list, description="progress over time, month by month")
 
 
 class Dashboard(BaseModel):

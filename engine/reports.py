@@ -153,11 +153,11 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
                          "answered": [d for d in difficulties if d["state"] == "answered"]},
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
-        "timeline": _timeline([(_day(d), n) for d, n in done_days], today),
+        "timeline": timeline([(_day(d), n) for d, n in done_days], today),
     }
 
 
-def _timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict[str, Any]]:
+def timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict[str, Any]]:
     """Tasks done by the end of each month of the report's year, up to today: progress over time."""
     points, month = [], 1
     while month <= 12 and date(today.year, month, 1) <= today:

@@ -7,6 +7,7 @@ see everything."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ from api.report_schemas import (
     ReportDetail,
     ReportList,
     ReportPublic,
+    TimelinePoint,
     UrgeRequest,
     UrgeResultPublic,
 )
@@ -41,8 +43,8 @@ from api.views import task_public, triggers_public
 from engine.difficulties import raise_difficulty
 from engine.errors import DefinitionError, TransitionNotAllowed
 from engine.queries import list_plans
-from engine.reports import create_reports, report_content, report_documents
-from engine.status import Tally, status_of
+from engine.reports import create_reports, report_content, report_documents, timeline
+from engine.status import DONE_STATES, Tally, local_day, status_of
 from engine.urging import select_for_urging, urge_many
 from engine.users import User
 from engine.visibility import (
@@ -264,8 +266,10 @@ def _plan_dashboard(services: Services, user: User, plan: dict[str, Any], monito
             period=str(current), periods=sorted(firsts, key=lambda p: (firsts[p] or date.max, p)),
             received=[r for r in shown if r.received], missing=[r for r in shown if r.missing],
             late=[r for r in shown if r.late])
+    done_days = Counter(local_day(i["state_since"]) for i in tasks if i["state"] in DONE_STATES)
     return PlanDashboard(plan=plan["code"], title=plan["title"], tasks=len(tasks), categories=_counts(total),
-                         states=states, agencies=agencies, overdue=overdue, due_soon=due_soon, reports=period_report)
+                         states=states, agencies=agencies, overdue=overdue, due_soon=due_soon, reports=period_report,
+                         timeline=[TimelinePoint(**p) for p in timeline(list(done_days.items()), today)])
 
 
 def dashboard(services: Services, user: User, plan: str | None = None, period: str | None = None) -> Dashboard:

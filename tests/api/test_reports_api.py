@@ -366,3 +366,17 @@ def test_task_page_raises_a_difficulty(client: TestClient, app: FastAPI, seeded:
                            follow_redirects=False)
     assert answered.status_code == 303
     assert "Áp dụng Nghị định" in client.get("/difficulties", params={"state": "answered"}).text
+
+
+def test_dashboard_shows_progress_over_time(client: TestClient, app: FastAPI, seeded: TaskEngine) -> None:
+    from tests.api.helpers import sct_task
+
+    tid = sct_task(seeded.db)
+    for trigger, user in (("submit_for_review", "cv.sct"), ("submit", "dm.stp"), ("approve", "pd.ubnd")):
+        seeded.fire(tid, trigger, user)
+    board = client.get("/api/v1/dashboard", headers=bearer(app, "dm.snv"), params={"plan": "HN-2025"}).json()
+    points = board["plans"][0]["timeline"]
+    assert points[-1] == {"date": "2025-04-01", "done": 1} and all(p["done"] == 0 for p in points[:-1])
+    sign_in(client, app, "dm.snv")
+    page = client.get("/dashboard")
+    assert "Tiến độ theo thời gian" in page.text and 'data-date="2025-04-01"' in page.text
