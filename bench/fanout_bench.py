@@ -15,15 +15,6 @@ Not a test. One run, per database:
   computed in Python, then executemany of task_instance (with its final last_hash) and of
   audit_event. Row values are prepared outside the timed part (expanding groups is engine work);
   ids, hashes, inserts and commit are timed. PostgreSQL also reports COPY as the driver's ceiling;
-* engine_custom_plans (PostgreSQL, WHAT-IF, not shipped): the shipped instantiate() with
-  SET LOCAL plan_cache_mode = force_custom_plan in its transaction. On an (almost) empty
-  task_instance the shipped function slows down as it goes (quadratic): the cached generic plans
-  of psycopg's prepared UPDATE ... WHERE id and of the audit_event -> task_instance foreign-key
-  check were chosen while the table was tiny and scan it sequentially;
-* prototype (labelled, not shipped): instantiate() with the same reads and checks but writing in
-  the raw side's way: ids up front, hashes in one Python pass, two executemany. It is the
-  measured figure for the engine change proposed in the report.
-
 All sides must write identical rows: an md5 over every new task row (id, task, unit, focal,
 coordinators, deadline, last_hash) and every new event (task_id, hash) is compared, and the
 engine's full audit verifier runs on each database in the first round.
@@ -40,8 +31,6 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -68,7 +57,6 @@ from sweep_bench import (
 from engine.audit import GENESIS, event_hash
 from engine.clock import Clock, stamp
 from engine.db import Database
-from engine.errors import DefinitionError
 from engine.instantiate import ASSIGN_TRIGGER, expand, group_index, instantiate
 from engine.machine import WorkflowMachine
 from engine.queries import verify_audit
@@ -188,66 +176,16 @@ def run_raw_pg(url: str, planned: list[tuple[Any, ...]], at: str, copy: bool = F
 # PROTOTYPE (not shipped): instantiate() writing in batches
 
 
-def instantiate_batched(db: Database, plan_code: str, workflows: dict[str, WorkflowMachine], clock: Clock) -> int:
-    """PROTOTYPE of a faster engine.instantiate.instantiate(): the same reads, checks, values and order,
-    but ids are taken up front and both tables are written with one executemany each (hashes in one
-    Python pass), instead of INSERT RETURNING + audit INSERT + UPDATE last_hash per instance."""
-    at = stamp(clock.now())
-    with db.write() as cur:
-        cur.execute(db.sql("SELECT region, authority, monitor, justice FROM plan WHERE code = ?"), (plan_code,))
-        plan = cur.fetchone()
-        if plan is None:
-            raise DefinitionError([f"plan {plan_code}: not loaded (run `phancap load` first)"])
-        region, authority, monitor, justice = plan
-        units, groups = group_index(cur, db, region)
-        cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ? AND kind = 'task'"), (plan_code,))
-        existing = {(r[0], r[1]) for r in cur.fetchall()}
-        cur.execute(db.sql(
-            "SELECT number, focal, lead, coordinators, deadline_due, deadline_phrase, workflow, complex FROM plan_task "
-            "WHERE plan = ? AND heading = ? ORDER BY id"), (plan_code, False))
-        planned = []
-        for number, focal, lead, coordinators, due, phrase, workflow_name, complex_draft in cur.fetchall():
-            initial = workflows[workflow_name].workflow.initial
-            coord = json.dumps(list(expand(json.loads(coordinators), groups, units)))
-            comment = f"Giao nhiệm vụ {number} của kế hoạch {plan_code}"
-            for unit in expand(json.loads(lead), groups, units):
-                if (number, unit) in existing:
-                    continue
-                planned.append(((plan_code, number, unit, focal or monitor, authority, monitor, justice, coord,
-                                 workflow_name, initial, initial, 1, due, phrase, None, bool(complex_draft), at, None, at),
-                                comment))
-        if planned:
-            tasks, events = build_batch(take_ids(cur, not db.is_sqlite, len(planned)), planned, at)
-            cur.executemany(db.sql(INSERT_TASK), tasks)
-            cur.executemany(db.sql(INSERT_EVENT), events)
-    return len(planned)
-
-
 # ---------------------------------------------------------------------------------------------
 
 
-class CustomPlansDatabase(Database):
-    """WHAT-IF (not shipped): every PostgreSQL write transaction starts with SET LOCAL plan_cache_mode =
-    force_custom_plan, so neither psycopg's prepared statements nor the foreign-key checks' cached plans
-    keep a sequential-scan plan chosen while task_instance was still (nearly) empty."""
-
-    @contextmanager
-    def write(self) -> Iterator[Any]:
-        with super().write() as cur:
-            if not self.is_sqlite:
-                cur.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-            yield cur
-
-
-def run_engine(url: str, workflows: dict[str, WorkflowMachine], clock: Clock, batched: bool = False,
-               database: type[Database] = Database) -> tuple[float, int]:
-    db = database(url)
+def run_engine(url: str, workflows: dict[str, WorkflowMachine], clock: Clock) -> tuple[float, int]:
+    db = Database(url)
     try:
         with db.read() as cur:
             cur.execute("SELECT 1")
         t0 = time.perf_counter()
-        created = (instantiate_batched(db, PLAN, workflows, clock) if batched
-                   else instantiate(db, PLAN, workflows, clock).created)
+        created = instantiate(db, PLAN, workflows, clock).created
         return time.perf_counter() - t0, created
     finally:
         db.dispose()
@@ -278,17 +216,13 @@ def summarise(times: dict[str, list[float]], rows: int) -> dict[str, Any]:
         out[f"{side}_seconds"] = round(seconds, 3)
         out[f"{side}_rows_per_s"] = round(rows / seconds)
     out["ratio_engine_over_raw"] = round(best["engine"] / best["raw"], 2)
-    out["ratio_prototype_over_raw"] = round(best["prototype"] / best["raw"], 2)
-    out["prototype_speedup_over_engine"] = round(best["engine"] / best["prototype"], 2)
     if "raw_copy" in best:
         out["ratio_engine_over_raw_copy"] = round(best["engine"] / best["raw_copy"], 2)
-    if "engine_custom_plans" in best:
-        out["ratio_engine_custom_plans_over_raw"] = round(best["engine_custom_plans"] / best["raw"], 2)
     out["rounds_seconds"] = {k: [round(x, 3) for x in v] for k, v in times.items()}
     return out
 
 
-SIDES = ("engine", "raw", "prototype")
+SIDES = ("engine", "raw")
 
 
 def _order(r: int, sides: tuple[str, ...]) -> tuple[str, ...]:
@@ -331,7 +265,7 @@ def bench_sqlite(directory: Path, n: int, rounds: int, workflows: dict[str, Work
             if side == "raw":
                 seconds, created = run_raw_sqlite(path, planned, at), expected
             else:
-                seconds, created = run_engine(url, workflows, clock, batched=side == "prototype")
+                seconds, created = run_engine(url, workflows, clock)
             if created != expected:
                 raise AssertionError(f"{side}: created {created}, expected {expected}")
             times[side].append(seconds)
@@ -359,7 +293,7 @@ def bench_postgresql(pg_url: str, n: int, rounds: int, workflows: dict[str, Work
 
     units = registry_units()
     tpl = "phancap_fanout_tpl"
-    sides = ("engine", "engine_custom_plans", "raw", "prototype", "raw_copy")
+    sides = ("engine", "raw", "raw_copy")
     names = {s: f"phancap_fanout_{s}" for s in sides}
     try:
         with pg_admin(pg_url) as admin:
@@ -396,8 +330,7 @@ def bench_postgresql(pg_url: str, n: int, rounds: int, workflows: dict[str, Work
                 if side.startswith("raw"):
                     seconds, created = run_raw_pg(url, planned, at, copy=side == "raw_copy"), expected
                 else:
-                    seconds, created = run_engine(url, workflows, clock, batched=side == "prototype",
-                                                  database=CustomPlansDatabase if side == "engine_custom_plans" else Database)
+                    seconds, created = run_engine(url, workflows, clock)
                 if created != expected:
                     raise AssertionError(f"{side}: created {created}, expected {expected}")
                 times[side].append(seconds)
@@ -444,9 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rounds} rounds on fresh copies of one template, rotating which side goes first; best round per side. "
         "engine = engine.instantiate.instantiate() (pooled Database, whole call timed incl. its reads and COMMIT); "
         "raw = ids taken up front + first-event hashes in Python + executemany of both tables + COMMIT, row values "
-        "prepared outside the timed part; raw_copy (PostgreSQL) = the same with COPY; engine_custom_plans (PostgreSQL, WHAT-IF) = the shipped "
-        "instantiate() with SET LOCAL plan_cache_mode = force_custom_plan in its transaction; prototype = instantiate() "
-        "rewritten to write like raw (PROTOTYPE in this file, not shipped). All sides write identical rows (md5) "
+        "prepared outside the timed part; raw_copy (PostgreSQL) = the same with COPY. All sides write identical rows (md5) "
         "and pass the full audit verifier.")
     result["machine"] = machine_info()
     result["total_seconds"] = round(time.perf_counter() - t0, 1)
