@@ -221,3 +221,24 @@ def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset:
     for item in result:
         item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
     return result
+
+
+def cases_visible_to(db: Database, user: User, kind: str, *, plan: str | None = None, unit: str | None = None,
+                  state: str | None = None, period: str | None = None, recipient: str | None = None,
+                  parent_id: int | None = None) -> list[dict[str, Any]]:
+    """Reports or difficulties (kind) the user may see, with optional filters; period is a code like BC-2025-6T."""
+    clause, params = visible_clause(user)
+    where = [clause, "t.kind = :kind"]
+    params["kind"] = kind
+    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("focal", recipient),
+                          ("parent_id", parent_id)):
+        if value is not None and value != "":
+            where.append(f"t.{column} = :c_{column}")
+            params[f"c_{column}"] = value
+    if period:
+        where.append("t.task LIKE :c_period")
+        params["c_period"] = period.replace("%", "").replace("_", "") + "/%"
+    sql = _TASK_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY t.deadline, t.unit, t.id"
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(sql), params).all()
+    return [_task(r) for r in rows]

@@ -48,12 +48,10 @@ from engine.status import DONE_STATES, Tally, local_day, status_of
 from engine.urging import select_for_urging, urge_many
 from engine.users import User
 from engine.visibility import (
-    _TASK_SELECT,
-    _task,
+    cases_visible_to,
     plan_matrix,
     relations,
     sees_all,
-    visible_clause,
     visible_task,
 )
 
@@ -71,24 +69,8 @@ URGE_ROLES = frozenset({"monitor", "reviewer"})  # monitor@monitor, reviewer@foc
 
 # --- reading cases (reports, difficulties) the caller may see ------------------------------------------
 
-def visible_cases(services: Services, user: User, kind: str, *, plan: str | None = None, unit: str | None = None,
-                  state: str | None = None, period: str | None = None, recipient: str | None = None,
-                  parent_id: int | None = None) -> list[dict[str, Any]]:
-    clause, params = visible_clause(user)
-    where = [clause, "t.kind = :kind"]
-    params["kind"] = kind
-    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("focal", recipient),
-                          ("parent_id", parent_id)):
-        if value is not None and value != "":
-            where.append(f"t.{column} = :c_{column}")
-            params[f"c_{column}"] = value
-    if period:
-        where.append("t.task LIKE :c_period")
-        params["c_period"] = period.replace("%", "").replace("_", "") + "/%"
-    sql = _TASK_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY t.deadline, t.unit, t.id"
-    with services.db.engine.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
-    return [_task(r) for r in rows]
+def visible_cases(services: Services, user: User, kind: str, **filters: Any) -> list[dict[str, Any]]:
+    return cases_visible_to(services.db, user, kind, **filters)
 
 
 def period_of(item: dict[str, Any]) -> str:
