@@ -20,33 +20,34 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, LoginRequired
-from api.pages import auth as page_auth
-from api.pages import imports as page_imports
-from api.pages import other as page_other
-from api.pages import reports as page_reports
-from api.pages import spec as page_spec
-from api.pages import tasks as page_tasks
-from api.pages.render import render_error
-from api.routes import audit as audit_routes
-from api.routes import auth as auth_routes
-from api.routes import clock as clock_routes
-from api.routes import evidence as evidence_routes
-from api.routes import health as health_routes
-from api.routes import imports as import_routes
-from api.routes import plans as plan_routes
-from api.routes import reports as report_routes
-from api.routes import spec as spec_routes
-from api.routes import tasks as task_routes
-from api.routes import workflows as workflow_routes
-from api.services import HERE, Services
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.db import Database
-from engine.evidence import EvidenceStore
-from engine.machine import WorkflowMachine
-from engine.settings import Settings
-from engine.workflows import load_workflows
+from phancap.api.errors import ApiError, LoginRequired, http_status
+from phancap.api.pages import auth as page_auth
+from phancap.api.pages import imports as page_imports
+from phancap.api.pages import other as page_other
+from phancap.api.pages import reports as page_reports
+from phancap.api.pages import spec as page_spec
+from phancap.api.pages import tasks as page_tasks
+from phancap.api.pages.render import render_error
+from phancap.api.routes import audit as audit_routes
+from phancap.api.routes import auth as auth_routes
+from phancap.api.routes import clock as clock_routes
+from phancap.api.routes import evidence as evidence_routes
+from phancap.api.routes import health as health_routes
+from phancap.api.routes import imports as import_routes
+from phancap.api.routes import plans as plan_routes
+from phancap.api.routes import reports as report_routes
+from phancap.api.routes import spec as spec_routes
+from phancap.api.routes import tasks as task_routes
+from phancap.api.routes import workflows as workflow_routes
+from phancap.api.services import HERE, Services
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.errors import Refusal
+from phancap.engine.evidence import EvidenceStore
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.settings import Settings
+from phancap.engine.workflows import load_workflows
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their scripts from a CDN; only those two pages get a wider policy.
@@ -96,11 +97,13 @@ def _wants_json(request: Request) -> bool:
 
 
 def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> Response:
+        """Every refusal, from the engine or the web layer: the rule's status, the reasons, nothing changed."""
+        status = http_status(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if _wants_json(request):
-            return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+            return JSONResponse(exc.body(), status_code=status, headers=headers)
         return render_error(request, exc)
 
     @app.exception_handler(LoginRequired)

@@ -12,12 +12,12 @@ from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from api.errors import ApiError, LoginRequired, not_authenticated
-from api.security import SESSION_COOKIE, same
-from api.services import Services
-from engine.db import Database
-from engine.runtime import TaskEngine
-from engine.users import User, get_user
+from phancap.api.errors import ApiError, LoginRequired, not_authenticated
+from phancap.api.security import SESSION_COOKIE, same
+from phancap.api.services import Services
+from phancap.engine.db import Database
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import User, get_user
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

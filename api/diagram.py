@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from engine.workflow import Workflow
+from phancap.engine.workflow import Workflow
 
 BOX_W, BOX_H, GAP_X, ROW_H, MARGIN, TOP = 160, 50, 175, 150, 20, 150
 FILL, FINAL_FILL, OVERDUE_FILL, CURRENT_FILL = "#eef2ff", "#dcfce7", "#fee2e2", "#fde68a"

@@ -1,39 +1,35 @@
-"""Refusals as HTTP: which rule refused maps to a status; the body says why in Vietnamese and English."""
+"""Refusals as HTTP: the rule that refused maps to a status; the body says why in Vietnamese and English.
+
+Every refusal is an engine `Refusal` (transitions, drafts, evidence, permissions); the web layer adds
+only its own (authentication, CSRF, throttling) and one handler in app.py answers for them all."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import TransitionNotAllowed
+from phancap.engine.errors import Refusal
 
 RULE_STATUS: dict[str, int] = {
     "task": 404, "user": 401, "role": 403, "state": 409, "version": 409, "trigger": 409,
     "guard": 422, "deadline": 422, "idempotency": 422,
+    "not_found": 404, "forbidden": 403, "request": 422, "too_large": 413, "type": 415,
     # refusals of the web layer itself
-    "auth": 401, "forbidden": 403, "not_found": 404, "throttled": 429, "csrf": 403, "request": 422,
+    "auth": 401, "throttled": 429, "csrf": 403,
 }
 
 
-class ApiError(Exception):
-    """A refusal; nothing was changed."""
+def http_status(exc: Refusal) -> int:
+    status = getattr(exc, "status", None)
+    return int(status) if status else RULE_STATUS.get(exc.rule, 400)
+
+
+class ApiError(Refusal):
+    """A refusal of the web layer; nothing was changed. `status` overrides the rule's usual one."""
 
     def __init__(self, rule: str, message_vi: str, message_en: str, *, status: int | None = None,
                  extra: dict[str, Any] | None = None) -> None:
-        self.rule = rule
-        self.message_vi = message_vi
-        self.message_en = message_en
+        super().__init__(rule, message_vi, message_en, extra=extra)
         self.status = status or RULE_STATUS.get(rule, 400)
-        self.extra = extra or {}
-        super().__init__(f"[{rule}] {message_en}")
-
-    @classmethod
-    def from_engine(cls, exc: TransitionNotAllowed) -> ApiError:
-        body = exc.to_json()
-        extra = {k: body[k] for k in ("task", "state", "trigger") if body.get(k) is not None}
-        return cls(exc.rule, exc.message_vi, exc.message_en, extra=extra)
-
-    def body(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message_vi": self.message_vi, "message_en": self.message_en, **self.extra}
 
 
 class LoginRequired(Exception):
@@ -48,8 +44,3 @@ def not_authenticated() -> ApiError:
 def task_not_found(task_id: int) -> ApiError:
     return ApiError("task", f"Không có nhiệm vụ số {task_id} (hoặc bạn không được xem)",
                     f"no task {task_id} (or not visible to you)", extra={"task": task_id})
-
-
-def audit_forbidden() -> ApiError:
-    return ApiError("forbidden", "Chỉ kiểm toán và theo dõi, đôn đốc được xem nhật ký",
-                    "only auditors and monitors may read the audit trail")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import TaskPublic, TriggerPublic
+from phancap.api.schemas import TaskPublic, TriggerPublic
 
 
 class CategoryCounts(BaseModel):

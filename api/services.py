@@ -7,14 +7,14 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from api.security import Signer
-from api.settings import ApiSettings
-from engine.accounts import LoginPolicy
-from engine.clock import Clock
-from engine.db import Database
-from engine.machine import WorkflowMachine
-from engine.notify import Notifier
-from engine.runtime import TaskEngine
+from phancap.api.security import Signer
+from phancap.api.settings import ApiSettings
+from phancap.engine.accounts import LoginPolicy
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.notify import Notifier
+from phancap.engine.runtime import TaskEngine
 
 HERE = Path(__file__).parent
 
@@ -33,7 +33,7 @@ class Services:
         self.engine = TaskEngine(self.db, self.workflows, self.clock)
         self.signer = Signer(self.settings.secret_key)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        from api.pages.render import install_filters
+        from phancap.api.pages.render import install_filters
 
         install_filters(self.templates.env)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.schemas import TaskDetail, TaskPublic, TriggerPublic
-from api.services import Services
-from engine.users import User
-from engine.visibility import deadline_badge, relations
-from engine.workflow import TransitionDef
+from phancap.api.schemas import TaskDetail, TaskPublic, TriggerPublic
+from phancap.api.services import Services
+from phancap.engine.policy import signs_on_behalf
+from phancap.engine.users import User
+from phancap.engine.visibility import deadline_badge, relations
+from phancap.engine.workflow import TransitionDef
 
 
 def task_public(services: Services, item: dict[str, Any]) -> TaskPublic:
@@ -25,13 +26,12 @@ def _task_fields(services: Services, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def triggers_public(user: User, item: dict[str, Any], allowed: list[TransitionDef]) -> list[TriggerPublic]:
-    held = set(relations(user, item))
+    held = relations(user, item)
     result: dict[str, TriggerPublic] = {}
     for t in allowed:
-        approver = any(g.role == "approver" and g.role in user.roles and g.relation in held for g in t.grants)
         result.setdefault(t.trigger, TriggerPublic(trigger=t.trigger, label=t.label, dest=t.dest,
                                                    requires=list(t.requires), guards=list(t.guards),
-                                                   capacity=approver))
+                                                   capacity=signs_on_behalf(user, t, held)))
     return list(result.values())
 
 

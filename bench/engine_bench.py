@@ -47,16 +47,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import runtime  # noqa: E402
-from engine.audit import HASHED_FIELDS, event_hash  # noqa: E402
-from engine.clock import Clock, stamp  # noqa: E402
-from engine.db import Database  # noqa: E402
-from engine.instantiate import instantiate  # noqa: E402
-from engine.loader import read_definitions, store_definitions  # noqa: E402
-from engine.queries import verify_audit  # noqa: E402
-from engine.runtime import TaskEngine  # noqa: E402
-from engine.users import add_user  # noqa: E402
-from engine.workflows import load_workflows  # noqa: E402
+from phancap.engine import runtime  # noqa: E402
+from phancap.engine.audit import HASHED_FIELDS, event_hash  # noqa: E402
+from phancap.engine.clock import Clock, stamp  # noqa: E402
+from phancap.engine.db import Database  # noqa: E402
+from phancap.engine.instantiate import instantiate  # noqa: E402
+from phancap.engine.loader import read_definitions, store_definitions  # noqa: E402
+from phancap.engine.queries import verify_audit  # noqa: E402
+from phancap.engine.runtime import TaskEngine  # noqa: E402
+from phancap.engine.users import add_user  # noqa: E402
+from phancap.engine.workflows import load_workflows  # noqa: E402
 
 START = "2025-04-01T09:00:00+07:00"  # fixed clock: the plans' first weeks, nothing overdue
 PLANS = ("HN-2025", "KT-2025")

@@ -54,14 +54,14 @@ from sweep_bench import (
     scratch_dir,
 )
 
-from engine.audit import GENESIS, event_hash
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.instantiate import ASSIGN_TRIGGER, expand, group_index, instantiate
-from engine.machine import WorkflowMachine
-from engine.queries import verify_audit
-from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
-from engine.workflows import load_workflows
+from phancap.engine.audit import GENESIS, event_hash
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.instantiate import ASSIGN_TRIGGER, expand, group_index, instantiate
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.queries import verify_audit
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.workflows import load_workflows
 
 NOW = "2026-01-05T09:00:00+07:00"
 

@@ -62,10 +62,10 @@ def bare_app() -> Any:
     from fastapi import FastAPI
     from sqlalchemy import create_engine
 
-    from engine import runtime
-    from engine.audit import event_hash
-    from engine.clock import Clock, stamp
-    from engine.settings import normalise_url
+    from phancap.engine import runtime
+    from phancap.engine.audit import event_hash
+    from phancap.engine.clock import Clock, stamp
+    from phancap.engine.settings import normalise_url
 
     engine = create_engine(normalise_url(os.environ["DATABASE_URL"]), pool_size=10, max_overflow=20)
     select = runtime._SELECT_TASK.replace("?", "%s") + " FOR UPDATE OF t"
@@ -130,8 +130,8 @@ def create_databases(admin: str, names: list[str]) -> None:
     import psycopg
     from engine_bench import prepare
 
-    from engine.clock import Clock
-    from engine.workflows import load_workflows
+    from phancap.engine.clock import Clock
+    from phancap.engine.workflows import load_workflows
 
     with psycopg.connect(admin, autocommit=True) as conn:
         for name in names:
@@ -218,7 +218,7 @@ def workload(url: str) -> list[tuple[int, str, str, str]]:
     """(task, state, lead officer, focal reviewer) for every plan_task instance in assigned/in_review."""
     from engine_bench import bench_user
 
-    from engine.db import Database
+    from phancap.engine.db import Database
 
     db = Database(url, pooled=False)
     try:
@@ -234,7 +234,7 @@ class Load:
     """Client threads, each owning its tasks, each cycling submit_for_review / return."""
 
     def __init__(self, base: str, kind: str, tasks: list[tuple[int, str, str, str]], clients: int) -> None:
-        from api.security import Signer
+        from phancap.api.security import Signer
 
         self.base, self.kind, self.clients = base, kind, clients
         self.shares = [tasks[i::clients] for i in range(clients)]
@@ -299,7 +299,7 @@ class Load:
 def measure(kind: str, url: str, seconds: float, clients: int, warmup: int) -> float:
     tasks = workload(url)
     if kind == "engine":
-        server = Server("api.app:create_app", url)
+        server = Server("phancap.api.app:create_app", url)
     else:
         server = Server("http_bench:bare_app", url, app_dir=str(ROOT / "bench"))
     try:
@@ -314,8 +314,8 @@ def measure(kind: str, url: str, seconds: float, clients: int, warmup: int) -> f
 
 
 def verify(url: str) -> dict[str, Any]:
-    from engine.db import Database
-    from engine.queries import verify_audit
+    from phancap.engine.db import Database
+    from phancap.engine.queries import verify_audit
 
     db = Database(url, pooled=False)
     try:

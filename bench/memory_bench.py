@@ -51,7 +51,7 @@ def main() -> None:
     samples: list[dict[str, float]] = []
     started = time.perf_counter()
     try:
-        server = Server("api.app:create_app", url)
+        server = Server("phancap.api.app:create_app", url)
         try:
             load = Load(server.base, "engine", workload(url), args.clients)
             samples.append({"transitions": 0, "rss_mb": round(server.rss() / 2**20, 1), "workers": len(server.pids())})

@@ -51,10 +51,10 @@ from sweep_bench import (
     scratch_dir,
 )
 
-from engine.db import Database
-from engine.queries import _day, progress
-from engine.reports import report_content
-from engine.status import DONE_STATES, WITHDRAWN_STATES, Tally, due_soon_days
+from phancap.engine.db import Database
+from phancap.engine.queries import _day, progress
+from phancap.engine.reports import report_content
+from phancap.engine.status import DONE_STATES, WITHDRAWN_STATES, Tally, due_soon_days
 
 WHOLE_PLAN_REPORTER, UNIT_REPORTER = "VN-BNV", "P01-S01"
 

@@ -49,12 +49,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.audit import GENESIS, HASHED_FIELDS, encode, sql_encode, verify_rows
-from engine.clock import Clock, stamp
-from engine.db import Database, sha256_hex
-from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
-from engine.tick import OVERDUE_COMMENT, tick
-from engine.workflows import load_workflows
+from phancap.engine.audit import GENESIS, HASHED_FIELDS, encode, sql_encode, verify_rows
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database, sha256_hex
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.tick import OVERDUE_COMMENT, tick
+from phancap.engine.workflows import load_workflows
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = "2026-06-01T09:00:00+07:00"  # the sweep's "today": 2026-06-01 in Việt Nam
@@ -197,7 +197,7 @@ def bulk_load(conn: Any, pg: bool, n: int, units: list[tuple[str, str, str, str]
 
 def sample_verify(cur: Any, pg: bool, where: str, k: int = 500) -> dict[str, Any]:
     """The engine's chain verifier over a random sample of k tasks matching `where`."""
-    from engine.audit import EVENT_COLUMNS
+    from phancap.engine.audit import EVENT_COLUMNS
 
     cur.execute(f"SELECT id FROM task_instance WHERE {where}")
     ids = [r[0] for r in cur.fetchall()]

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.users import User
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.users import User
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ _DUMMY_HASH: list[str] = []
 def _dummy_hash() -> str:
     """A hash to verify against when the user does not exist, so both cases take as long."""
     if not _DUMMY_HASH:
-        from engine.users import hash_password
+        from phancap.engine.users import hash_password
 
         _DUMMY_HASH.append(hash_password("phancap-no-such-user"))
     return _DUMMY_HASH[0]

@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from engine.audit import EVENT_COLUMNS, HASHED_FIELDS, VerifyReport, verify_rows
-from engine.db import Database
+from phancap.engine.audit import EVENT_COLUMNS, HASHED_FIELDS, VerifyReport, verify_rows
+from phancap.engine.db import Database
 
 EXPORT_FIELDS = ("id", *HASHED_FIELDS, "prev_hash", "hash")
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from engine.settings import Settings, normalise_url
+from phancap.engine.settings import Settings, normalise_url
 
 
 def sha256_hex(text: str) -> str:
@@ -131,7 +131,7 @@ class Database:
 
     def alembic_config(self) -> Config:
         config = Config()
-        config.set_main_option("script_location", str(resources.files("engine") / "migrations"))
+        config.set_main_option("script_location", str(resources.files("phancap.engine") / "migrations"))
         return config
 
     def upgrade(self) -> None:

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from engine.workcalendar import WorkCalendar
+    from phancap.engine.workcalendar import WorkCalendar
 
 __all__ = ["DeadlineError", "DeadlineKind", "DeadlineReading", "read_deadline"]
 
@@ -344,7 +344,7 @@ def _relative(
     if count == 0:
         raise reader.error("thời hạn 0 ngày", "a limit of zero")
     if calendar is None:
-        from engine.workcalendar import default_calendar
+        from phancap.engine.workcalendar import default_calendar
 
         calendar = default_calendar()
     if unit == "ngày làm việc":

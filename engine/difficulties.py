@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from engine.clock import stamp
-from engine.errors import TransitionNotAllowed
-from engine.instantiate import NewInstance, open_instance
-from engine.runtime import TaskEngine
+from phancap.engine.clock import stamp
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.instantiate import NewInstance, open_instance
+from phancap.engine.runtime import TaskEngine
 
 WORKFLOW = "difficulty"
 

@@ -14,8 +14,8 @@ from docx.shared import Cm, Pt
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 
-from engine.charts import bar_chart, line_chart
-from engine.status import CATEGORIES, LABELS_VI
+from phancap.engine.charts import bar_chart, line_chart
+from phancap.engine.status import CATEGORIES, LABELS_VI
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"

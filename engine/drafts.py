@@ -24,14 +24,15 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.importer import import_plan_text, validate_plan, write_plan_yaml
-from engine.instantiate import InstantiateResult, instantiate
-from engine.loader import Definitions, existing_units, store_definitions
-from engine.machine import WorkflowMachine
-from engine.organisations import GroupDef, Registry, name_key
-from engine.plans import PlanDef, read_plan
+from phancap.engine.errors import Refusal
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.importer import import_plan_text, validate_plan, write_plan_yaml
+from phancap.engine.instantiate import InstantiateResult, instantiate
+from phancap.engine.loader import Definitions, existing_units, store_definitions
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.organisations import GroupDef, Registry, name_key
+from phancap.engine.plans import PlanDef, read_plan
 
 STATES = ("draft", "valid", "active")
 STATE_LABELS_VI = {"draft": "Bản nháp", "valid": "Hợp lệ, chờ kích hoạt", "active": "Đã kích hoạt"}
@@ -41,14 +42,8 @@ _TEMP_PATH = re.compile(r"^\S*?\.yaml:(\d+): ")
 _DATE_KEYS = ("issued", "due", "start")
 
 
-class DraftError(Exception):
+class DraftError(Refusal):
     """A refused draft operation; nothing was changed. rule: not_found, state, request."""
-
-    def __init__(self, rule: str, message_vi: str, message_en: str) -> None:
-        self.rule = rule
-        self.message_vi = message_vi
-        self.message_en = message_en
-        super().__init__(f"[{rule}] {message_en}")
 
 
 @dataclass

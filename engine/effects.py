@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.machine import TaskContext
+    from phancap.engine.machine import TaskContext
 
 Effect = Callable[["TaskContext"], dict[str, Any]]
 

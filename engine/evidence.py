@@ -23,7 +23,8 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
+from phancap.engine.errors import Refusal
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_DIR = "evidence"
@@ -38,12 +39,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", DOCX: ".docx", XLSX: ".xlsx"}
 
 
-class EvidenceRefused(Exception):
+class EvidenceRefused(Refusal):
     """An upload the store will not keep; `rule` is 'too_large' or 'type'."""
-
-    def __init__(self, rule: str, message_vi: str, message_en: str) -> None:
-        self.rule, self.message_vi, self.message_en = rule, message_vi, message_en
-        super().__init__(message_en)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.machine import TaskContext
+    from phancap.engine.machine import TaskContext
 
 Refusal = tuple[str, str]
 Guard = Callable[["TaskContext"], Refusal | None]

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.audit import GENESIS, event_hash
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.errors import DefinitionError
-from engine.machine import WorkflowMachine
-from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.audit import GENESIS, event_hash
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.errors import DefinitionError
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
 ASSIGN_TRIGGER = "assign"
 

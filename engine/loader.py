@@ -10,15 +10,15 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.errors import DefinitionError
-from engine.organisations import Registry, UnitDef, check_groups, read_registry
-from engine.plans import PlanDef, read_plan
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.errors import DefinitionError
+from phancap.engine.organisations import Registry, UnitDef, check_groups, read_registry
+from phancap.engine.plans import PlanDef, read_plan
 
 
 def shipped_definitions_dir() -> Path:
-    return Path(str(resources.files("definitions")))
+    return Path(str(resources.files("phancap.definitions")))
 
 
 @dataclass

@@ -5,17 +5,17 @@ machine's conditions decide. A condition that refuses records why on the context
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine, MachineError, Transition
 
-from engine.effects import EFFECTS
-from engine.errors import TransitionNotAllowed
-from engine.guards import GUARDS, REQUIREMENTS, STATE_GUARDS, Guard
-from engine.roles import SYSTEM_ROLE
-from engine.workflow import Grant, TransitionDef, Workflow
+from phancap.engine.effects import EFFECTS
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.guards import GUARDS, REQUIREMENTS, STATE_GUARDS, Guard
+from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS, SYSTEM_ROLE
+from phancap.engine.workflow import Grant, TransitionDef, Workflow
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,13 @@ class TaskContext:
         unit = self.actor.unit
         if relation is None or unit is None:
             return False
-        if relation == "coordinator":
+        if relation == COORDINATOR:
             return unit in self.coordinators
-        return unit == getattr(self, "unit" if relation == "lead" else relation)
+        return unit == getattr(self, RELATION_COLUMNS[relation])
+
+    def relations(self) -> list[str]:
+        """How the actor's unit relates to this instance (empty: it has no business with it)."""
+        return [r for r in (*RELATION_COLUMNS, COORDINATOR) if self.relation_holds(r)]
 
 
 def _grant_check(transition: TransitionDef) -> Any:
@@ -92,7 +96,7 @@ def _role_refusal(ctx: TaskContext, trigger: str, grants: tuple[Grant, ...]) -> 
     )
 
 
-def _rule_check(rule: str, check: Guard) -> Any:
+def _rule_check(rule: str, check: Guard, *, reads_request: bool) -> Any:
     def satisfied(event: EventData) -> bool:
         ctx: TaskContext = event.model
         refusal = check(ctx)
@@ -101,6 +105,8 @@ def _rule_check(rule: str, check: Guard) -> Any:
         ctx.refusal = (rule, *refusal)
         return False
 
+    # What the request brings (a comment, evidence, a date) is not known when listing what may fire now.
+    satisfied.reads_request = reads_request  # type: ignore[attr-defined]
     return satisfied
 
 
@@ -118,7 +124,8 @@ def _record(transition: TransitionDef) -> Any:
     return record
 
 
-def build_machine(workflow: Workflow) -> Machine:
+def build_machine(workflow: Workflow) -> tuple[Machine, list[tuple[TransitionDef, Transition]]]:
+    """The shared machine, and each definition with the machine's transition that carries it out."""
     machine = Machine(
         model=None,
         states=list(workflow.states),
@@ -128,13 +135,16 @@ def build_machine(workflow: Workflow) -> Machine:
         model_attribute="state",
         name=workflow.name,
     )
+    pairs: list[tuple[TransitionDef, Transition]] = []
     for t in workflow.transitions:
         conditions = [_stage_check(t.stage)] if t.stage else []
         conditions.append(_grant_check(t))
-        conditions += [_rule_check("guard", REQUIREMENTS[r]) for r in t.requires]
-        conditions += [_rule_check("deadline" if g == "deadline_passed" else "guard", GUARDS[g]) for g in t.guards]
+        conditions += [_rule_check("guard", REQUIREMENTS[r], reads_request=True) for r in t.requires]
+        conditions += [_rule_check("deadline" if g == "deadline_passed" else "guard", GUARDS[g],
+                                   reads_request=g not in STATE_GUARDS) for g in t.guards]
         machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions, before=_record(t))
-    return machine
+        pairs.append((t, machine.events[t.trigger].transitions[t.source][-1]))
+    return machine, pairs
 
 
 class WorkflowMachine:
@@ -142,7 +152,7 @@ class WorkflowMachine:
 
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
-        self.machine = build_machine(workflow)
+        self.machine, self._transitions = build_machine(workflow)
 
     def fire(self, ctx: TaskContext, trigger: str) -> TransitionDef:
         """Move ctx through the machine, or raise TransitionNotAllowed saying which rule refused."""
@@ -174,15 +184,15 @@ class WorkflowMachine:
         raise TransitionNotAllowed(rule, vi, en, task_id=ctx.task_id, state=state_before, trigger=trigger)  # type: ignore[arg-type]
 
     def allowed_triggers(self, ctx: TaskContext) -> list[TransitionDef]:
-        """Transitions the actor may fire now by state and grant (comment/evidence not yet given)."""
+        """Transitions the actor may fire now: the machine's own conditions (stage, grant, guards on the
+        task) decide, all but those on what the request brings (comment, evidence, dates)."""
         result = []
-        for t in self.workflow.transitions:
-            if t.source != ctx.state or (t.stage and t.stage != ctx.stage):
+        state = self.machine.get_state(ctx.state)
+        for definition, transition in self._transitions:
+            if transition.source != ctx.state:
                 continue
-            if t.trigger == (self.workflow.overdue.trigger if self.workflow.overdue else None):
-                continue
-            if any(GUARDS[g](ctx) for g in t.guards if g in STATE_GUARDS):
-                continue
-            if any(ctx.relation_holds(g.relation) and g.role in ctx.actor.roles for g in t.grants):
-                result.append(t)
+            probe = replace(ctx, refusal=None, granted_role=None, data={})  # conditions write only on the probe
+            event = EventData(state, self.machine.events[definition.trigger], self.machine, probe, (), {})
+            if all(c.check(event) for c in transition.conditions if not getattr(c.func, "reads_request", False)):
+                result.append(definition)
         return result

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
 
 SIGNATURE_HEADER = "X-Phancap-Signature"
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import DefinitionError
-from engine.yamlsource import Located, load_located
+from phancap.engine.errors import DefinitionError
+from phancap.engine.yamlsource import Located, load_located
 
 KINDS = ("people_committee", "people_council", "department", "office", "commune", "ward", "township")
 UNIT_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")

@@ -10,10 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.deadlines import DeadlineError, read_deadline
-from engine.errors import DefinitionError
-from engine.organisations import Registry
-from engine.yamlsource import Located, load_located
+from phancap.engine.deadlines import DeadlineError, read_deadline
+from phancap.engine.errors import DefinitionError
+from phancap.engine.organisations import Registry
+from phancap.engine.yamlsource import Located, load_located
 
 TASK_NUMBER = re.compile(r"^\d+(\.(\d+|[a-zđ]))*$")
 SHORTENED_MARKER = re.compile(r"(quy trình|trình tự,? thủ tục)\s+rút gọn", re.IGNORECASE)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
 
 TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "version", "workflow", "stage",
                 "overdue_at", "state_since", "authority", "kind", "title", "parent_id")
@@ -77,7 +77,7 @@ def verify_audit(db: Database) -> Any:
 
 def verify_with(cur: Any) -> Any:
     """Verify every chain as seen by this cursor's transaction."""
-    from engine.audit import EVENT_COLUMNS, verify_rows
+    from phancap.engine.audit import EVENT_COLUMNS, verify_rows
 
     cur.execute("SELECT id, state, version, last_hash FROM task_instance")
     tasks = {r[0]: r for r in cur.fetchall()}
@@ -87,7 +87,7 @@ def verify_with(cur: Any) -> Any:
 
 def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
     """Counts per state and per official category, for the plan and for each unit (one GROUP BY)."""
-    from engine.status import Tally, category_params, category_sql, tally_add
+    from phancap.engine.status import Tally, category_params, category_sql, tally_add
 
     category, due_soon = category_sql(db.is_sqlite)
     sql = (f"SELECT unit, state, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance "
@@ -118,7 +118,7 @@ def _day(value: object) -> date | None:
 
 def rollup(db: Database, plan: str, today: date) -> dict[str, Any]:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    from engine.status import Tally, status_of
+    from phancap.engine.status import Tally, status_of
 
     with db.engine.connect() as conn:
         tasks = conn.execute(text("SELECT number, title FROM plan_task WHERE plan = :p AND heading = :f ORDER BY id"),

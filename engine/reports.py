@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.deadlines import read_deadline
-from engine.errors import DefinitionError
-from engine.instantiate import NewInstance, expand, group_index, open_instances
-from engine.machine import WorkflowMachine
-from engine.queries import _day
-from engine.status import Tally, category_params, category_sql, tally_add
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.deadlines import read_deadline
+from phancap.engine.errors import DefinitionError
+from phancap.engine.instantiate import NewInstance, expand, group_index, open_instances
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.queries import _day
+from phancap.engine.status import Tally, category_params, category_sql, tally_add
 
 WORKFLOW = "periodic_report"
 KIND = "report"
@@ -169,7 +169,7 @@ def timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict
 
 def report_documents(db: Database, report_id: int, today: date) -> tuple[bytes, bytes, dict[str, Any]]:
     """The report as (DOCX, XLSX, content); the issuing body, place, signer and recipients come from the plan."""
-    from engine.documents import report_docx, report_xlsx
+    from phancap.engine.documents import report_docx, report_xlsx
 
     content = report_content(db, report_id, today)
     meta = content["report"]

@@ -18,6 +18,11 @@ RELATIONS: dict[str, str] = {
     "justice": "the justice body that appraises drafts (Sở Tư pháp / Phòng Tư pháp)",
 }
 
+# The task instance's column each relation reads (coordinator: the unit is among `coordinators`).
+RELATION_COLUMNS: dict[str, str] = {"lead": "unit", "focal": "focal", "authority": "authority",
+                                    "monitor": "monitor", "justice": "justice"}
+COORDINATOR = "coordinator"
+
 ROLE_LABELS_VI: dict[str, str] = {
     "officer": "Chuyên viên",
     "head": "Lãnh đạo đơn vị",

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.audit import data_json, event_hash, evidence_json
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.errors import TransitionNotAllowed
-from engine.machine import Actor, TaskContext, WorkflowMachine
-from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE, normalise_capacity
-from engine.workcalendar import WorkCalendar, default_calendar
-from engine.workflow import TransitionDef, Workflow
+from phancap.engine.audit import data_json, event_hash, evidence_json
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.machine import Actor, TaskContext, WorkflowMachine
+from phancap.engine.policy import sees_all
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE, normalise_capacity
+from phancap.engine.workcalendar import WorkCalendar, default_calendar
+from phancap.engine.workflow import TransitionDef, Workflow
 
 SYSTEM = Actor(SYSTEM_ACTOR, None, frozenset({SYSTEM_ROLE}))
 
@@ -109,6 +110,10 @@ class TaskEngine:
             deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor,
             complex=bool(_complex), pending_deadline=as_date(pending), overdue_at=overdue_at,
         )
+        if SYSTEM_ROLE not in actor.roles and not sees_all(actor) and not ctx.relations():
+            # No relation to the task: the same answer as a missing task, so writes reveal nothing reads hide.
+            raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id} (hoặc bạn không được xem)",
+                                       f"no task {task_id} (or not visible to you)", task_id=task_id, trigger=trigger)
         return self.workflows[workflow], ctx, int(version), last_hash
 
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,

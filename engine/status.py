@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from engine.clock import VIETNAM
+from phancap.engine.clock import VIETNAM
 
 Category = Literal["done_on_time", "done_late", "open_on_time", "open_overdue", "no_deadline", "withdrawn"]
 CATEGORIES: tuple[Category, ...] = ("done_on_time", "done_late", "open_on_time", "open_overdue", "no_deadline", "withdrawn")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.audit import encode, sql_encode
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.machine import WorkflowMachine
-from engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.audit import encode, sql_encode
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
 SWEEP_LOCK_KEY = 7_411_202_5  # pg advisory lock id of the deadline sweep
 OVERDUE_COMMENT = "Quá thời hạn (hệ thống tự chuyển) / deadline passed"

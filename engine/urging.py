@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import TransitionNotAllowed
-from engine.notify import Delivery, Notifier
-from engine.queries import _day, get_task, list_tasks
-from engine.runtime import TaskEngine
-from engine.status import status_of
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.notify import Delivery, Notifier
+from phancap.engine.queries import _day, get_task, list_tasks
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.status import status_of
 
 URGE = "urge"
 

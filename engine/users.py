@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from engine.clock import Clock, stamp
-from engine.db import Database
-from engine.roles import ROLES
+from phancap.engine.clock import Clock, stamp
+from phancap.engine.db import Database
+from phancap.engine.roles import ROLES
 
 
 @dataclass(frozen=True)

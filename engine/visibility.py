@@ -1,8 +1,8 @@
 """Who sees which task instances, and the read models built on that rule.
 
 A unit sees the instances it leads, coordinates, tracks (focal), approves (authority), monitors,
-or appraises (justice: it must see a draft to appraise it). Users holding a role in SEE_ALL_ROLES
-(auditor, monitor) see every instance, read-only: seeing grants no transition (the workflow's
+or appraises (justice: it must see a draft to appraise it). Users holding the SEE_ALL permission
+(engine/policy.py: auditor, monitor) see every instance, read-only: seeing grants no transition (the workflow's
 grants alone decide that)."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.db import Database
-from engine.users import User
+from phancap.engine.db import Database
+from phancap.engine.policy import sees_all
+from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS
+from phancap.engine.users import User
 
-SEE_ALL_ROLES: frozenset[str] = frozenset({"auditor", "monitor"})
-AUDIT_ROLES: frozenset[str] = frozenset({"auditor", "monitor"})
 DUE_SOON_DAYS = 3  # "sắp đến hạn": due within three days
 
 _TASK_SELECT = (
@@ -34,31 +34,21 @@ _TASK_KEYS = ("id", "plan", "task", "unit", "unit_name", "focal", "focal_name", 
               "overdue_at", "state_since", "title", "kind", "parent_id", "pending_deadline")
 
 
-def sees_all(user: User) -> bool:
-    return bool(SEE_ALL_ROLES & set(user.roles))
-
-
-def may_audit(user: User) -> bool:
-    return bool(AUDIT_ROLES & set(user.roles))
-
-
 def visible_clause(user: User, alias: str = "t") -> tuple[str, dict[str, Any]]:
     """An SQL condition (named parameters) true for the instances the user may see."""
     if sees_all(user):
         return "1 = 1", {}
     escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    a = alias
-    sql = (f"({a}.unit = :vis_unit OR {a}.focal = :vis_unit OR {a}.authority = :vis_unit OR "
-           f"{a}.monitor = :vis_unit OR {a}.justice = :vis_unit OR {a}.coordinators LIKE :vis_like ESCAPE '\\')")
+    held = " OR ".join(f"{alias}.{column} = :vis_unit" for column in RELATION_COLUMNS.values())
+    sql = f"({held} OR {alias}.coordinators LIKE :vis_like ESCAPE '\\')"
     return sql, {"vis_unit": user.unit, "vis_like": f'%"{escaped}"%'}
 
 
 def relations(user: User, task: dict[str, Any]) -> list[str]:
     """How the user's unit relates to one instance: lead, focal, authority, coordinator, monitor, justice."""
-    result = [name for name, key in (("lead", "unit"), ("focal", "focal"), ("authority", "authority"),
-                                     ("monitor", "monitor"), ("justice", "justice")) if task.get(key) == user.unit]
+    result = [name for name, column in RELATION_COLUMNS.items() if task.get(column) == user.unit]
     if user.unit in task.get("coordinators", []):
-        result.append("coordinator")
+        result.append(COORDINATOR)
     return result
 
 

@@ -55,7 +55,7 @@ class CalendarEntry:
 
 
 def _default_overrides() -> Traversable:
-    return files("definitions") / "calendar" / "vn-overrides.yaml"
+    return files("phancap.definitions") / "calendar" / "vn-overrides.yaml"
 
 
 class _Loader:

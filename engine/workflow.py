@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.effects import EFFECTS
-from engine.errors import DefinitionError
-from engine.guards import GUARDS, REQUIREMENTS
-from engine.roles import RELATIONS, ROLES, SYSTEM_ROLE
-from engine.yamlsource import Located, load_located
+from phancap.engine.effects import EFFECTS
+from phancap.engine.errors import DefinitionError
+from phancap.engine.guards import GUARDS, REQUIREMENTS
+from phancap.engine.roles import RELATIONS, ROLES, SYSTEM_ROLE
+from phancap.engine.yamlsource import Located, load_located
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 COUNTINGS = ("calendar", "working")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from engine.errors import DefinitionError
-from engine.machine import WorkflowMachine
-from engine.workflow import parse_workflow
+from phancap.engine.errors import DefinitionError
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.workflow import parse_workflow
 
 
 def shipped_workflows_dir() -> Path:
-    return Path(str(resources.files("workflows")))
+    return Path(str(resources.files("phancap.workflows")))
 
 
 def load_workflows(directory: Path | None = None) -> dict[str, WorkflowMachine]:

@@ -49,7 +49,7 @@ def _build(node: yaml.Node, source: str, scalars: yaml.SafeLoader) -> Any:
 
 def load_located(path: Path | str, text: str | None = None) -> Any:
     """Parse a YAML file into Located mappings; syntax errors become `file:line: message`."""
-    from engine.errors import DefinitionError
+    from phancap.engine.errors import DefinitionError
 
     source = str(path)
     if text is None:

@@ -36,7 +36,7 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
       | cv.sct      | Trình cấp có thẩm quyền | role    | 'cv.sct' (đơn vị HN-SCT, vai trò officer) không được giao quyền 'submit'           |
       | ld.sct      | Trả lại đơn vị chủ trì  | role    | chỉ: reviewer@focal                                                                |
       | dm.snv      | Trình cấp có thẩm quyền | role    | 'dm.snv' (đơn vị HN-SNV, vai trò monitor, reviewer) không được giao quyền 'submit' |
-      | dm.stc      | Trình cấp có thẩm quyền | role    | (đơn vị HN-STC, vai trò reviewer)                                                  |
+      | dm.stc      | Trình cấp có thẩm quyền | task    | Không có nhiệm vụ số                                                               |
       | cv.hoankiem | Trình cấp có thẩm quyền | role    | (đơn vị HN-P-HOANKIEM, vai trò officer)                                            |
       | kiemtoan    | Trình cấp có thẩm quyền | role    | vai trò auditor                                                                    |
       | pd.ubnd     | Phê duyệt               | state   | trạng thái 'Đầu mối đang xem xét'                                                  |
@@ -48,17 +48,17 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
     Và "cv.sct" đã thực hiện "Gửi đầu mối xem xét"
     Và "dm.stp" đã thực hiện "Trình cấp có thẩm quyền"
     Khi "<người dùng>" thực hiện "Phê duyệt" và ký "KT. Chủ tịch"
-    Thì thao tác bị từ chối theo quy tắc "role"
+    Thì thao tác bị từ chối theo quy tắc "<quy tắc>"
     Và lý do từ chối có nêu "<lý do>"
     Và trạng thái, phiên bản và nhật ký của nhiệm vụ không thay đổi
 
     Dữ liệu:
-      | người dùng | lý do                                                            |
-      | cv.sct     | (đơn vị HN-SCT, vai trò officer) không được giao quyền 'approve' |
-      | ld.sct     | (đơn vị HN-SCT, vai trò head)                                    |
-      | dm.stp     | (đơn vị HN-STP, vai trò appraiser, reviewer)                     |
-      | dm.snv     | chỉ: approver@authority                                          |
-      | pd.huyen   | (đơn vị KT-UBND, vai trò approver)                               |
+      | người dùng | quy tắc | lý do                                                            |
+      | cv.sct     | role    | (đơn vị HN-SCT, vai trò officer) không được giao quyền 'approve' |
+      | ld.sct     | role    | (đơn vị HN-SCT, vai trò head)                                    |
+      | dm.stp     | role    | (đơn vị HN-STP, vai trò appraiser, reviewer)                     |
+      | dm.snv     | role    | chỉ: approver@authority                                          |
+      | pd.huyen   | task    | hoặc bạn không được xem                                          |
 
   Khung kịch bản: Nhiệm vụ 3 của Phòng Tư pháp vừa được giao: "<người dùng>" không được "<thao tác>"
     Cho nhiệm vụ 3 của kế hoạch "KT-2025" do "Phòng Tư pháp" chủ trì
@@ -69,18 +69,20 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
 
     Dữ liệu:
       | người dùng | thao tác                | quy tắc | lý do                                                                       |
-      | cv.xa1     | Gửi đầu mối xem xét     | role    | (đơn vị KT-X-01, vai trò officer) không được giao quyền 'submit_for_review' |
-      | cv.sct     | Gửi đầu mối xem xét     | role    | chỉ: officer@lead, head@lead                                                |
+      | cv.xa1     | Gửi đầu mối xem xét     | task    | hoặc bạn không được xem                                                     |
+      | cv.sct     | Gửi đầu mối xem xét     | task    | Không có nhiệm vụ số                                                        |
       | dm.pnv     | Gửi đầu mối xem xét     | role    | (đơn vị KT-PNV, vai trò monitor, reviewer)                                  |
       | dm.pnv     | Trình cấp có thẩm quyền | state   | trạng thái 'Đã giao'                                                        |
       | pd.huyen   | Phê duyệt               | state   | trạng thái 'Đã giao'                                                        |
       | cv.phtp    | Góp ý                   | guard   | Cần ghi ý kiến                                                              |
 
-  Kịch bản: Chuyên viên Sở Công Thương không gửi được bản nhiệm vụ 1.1 của Sở Tài chính
+  Kịch bản: Chuyên viên Sở Công Thương không gửi được bản nhiệm vụ 1.1 của Sở Tài chính, như thể không có
+    Một đơn vị không liên quan đến bản nhiệm vụ nhận cùng câu trả lời như khi nhiệm vụ không tồn tại:
+    thao tác ghi không để lộ điều gì mà thao tác đọc giấu đi (trạng thái, phiên bản, quy trình).
     Cho nhiệm vụ 1.1 của kế hoạch "HN-2025" do "Sở Tài chính" chủ trì
     Khi "cv.sct" thực hiện "Gửi đầu mối xem xét"
-    Thì thao tác bị từ chối theo quy tắc "role"
-    Và lý do từ chối có nêu "'cv.sct' (đơn vị HN-SCT, vai trò officer) không được giao quyền 'submit_for_review'"
+    Thì thao tác bị từ chối theo quy tắc "task"
+    Và lý do từ chối có nêu "hoặc bạn không được xem"
     Và trạng thái, phiên bản và nhật ký của nhiệm vụ không thay đổi
     Nhưng "cv.sct" không còn thao tác nào với nhiệm vụ
 

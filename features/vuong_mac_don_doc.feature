@@ -36,7 +36,7 @@ Tính năng: Vướng mắc, kiến nghị và đôn đốc
     Cho nhiệm vụ 1.1 của kế hoạch "HN-2025" do "Sở Công Thương" chủ trì
     Và "UBND phường Hoàn Kiếm" có thêm người dùng "cv.hoankiem" với vai trò "Chuyên viên"
     Khi "cv.xa1" nêu vướng mắc "Không thuộc phạm vi của xã"
-    Thì thao tác bị từ chối theo quy tắc "role"
+    Thì thao tác bị từ chối theo quy tắc "task"
     Và trạng thái, phiên bản và nhật ký của nhiệm vụ không thay đổi
     Khi "cv.hoankiem" nêu vướng mắc "Đề nghị làm rõ thẩm quyền cấp giấy phép kinh doanh của phường"
     Thì vướng mắc về nhiệm vụ 1.1 của "Sở Công Thương" được gửi "Sở Nội vụ", ở trạng thái "Đã gửi Sở Nội vụ"

@@ -11,13 +11,13 @@ from typing import Annotated
 
 import typer
 
-from engine.errors import DefinitionError, TransitionNotAllowed
-from engine.instantiate import instantiate
-from engine.loader import existing_units, read_definitions, store_definitions
-from engine.queries import history, list_plans, list_tasks
-from engine.tick import tick
-from engine.users import add_user
-from engine.workflows import load_workflows
+from phancap.engine.errors import DefinitionError, TransitionNotAllowed
+from phancap.engine.instantiate import instantiate
+from phancap.engine.loader import existing_units, read_definitions, store_definitions
+from phancap.engine.queries import history, list_plans, list_tasks
+from phancap.engine.tick import tick
+from phancap.engine.users import add_user
+from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
@@ -51,7 +51,7 @@ def validate(path: Annotated[Path | None, typer.Argument(help="A definitions fol
             typer.echo(f"OK: {len(machines)} workflow(s): {', '.join(machines)}")
             return
         if path is not None and path.is_file() and "\nstates:" in path.read_text(encoding="utf-8", errors="replace"):
-            from engine.workflow import parse_workflow
+            from phancap.engine.workflow import parse_workflow
 
             workflow = parse_workflow(path)
             typer.echo(f"OK: workflow {workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions")
@@ -235,7 +235,7 @@ def deadline(phrase: str, issued: Annotated[str | None, typer.Option("--issued",
     """Read a deadline phrase: kind (date, window, recurring, open), due date, window start."""
     from datetime import date as _date
 
-    from engine.deadlines import DeadlineError, read_deadline
+    from phancap.engine.deadlines import DeadlineError, read_deadline
 
     try:
         reading = read_deadline(phrase, _date.fromisoformat(issued) if issued else None)
@@ -255,7 +255,7 @@ def import_plan(
 ) -> None:
     """Read a plan's text and write its definition; everything not placed is reported with its line.
     The file is always written; the exit status is non-zero when anything needs a person's decision."""
-    from engine.importer import format_problems, import_plan_text, validate_plan, write_plan_yaml
+    from phancap.engine.importer import format_problems, import_plan_text, validate_plan, write_plan_yaml
 
     workflows = load_workflows()
     known = read_definitions(None, set(workflows)).registry
@@ -279,7 +279,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     os.environ["DATABASE_URL"] = ctx().settings.database_url
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -288,7 +288,7 @@ def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (r
     """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server.
     Its simulated clock starts on 1/4/2025, when the plans were new (unless --now or PHANCAP_NOW says
     otherwise); the pages' clock control moves it forward."""
-    from engine.clock import Clock
+    from phancap.engine.clock import Clock
     from phancap.demo import DEMO_START, build_demo
 
     explicit = ctx().now_given or os.environ.get("PHANCAP_NOW")
@@ -307,7 +307,7 @@ def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (r
     import uvicorn
 
     typer.echo(f"serving on http://{host}:{port}/")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port)
 
 
 register_reports(app)  # after the core commands, so --help lists those first

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from engine.queries import verify_audit
+from phancap.engine.queries import verify_audit
 from phancap.console import JsonOpt, ctx, emit, fail
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
@@ -18,7 +18,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 @audit_app.command("export")
 def audit_export(out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None) -> None:
     """Every audit event as JSON Lines, ordered by task and sequence."""
-    from engine.audit_export import export_events
+    from phancap.engine.audit_export import export_events
 
     lines = (json.dumps(e, ensure_ascii=False) + "\n" for e in export_events(ctx().db))
     if out is None:
@@ -32,7 +32,7 @@ def audit_export(out: Annotated[Path | None, typer.Option("--out", "-o", help="F
 @audit_app.command("checkpoint")
 def audit_checkpoint(out: Annotated[Path | None, typer.Option("--out", "-o")] = None) -> None:
     """Every task's state, version and newest hash, to keep elsewhere for offline verification."""
-    from engine.audit_export import checkpoint
+    from phancap.engine.audit_export import checkpoint
 
     data = json.dumps(checkpoint(ctx().db), ensure_ascii=False, indent=1)
     if out is None:
@@ -49,7 +49,7 @@ def audit_verify(
 ) -> None:
     """Recompute every task's hash chain and checkpoint; name every edited, deleted, inserted or reordered event."""
     if events is not None or point is not None:
-        from engine.audit_export import read_jsonl, verify_offline
+        from phancap.engine.audit_export import read_jsonl, verify_offline
 
         if events is None or point is None:
             fail("error: offline verification needs both --events and --checkpoint", 2)

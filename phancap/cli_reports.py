@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from engine.errors import DefinitionError, TransitionNotAllowed
+from phancap.engine.errors import DefinitionError, TransitionNotAllowed
 from phancap.console import JsonOpt, ctx, emit, fail
 
 reports_app = typer.Typer(no_args_is_help=True, help="Periodic reports from a plan's reporting regime.")
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
 def progress_cmd(plan: str, as_json: JsonOpt = False) -> None:
     """Counts per state and per official category (done on time/late, open on time/overdue, no deadline)."""
-    from engine.queries import progress
+    from phancap.engine.queries import progress
 
     data = progress(ctx().db, plan, ctx().clock.today())
     cats = data["categories"]
@@ -35,9 +35,9 @@ def urge(as_user: Annotated[str, typer.Option("--as")], plan: Annotated[str | No
          unit: Annotated[str | None, typer.Option("--unit")] = None,
          comment: Annotated[str | None, typer.Option("--comment")] = None, as_json: JsonOpt = False) -> None:
     """Urge (đôn đốc) every overdue or due-soon task the user may urge, one audited event each."""
-    from engine.urging import select_for_urging, urge_many
+    from phancap.engine.urging import select_for_urging, urge_many
 
-    from engine.notify import Notifier
+    from phancap.engine.notify import Notifier
 
     engine = ctx().engine()
     result = urge_many(engine, as_user, select_for_urging(engine, plan, unit), comment, Notifier(engine.db))
@@ -52,7 +52,7 @@ def reports_create(plan: str, period: Annotated[str, typer.Option("--period", he
     """Create the period's report instances in the plan's cascade (again: changes nothing)."""
     from datetime import date as _date
 
-    from engine.reports import create_reports
+    from phancap.engine.reports import create_reports
 
     c = ctx()
     try:
@@ -67,7 +67,7 @@ def reports_create(plan: str, period: Annotated[str, typer.Option("--period", he
 @reports_app.command("show")
 def reports_show(report: int, as_json: JsonOpt = False) -> None:
     """A report's figures from the engine's data, and the reports it should have received."""
-    from engine.reports import report_content
+    from phancap.engine.reports import report_content
 
     try:
         data = report_content(ctx().db, report, ctx().clock.today())
@@ -81,7 +81,7 @@ def reports_show(report: int, as_json: JsonOpt = False) -> None:
 def difficulty_raise(task: int, as_user: Annotated[str, typer.Option("--as")],
                      text: Annotated[str, typer.Option("--text")]) -> None:
     """Raise a difficulty on TASK; prints the new difficulty's id."""
-    from engine.difficulties import raise_difficulty
+    from phancap.engine.difficulties import raise_difficulty
 
     try:
         typer.echo(raise_difficulty(ctx().engine(), task, as_user, text))
@@ -91,7 +91,7 @@ def difficulty_raise(task: int, as_user: Annotated[str, typer.Option("--as")],
 
 def rollup_cmd(plan: str, as_json: JsonOpt = False) -> None:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    from engine.queries import rollup
+    from phancap.engine.queries import rollup
 
     data = rollup(ctx().db, plan, ctx().clock.today())
     emit(data, as_json, "\n".join(f"{t['number']}\t" + ", ".join(

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.runtime import TaskEngine
-from engine.settings import Settings
-from engine.workflows import load_workflows
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.settings import Settings
+from phancap.engine.workflows import load_workflows
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

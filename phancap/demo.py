@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.instantiate import instantiate
-from engine.loader import read_definitions, store_definitions
-from engine.reports import create_reports
-from engine.users import User, add_user
-from engine.workflows import load_workflows
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.instantiate import instantiate
+from phancap.engine.loader import read_definitions, store_definitions
+from phancap.engine.reports import create_reports
+from phancap.engine.users import User, add_user
+from phancap.engine.workflows import load_workflows
 
 DEMO_START = "2025-04-01T08:00:00+07:00"  # the demo's simulated clock starts when the plans were new
 

@@ -15,14 +15,14 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.instantiate import instantiate
-from engine.loader import read_definitions, store_definitions
-from engine.machine import WorkflowMachine
-from engine.runtime import TaskEngine
-from engine.users import add_user
-from engine.workflows import load_workflows
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.instantiate import instantiate
+from phancap.engine.loader import read_definitions, store_definitions
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import add_user
+from phancap.engine.workflows import load_workflows
 from phancap.demo import DEMO_USERS
 
 PG_URL = os.environ.get("PHANCAP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

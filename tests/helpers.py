@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from engine.db import Database
-from engine.queries import list_tasks
+from phancap.engine.db import Database
+from phancap.engine.queries import list_tasks
 
 
 def instance(db: Database, plan: str, task: str, unit: str) -> dict[str, object]:

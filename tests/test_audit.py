@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from engine.queries import verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.queries import verify_audit
+from phancap.engine.runtime import TaskEngine
 from tests.helpers import allow_tampering, instance
 
 

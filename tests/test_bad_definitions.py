@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.errors import DefinitionError
-from engine.loader import read_definitions, shipped_definitions_dir, store_definitions
-from engine.machine import WorkflowMachine
-from engine.workflow import parse_workflow
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.errors import DefinitionError
+from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.workflow import parse_workflow
 
 CORPUS = Path(__file__).parent / "bad_definitions"
 FILES = sorted(CORPUS.glob("*.yaml"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from engine.errors import TransitionNotAllowed
-from engine.queries import list_tasks, verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.queries import list_tasks, verify_audit
+from phancap.engine.runtime import TaskEngine
 from tests.helpers import audit_count, instance
 
 
@@ -51,7 +51,7 @@ def test_transitions_on_different_tasks_all_succeed(seeded: TaskEngine) -> None:
 
 
 def test_idempotency_key_answers_a_retry_with_the_first_result(seeded: TaskEngine) -> None:
-    from engine.runtime import TaskEngine as Fresh
+    from phancap.engine.runtime import TaskEngine as Fresh
 
     tid = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
     first = seeded.fire(tid, "submit_for_review", "cv.sct", idempotency_key="req-1")

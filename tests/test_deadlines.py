@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.deadlines import DeadlineError, DeadlineReading, read_deadline
-from engine.workcalendar import WorkCalendar
+from phancap.engine.deadlines import DeadlineError, DeadlineReading, read_deadline
+from phancap.engine.workcalendar import WorkCalendar
 
 ISSUED = date(2025, 3, 29)  # Kế hoạch 1036/KH-UBND, a Saturday
 

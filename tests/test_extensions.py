@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from engine.clock import Clock
-from engine.errors import TransitionNotAllowed
-from engine.queries import history, progress, verify_audit
-from engine.runtime import TaskEngine
-from engine.status import status_of
-from engine.tick import tick
+from phancap.engine.clock import Clock
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.queries import history, progress, verify_audit
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.status import status_of
+from phancap.engine.tick import tick
 from tests.helpers import instance
 
 PLAN, TASK, UNIT = "HN-2025", "1.1", "HN-SCT"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.errors import DefinitionError
-from engine.importer import import_plan_text, write_plan_yaml
-from engine.loader import read_definitions
-from engine.organisations import Registry, check_groups, read_registry
+from phancap.engine.errors import DefinitionError
+from phancap.engine.importer import import_plan_text, write_plan_yaml
+from phancap.engine.loader import read_definitions
+from phancap.engine.organisations import Registry, check_groups, read_registry
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = {"HN-2025": "000_22f93b5388a59456.txt", "KT-2025": "004_b5240fd6c432fd52.txt"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.importer import import_plan_text
-from engine.importer.text import fold, logical_items, split_lines
-from engine.organisations import Registry, check_groups, read_registry
+from phancap.engine.importer import import_plan_text
+from phancap.engine.importer.text import fold, logical_items, split_lines
+from phancap.engine.organisations import Registry, check_groups, read_registry
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "tests" / "importer_samples"
@@ -436,7 +436,7 @@ def test_task_table_in_an_appendix_after_the_signature(imp):
 
 
 def test_report_lines_and_validation_helpers(imp, registry, workflows):
-    from engine.importer import format_problems, validate_plan
+    from phancap.engine.importer import format_problems, validate_plan
 
     result = imp(HEAD + "1. Rà soát\n- Chủ trì: Sở Giao thông vận tải.\n- Thời hạn: Sớm nhất có thể.\n")
     lines = format_problems(result, "plan.txt")

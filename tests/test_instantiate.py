@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.instantiate import instantiate
-from engine.machine import WorkflowMachine
-from engine.queries import list_tasks, verify_audit
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.instantiate import instantiate
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.queries import list_tasks, verify_audit
 
 DEPARTMENTS = 15
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.errors import DefinitionError
-from engine.loader import read_definitions, shipped_definitions_dir, store_definitions
-from engine.machine import WorkflowMachine
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.errors import DefinitionError
+from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from phancap.engine.machine import WorkflowMachine
 
 
 @pytest.fixture

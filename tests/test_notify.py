@@ -14,11 +14,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
-from engine.clock import Clock
-from engine.notify import SIGNATURE_HEADER, Notifier, NotifySettings, sign, verify_signature
-from engine.runtime import TaskEngine
-from engine.urging import select_for_urging, urge_many
-from engine.users import add_user
+from phancap.engine.clock import Clock
+from phancap.engine.notify import SIGNATURE_HEADER, Notifier, NotifySettings, sign, verify_signature
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.urging import select_for_urging, urge_many
+from phancap.engine.users import add_user
 
 SECRET = "bí-mật-webhook"
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.errors import DefinitionError
-from engine.instantiate import instantiate
-from engine.loader import read_definitions, shipped_definitions_dir, store_definitions
-from engine.machine import WorkflowMachine
-from engine.queries import list_tasks, rollup
-from engine.runtime import TaskEngine
-from engine.users import add_user
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.errors import DefinitionError
+from phancap.engine.instantiate import instantiate
+from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.queries import list_tasks, rollup
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import add_user
 
 # Test data only: a stand-in for the province's plan 1036/KH-UBND (not shipped: its text is not in the seeds).
 PARENT = """code: KT-TINH-1036

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import TransitionNotAllowed
-from engine.queries import history, verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.queries import history, verify_audit
+from phancap.engine.runtime import TaskEngine
 from phancap.demo import DEMO_USERS
 from tests.helpers import instance
 

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from engine.clock import Clock
-from engine.difficulties import raise_difficulty
-from engine.errors import TransitionNotAllowed
-from engine.queries import history, list_tasks, verify_audit
-from engine.reports import create_reports, report_content
-from engine.runtime import TaskEngine
-from engine.tick import tick
-from engine.users import add_user
+from phancap.engine.clock import Clock
+from phancap.engine.difficulties import raise_difficulty
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.queries import history, list_tasks, verify_audit
+from phancap.engine.reports import create_reports, report_content
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.tick import tick
+from phancap.engine.users import add_user
 from tests.helpers import instance
 
 COMMUNES = 8  # the shipped sample of Hà Nội communes and wards
@@ -98,7 +98,7 @@ def test_difficulty_is_answered_or_escalated(seeded: TaskEngine) -> None:
 
 
 def test_urging_overdue_and_due_soon_tasks_at_once(seeded: TaskEngine) -> None:
-    from engine.urging import select_for_urging, urge_many
+    from phancap.engine.urging import select_for_urging, urge_many
 
     late = TaskEngine(seeded.db, seeded.workflows, Clock.parse("2025-04-12"))
     chosen = select_for_urging(late, plan="HN-2025")
@@ -116,7 +116,7 @@ def test_generated_docx_and_xlsx_carry_the_engines_figures(seeded: TaskEngine) -
     from docx import Document
     from openpyxl import load_workbook
 
-    from engine.reports import report_documents
+    from phancap.engine.reports import report_documents
 
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-15"))
@@ -146,7 +146,7 @@ def test_documents_carry_charts_and_progress_over_time(seeded: TaskEngine) -> No
     from docx import Document
     from openpyxl import load_workbook
 
-    from engine.reports import report_documents
+    from phancap.engine.reports import report_documents
 
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     for unit, officer in (("HN-SCT", "cv.sct"),):

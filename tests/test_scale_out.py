@@ -10,8 +10,8 @@ import sys
 
 from sqlalchemy import text
 
-from engine.queries import list_tasks, verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.queries import list_tasks, verify_audit
+from phancap.engine.runtime import TaskEngine
 
 
 def test_concurrent_sweeps_in_separate_processes(seeded: TaskEngine, database_url: str) -> None:

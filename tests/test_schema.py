@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import engine.models  # noqa: F401
-from engine.db import Database
+import phancap.engine.models  # noqa: F401
+from phancap.engine.db import Database
 
 
 def test_migrations_match_the_models(db: Database) -> None:

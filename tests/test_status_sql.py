@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from engine.queries import list_tasks, progress
-from engine.runtime import TaskEngine
-from engine.status import Tally, status_of
+from phancap.engine.queries import list_tasks, progress
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.status import Tally, status_of
 
 
 def test_sql_and_python_rules_agree(seeded: TaskEngine) -> None:

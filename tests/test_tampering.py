@@ -11,11 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from engine.clock import Clock
-from engine.db import Database
-from engine.queries import verify_with
-from engine.runtime import TaskEngine
-from engine.tick import tick
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.queries import verify_with
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.tick import tick
 from tests.helpers import allow_tampering, instance
 
 ROUNDS = 1000

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from engine.clock import Clock
-from engine.queries import history, list_tasks, verify_audit
-from engine.runtime import TaskEngine
-from engine.tick import tick
+from phancap.engine.clock import Clock
+from phancap.engine.queries import history, list_tasks, verify_audit
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.tick import tick
 from tests.helpers import instance
 
 

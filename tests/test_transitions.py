@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import TransitionNotAllowed
-from engine.queries import history
-from engine.runtime import TaskEngine
+from phancap.engine.errors import TransitionNotAllowed
+from phancap.engine.queries import history
+from phancap.engine.runtime import TaskEngine
 from tests.helpers import audit_count, instance
 
 PLAN, TASK, UNIT = "HN-2025", "1.1", "HN-SCT"  # Sở Công Thương leads 1.1; Sở Tư pháp tracks it
@@ -62,7 +62,7 @@ def test_full_life_cycle_with_return_and_delegated_approval(seeded: TaskEngine) 
         ("cv.sct", "approve", {}, "state"),             # not from assigned
         ("pd.ubnd", "submit_for_review", {}, "role"),   # the approver is not the lead unit's officer
         ("dm.stp", "submit_for_review", {}, "role"),    # the focal agency does not do the lead's work
-        ("cv.xa1", "submit_for_review", {}, "role"),    # an officer of another unit
+        ("cv.xa1", "submit_for_review", {}, "task"),    # an officer of a unit with no relation: as if missing
         ("nobody", "submit_for_review", {}, "user"),
         ("cv.sct", "fly", {}, "trigger"),
         ("cv.sct", "submit_for_review", {"version": 7}, "version"),
@@ -80,7 +80,8 @@ def test_refusals_say_why_and_change_nothing(seeded: TaskEngine, user: str, trig
 def test_officer_of_another_department_cannot_move_this_units_instance(seeded: TaskEngine) -> None:
     other = int(instance(seeded.db, PLAN, TASK, "HN-SYT")["id"])  # Sở Y tế's own instance
     error = refused(seeded, other, "submit_for_review", "cv.sct")
-    assert error.rule == "role" and "HN-SCT" in error.message_en
+    # Sở Công Thương has no relation to Sở Y tế's instance: refused as if it did not exist, its state unsaid
+    assert error.rule == "task" and error.state is None and "not visible" in error.message_en
 
 
 def test_return_needs_a_comment_and_the_focal_agency(seeded: TaskEngine) -> None:
@@ -88,9 +89,11 @@ def test_return_needs_a_comment_and_the_focal_agency(seeded: TaskEngine) -> None
     seeded.fire(tid, "submit_for_review", "cv.sct")
     assert refused(seeded, tid, "return", "dm.stp").rule == "guard"
     assert refused(seeded, tid, "return", "dm.stp", comment="   ").rule == "guard"
-    # Sở Tài chính reviews other tasks, not 1.1
-    assert refused(seeded, tid, "return", "dm.stc", comment="x").rule == "role"
-    assert refused(seeded, tid, "submit", "dm.stc").rule == "role"
+    # Sở Tài chính reviews other tasks, not 1.1: it has no relation to this instance at all
+    assert refused(seeded, tid, "return", "dm.stc", comment="x").rule == "task"
+    assert refused(seeded, tid, "submit", "dm.stc").rule == "task"
+    # the monitor sees every instance, so it is told which rule refused it
+    assert refused(seeded, tid, "submit", "dm.snv").rule == "role"
 
 
 def test_coordinator_may_comment_but_never_advance(seeded: TaskEngine) -> None:

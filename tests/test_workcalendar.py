@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.workcalendar import WorkCalendar, default_calendar
+from phancap.engine.workcalendar import WorkCalendar, default_calendar
 
 SHIPPED = Path(__file__).resolve().parent.parent / "definitions" / "calendar" / "vn-overrides.yaml"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import DefinitionError
-from engine.workflow import parse_workflow
-from engine.workflows import load_workflows, shipped_workflows_dir
+from phancap.engine.errors import DefinitionError
+from phancap.engine.workflow import parse_workflow
+from phancap.engine.workflows import load_workflows, shipped_workflows_dir
 
 GOOD = (shipped_workflows_dir() / "plan_task.yaml").read_text(encoding="utf-8")
 

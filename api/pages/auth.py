@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import FormUser, ServicesDep
-from api.pages.render import render
-from api.routes.auth import client_ip
-from api.security import CSRF_COOKIE, SESSION_COOKIE, same
-from api.services import Services
-from engine.accounts import LoginRefused, authenticate
+from phancap.api.deps import FormUser, ServicesDep
+from phancap.api.pages.render import render
+from phancap.api.routes.auth import client_ip
+from phancap.api.security import CSRF_COOKIE, SESSION_COOKIE, same
+from phancap.api.services import Services
+from phancap.engine.accounts import LoginRefused, authenticate
 
 router = APIRouter()
 CSRF_AGE = 3600

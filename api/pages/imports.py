@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import FormUser, PageUser, ServicesDep
-from api.errors import ApiError
-from api.pages.render import render
-from api.routes.imports import api_error, require_activate, require_import
-from api.services import Services
-from engine.drafts import (
+from phancap.api.deps import FormUser, PageUser, ServicesDep
+from phancap.api.errors import ApiError, http_status
+from phancap.api.pages.render import render
+from phancap.api.routes.imports import require_activate, require_import
+from phancap.api.services import Services
+from phancap.engine.drafts import (
     MAX_SOURCE,
     STATE_LABELS_VI,
     Draft,
@@ -28,7 +28,9 @@ from engine.drafts import (
     save_draft,
     validate_draft,
 )
-from engine.users import User
+from phancap.engine.errors import Refusal
+from phancap.engine.policy import may_activate
+from phancap.engine.users import User
 
 router = APIRouter()
 MAX_UPLOAD = 4 * 1024 * 1024
@@ -41,10 +43,10 @@ def _regions(services: Services) -> list[str]:
     return sorted({u.region for u in db_registry(services.db).units.values()})
 
 
-def _form_page(request: Request, services: Services, *, error: ApiError | None = None,
+def _form_page(request: Request, services: Services, *, error: Refusal | None = None,
                form: dict[str, str] | None = None) -> Response:
     return render(request, "import_form.html", {"error": error, "form": form or {}, "regions": _regions(services)},
-                  status=error.status if error else 200)
+                  status=http_status(error) if error else 200)
 
 
 @router.get("/plans/import")
@@ -106,9 +108,7 @@ def import_submit(request: Request, services: ServicesDep, user: FormUser,
         name = (file.filename if uploaded is not None and file else None) or source_name.strip() or "ke-hoach-dan.txt"
         draft = save_draft(services.db, source, source_name=name, created_by=user.name, clock=services.clock,
                            code=code.strip() or None, region=registry.strip() or None)
-    except DraftError as exc:
-        return _form_page(request, services, error=api_error(exc), form=form)
-    except ApiError as exc:
+    except Refusal as exc:
         return _form_page(request, services, error=exc, form=form)
     return RedirectResponse(f"/plans/imports/{draft.id}?done=created", status_code=303)
 
@@ -149,12 +149,9 @@ def _task_flags(draft: Draft) -> dict[str, list[str]]:
     return flags
 
 
-def draft_page(request: Request, services: Services, user: User, draft_id: int, *, error: ApiError | None = None,
+def draft_page(request: Request, services: Services, user: User, draft_id: int, *, error: Refusal | None = None,
                done: str | None = None) -> Response:
-    try:
-        draft = get_draft(services.db, draft_id)
-    except DraftError as exc:
-        raise api_error(exc) from None
+    draft = get_draft(services.db, draft_id)
     registry = db_registry(services.db)
     units = region_units(registry, draft.region)
     names = {n: "unknown" for n in draft.undecided}
@@ -172,10 +169,10 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
     context: dict[str, Any] = {
         "draft": draft, "lines": lines, "units": units, "unit_names": unit_names, "to_map": to_map,
         "flags": _task_flags(draft), "state_vi": STATE_LABELS_VI, "error": error, "done": DONE_VI.get(done or ""),
-        "may_activate": "admin" in user.roles, "IGNORE": IGNORE,
+        "may_activate": may_activate(user), "IGNORE": IGNORE,
         "general": [p for p in draft.problems if int(p.get("line") or 1) == 1 and not p.get("text")],
     }
-    return render(request, "import_draft.html", context, status=error.status if error else 200)
+    return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
 
 
 @router.get("/plans/imports/{draft_id}")
@@ -190,8 +187,8 @@ def _after(request: Request, services: Services, user: User, draft_id: int, acti
         run()
     except DraftError as exc:
         if exc.rule == "not_found":
-            raise api_error(exc) from None
-        return draft_page(request, services, user, draft_id, error=api_error(exc))
+            raise
+        return draft_page(request, services, user, draft_id, error=exc)
     return RedirectResponse(f"/plans/imports/{draft_id}?done={action}", status_code=303)
 
 

@@ -7,20 +7,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from api.deps import FormUser, PageUser, ServicesDep
-from api.diagram import render_svg
-from api.errors import ApiError, audit_forbidden
-from api.pages.auth import safe_next
-from api.pages.render import render
-from api.routes.audit import _csv, _jsonl
-from api.routes.clock import shift_clock
-from api.routes.plans import ROLLUP_ROLES, plan_not_found, plan_progress
-from api.routes.workflows import get_workflow
-from api.services import Services
-from api.views import task_public
-from engine.queries import list_plans, rollup, verify_audit
-from engine.users import User
-from engine.visibility import AuditFilter, may_audit, plan_matrix, search_audit
+from phancap.api.deps import FormUser, PageUser, ServicesDep
+from phancap.api.diagram import render_svg
+from phancap.api.errors import ApiError
+from phancap.api.pages.auth import safe_next
+from phancap.api.pages.render import render
+from phancap.api.routes.audit import _csv, _jsonl
+from phancap.api.routes.clock import shift_clock
+from phancap.api.routes.plans import plan_not_found, plan_progress
+from phancap.api.routes.workflows import get_workflow
+from phancap.api.services import Services
+from phancap.api.views import task_public
+from phancap.engine.queries import list_plans, rollup, verify_audit
+from phancap.engine.users import User
+from phancap.engine.policy import READ_AUDIT, may_see_rollup
+from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
 router = APIRouter()
 AUDIT_PAGE_LIMIT = 500
@@ -57,7 +58,7 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
 
 def _rollup_for(services: Services, user: User, code: str) -> dict[str, Any] | None:
     """Plans across levels: the child plans' progress under each task, for those who may see the roll-up."""
-    if not ROLLUP_ROLES & set(user.roles):
+    if not may_see_rollup(user):
         return None
     data = rollup(services.db, code, services.clock.today())
     return data if data["children"] else None
@@ -73,8 +74,7 @@ def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | N
           unit: str | None = None, actor: str | None = None, trigger: str | None = None,
           since: str | None = None, until: str | None = None) -> Response:
     """For auditors and monitors: search the trail, export it, and see whether the chain verifies."""
-    if not may_audit(user):
-        raise audit_forbidden()
+    READ_AUDIT.require(user)
     filters = _audit_filter(plan, unit, actor, trigger, since, until)
     try:
         events = search_audit(services.db, filters, AUDIT_PAGE_LIMIT + 1)
@@ -92,8 +92,7 @@ def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | N
 def audit_export(services: ServicesDep, user: PageUser, fmt: Literal["csv", "jsonl"], plan: str | None = None,
                  unit: str | None = None, actor: str | None = None, trigger: str | None = None,
                  since: str | None = None, until: str | None = None) -> Response:
-    if not may_audit(user):
-        raise audit_forbidden()
+    READ_AUDIT.require(user)
     rows = search_audit(services.db, _audit_filter(plan, unit, actor, trigger, since, until))
     body, media = (_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (_jsonl(rows), "application/x-ndjson")
     return StreamingResponse(body, media_type=media,

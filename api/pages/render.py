@@ -9,10 +9,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
-from api.errors import ApiError
-from engine.clock import VIETNAM, stamp
-from engine.roles import ROLE_LABELS_VI
-from engine.visibility import may_audit
+from phancap.api.errors import http_status
+from phancap.engine.clock import VIETNAM, stamp
+from phancap.engine.roles import ROLE_LABELS_VI
+from phancap.engine.errors import Refusal
+from phancap.engine.policy import may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
                 "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
@@ -48,7 +49,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     user = getattr(request.state, "user", None)
     ctx: dict[str, Any] = {
         "user": user,
-        "may_audit": bool(user and may_audit(user)),
+        "may_audit": may_audit(user),
+        "may_import": may_import(user),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": services.settings.demo,
         "clock_now": vn_time(stamp(services.clock.now())),
@@ -58,5 +60,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return services.templates.TemplateResponse(request, template, ctx, status_code=status)
 
 
-def render_error(request: Request, error: ApiError) -> HTMLResponse:
-    return render(request, "error.html", {"error": error}, status=error.status)
+def render_error(request: Request, error: Refusal) -> HTMLResponse:
+    status = http_status(error)
+    return render(request, "error.html", {"error": error, "status": status}, status=status)

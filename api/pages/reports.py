@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import FormUser, PageUser, ServicesDep
-from api.errors import ApiError
-from api.pages.render import render
-from api.pages.tasks import task_page, workflow_label
-from api.report_schemas import UrgeRequest
-from api.routes.reports import (
+from phancap.api.deps import FormUser, PageUser, ServicesDep
+from phancap.api.errors import ApiError, http_status
+from phancap.api.pages.render import render
+from phancap.api.pages.tasks import task_page, workflow_label
+from phancap.api.report_schemas import UrgeRequest
+from phancap.api.routes.reports import (
     DIFFICULTY,
     REPORT,
     dashboard,
@@ -28,12 +28,13 @@ from api.routes.reports import (
     visible_cases,
     visible_report,
 )
-from api.services import Services
-from engine.errors import TransitionNotAllowed
-from engine.queries import list_plans
-from engine.status import CATEGORIES, LABELS_VI
-from engine.users import User
-from engine.visibility import visible_task
+from phancap.api.services import Services
+from phancap.engine.errors import Refusal
+from phancap.engine.queries import list_plans
+from phancap.engine.status import CATEGORIES, LABELS_VI
+from phancap.engine.policy import may_urge
+from phancap.engine.users import User
+from phancap.engine.visibility import visible_task
 
 router = APIRouter()
 
@@ -44,11 +45,11 @@ OTHER_COLOURS = ("#a78bfa", "#fb923c", "#2dd4bf", "#f472b6", "#94a3b8")
 
 
 def _fire(services: Services, user: User, task_id: int, trigger: str, comment: str,
-          version: int | None) -> ApiError | None:
+          version: int | None) -> Refusal | None:
     try:
         services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, version=version)
-    except TransitionNotAllowed as exc:
-        return ApiError.from_engine(exc)
+    except Refusal as exc:
+        return exc
     return None
 
 
@@ -68,7 +69,7 @@ def reports(request: Request, services: ServicesDep, user: PageUser, plan: str |
     })
 
 
-def report_page(request: Request, services: Services, user: User, report_id: int, *, error: ApiError | None = None,
+def report_page(request: Request, services: Services, user: User, report_id: int, *, error: Refusal | None = None,
                 done: str | None = None, form: dict[str, str] | None = None) -> Response:
     detail = report_detail(services, user, report_id)
     content = detail.content
@@ -80,7 +81,7 @@ def report_page(request: Request, services: Services, user: User, report_id: int
         "rate": cats["completion_rate"], "columns": [(k, LABELS_VI[k]) for k in CATEGORIES[:5]],
         "by_task": {k: v.model_dump() for k, v in content.by_task.items()},
         "report_states": {n: s.label for n, s in services.workflows[detail.workflow].workflow.states.items()},
-    }, status=error.status if error else 200)
+    }, status=http_status(error) if error else 200)
 
 
 @router.get("/reports/{report_id}.docx")
@@ -142,7 +143,7 @@ def dashboard_page(request: Request, services: ServicesDep, user: PageUser, plan
         "board": board, "bars": {b.plan: _bars(b, colours) for b in board.plans},
         "legend": [(s, board.state_labels.get(s, s), c) for s, c in colours.items() if s in used],
         "plans": [p["code"] for p in list_plans(services.db)], "filter_plan": plan or "",
-        "columns": [(k, LABELS_VI[k]) for k in CATEGORIES], "may_urge": bool({"monitor", "reviewer"} & set(user.roles)),
+        "columns": [(k, LABELS_VI[k]) for k in CATEGORIES], "may_urge": may_urge(user, [m.workflow for m in services.workflows.values()]),
         "urged": urged, "refused": refused,
     })
 
@@ -162,7 +163,7 @@ def dashboard_urge(services: ServicesDep, user: FormUser,
 
 
 def difficulties_page(request: Request, services: Services, user: User, *, state: str | None = None,
-                      error: ApiError | None = None, done: str | None = None, failed: int | None = None) -> Response:
+                      error: Refusal | None = None, done: str | None = None, failed: int | None = None) -> Response:
     items = difficulties_public(services, visible_cases(services, user, DIFFICULTY, state=state or None))
     actions = {d.id: services.engine.triggers(d.id, user.name) for d in items}
     workflow = services.workflows[DIFFICULTY].workflow
@@ -170,7 +171,7 @@ def difficulties_page(request: Request, services: Services, user: User, *, state
         "items": items, "actions": actions, "error": error, "failed": failed,
         "done": workflow_label(services, DIFFICULTY, done), "filter_state": state or "",
         "states": {name: s.label for name, s in workflow.states.items()},
-    }, status=error.status if error else 200)
+    }, status=http_status(error) if error else 200)
 
 
 @router.get("/difficulties")
@@ -200,8 +201,8 @@ def task_difficulty(request: Request, services: ServicesDep, user: FormUser, tas
     """Nêu khó khăn, vướng mắc from the task page; a refusal shows the task page again with the reason."""
     try:
         new = raise_on_task(services, user, task_id, text)
-    except ApiError as exc:
-        if exc.status == 404:
+    except Refusal as exc:
+        if http_status(exc) == 404:
             raise
         return task_page(request, services, user, task_id, error=exc, form={"difficulty_text": text})
     return RedirectResponse(f"/tasks/{task_id}?raised={new}#difficulties", status_code=303)

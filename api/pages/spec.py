@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import PageUser
-from api.pages.render import render
-from api.routes.spec import load_spec
+from phancap.api.deps import PageUser
+from phancap.api.pages.render import render
+from phancap.api.routes.spec import load_spec
 
 router = APIRouter()
 STATUS_VI = {"passed": "đạt", "failed": "không đạt", "skipped": "bỏ qua", None: "chưa chạy"}

@@ -8,19 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import FormUser, PageUser, ServicesDep
-from api.diagram import render_svg
-from api.errors import ApiError, task_not_found
-from api.pages.render import render
-from api.routes.evidence import evidence_store
-from api.routes.reports import task_difficulties
-from api.services import Services
-from api.views import event_fields, task_detail, task_public
-from engine.errors import TransitionNotAllowed
-from engine.evidence import EvidenceRefused
-from engine.queries import history
-from engine.users import User
-from engine.visibility import TaskFilter, search_tasks, visible_task
+from phancap.api.deps import FormUser, PageUser, ServicesDep
+from phancap.api.diagram import render_svg
+from phancap.api.errors import ApiError, http_status, task_not_found
+from phancap.api.pages.render import render
+from phancap.api.routes.evidence import evidence_store
+from phancap.api.routes.reports import task_difficulties
+from phancap.api.services import Services
+from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.errors import Refusal
+from phancap.engine.queries import history
+from phancap.engine.users import User
+from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
 
 router = APIRouter()
 
@@ -42,7 +41,7 @@ def my_tasks(request: Request, services: ServicesDep, user: PageUser) -> Respons
     return render(request, "my_tasks.html", {"groups": groups, "total": total, "counts": counts})
 
 
-def task_page(request: Request, services: Services, user: User, task_id: int, *, error: ApiError | None = None,
+def task_page(request: Request, services: Services, user: User, task_id: int, *, error: Refusal | None = None,
               done: str | None = None, form: dict[str, str] | None = None, raised: int | None = None) -> Response:
     item = visible_task(services.db, user, task_id)
     if item is None:
@@ -60,7 +59,7 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
     context["raised"] = raised
     context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
-    return render(request, "task.html", context, status=error.status if error else 200)
+    return render(request, "task.html", context, status=http_status(error) if error else 200)
 
 
 def workflow_label(services: Services, workflow: str, trigger: str | None) -> str | None:
@@ -82,10 +81,7 @@ def _stored(request: Request, upload: UploadFile | None, task_id: int, user: str
     """Keep an uploaded evidence file under its hash (same limits and type checks as the API)."""
     if upload is None or not upload.filename:
         return None
-    try:
-        return evidence_store(request).save(upload.file, upload.filename, task_id=task_id, uploader=user).sha256
-    except EvidenceRefused as exc:
-        raise ApiError("guard", exc.message_vi, exc.message_en) from None
+    return evidence_store(request).save(upload.file, upload.filename, task_id=task_id, uploader=user).sha256
 
 
 def _date(text: str) -> date:
@@ -116,10 +112,8 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
         extra = {"proposed_deadline": _date(proposed_deadline)} if proposed_deadline.strip() else {}
         services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, evidence=evidence,
                              capacity=capacity.strip() or None, version=version, **extra)
-    except TransitionNotAllowed as exc:
+    except Refusal as exc:
         if exc.rule == "task":
             raise task_not_found(task_id) from None
-        return task_page(request, services, user, task_id, error=ApiError.from_engine(exc), form=form)
-    except ApiError as exc:
         return task_page(request, services, user, task_id, error=exc, form=form)
     return RedirectResponse(f"/tasks/{task_id}?done={trigger}", status_code=303)

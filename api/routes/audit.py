@@ -11,22 +11,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import audit_forbidden
-from api.schemas import AuditEventPublic, AuditVerify, ErrorBody
-from api.views import event_fields
-from engine.audit import HASHED_FIELDS
-from engine.queries import verify_audit
-from engine.users import User
-from engine.visibility import AuditFilter, may_audit, search_audit
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.schemas import AuditEventPublic, AuditVerify, ErrorBody
+from phancap.api.views import event_fields
+from phancap.engine.audit import HASHED_FIELDS
+from phancap.engine.queries import verify_audit
+from phancap.engine.users import User
+from phancap.engine.policy import READ_AUDIT
+from phancap.engine.visibility import AuditFilter, search_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
 
 
 def require_auditor(user: User) -> None:
-    if not may_audit(user):
-        raise audit_forbidden()
+    READ_AUDIT.require(user)
 
 
 def _csv(rows: list[dict[str, object]]) -> Iterator[str]:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError
-from api.schemas import ErrorBody, Token, UserPublic
-from engine.accounts import LoginRefused, authenticate, unit_name
-from engine.users import User
-from engine.visibility import may_audit, sees_all
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.errors import ApiError
+from phancap.api.schemas import ErrorBody, Token, UserPublic
+from phancap.engine.accounts import LoginRefused, authenticate, unit_name
+from phancap.engine.users import User
+from phancap.engine.policy import may_audit, sees_all
 
 router = APIRouter(tags=["auth"])
 

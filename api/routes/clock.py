@@ -7,12 +7,12 @@ from datetime import timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError
-from api.schemas import ClockPublic, ErrorBody
-from api.services import Services
-from engine.clock import stamp
-from engine.tick import tick
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.schemas import ClockPublic, ErrorBody
+from phancap.api.services import Services
+from phancap.engine.clock import stamp
+from phancap.engine.policy import require_clock
+from phancap.engine.tick import tick
 
 router = APIRouter(tags=["clock"], responses={401: {"model": ErrorBody}})
 
@@ -29,9 +29,7 @@ def clock_public(services: Services, marked: int | None = None) -> ClockPublic:
 
 def shift_clock(services: Services, days: int) -> ClockPublic:
     """Demo only: move simulated time forward, then run the deadline sweep."""
-    if not services.settings.demo:
-        raise ApiError("forbidden", "Chỉ chế độ trình diễn mới được chỉnh thời gian",
-                       "the clock can be moved only in demo mode (PHANCAP_DEMO=1)")
+    require_clock(services.settings.demo)
     services.clock.shift += timedelta(days=days)
     result = tick(services.db, services.workflows, services.clock)
     return clock_public(services, result.marked)

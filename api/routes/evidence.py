@@ -10,12 +10,12 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError, task_not_found
-from api.schemas import ErrorBody
-from engine.errors import TransitionNotAllowed
-from engine.evidence import ACCEPTED, EvidenceRefused, EvidenceStore, candidate_tasks
-from engine.visibility import sees_all, visible_task
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.errors import ApiError, task_not_found
+from phancap.api.schemas import ErrorBody
+from phancap.engine.evidence import ACCEPTED, EvidenceStore, candidate_tasks
+from phancap.engine.policy import sees_all
+from phancap.engine.visibility import visible_task
 
 router = APIRouter(tags=["evidence"], responses={401: {"model": ErrorBody}})
 
@@ -51,19 +51,11 @@ def upload_evidence(request: Request, services: ServicesDep, user: CurrentUser,
     10 MB by default) and in type (checked by content). Stored under its SHA-256, whatever its name."""
     if visible_task(services.db, user, task_id) is None:
         raise task_not_found(task_id)
-    try:
-        may_act = bool(services.engine.triggers(task_id, user.name))
-    except TransitionNotAllowed as exc:
-        raise ApiError.from_engine(exc) from None
-    if not may_act:
+    if not services.engine.triggers(task_id, user.name):
         raise ApiError("role", "Bạn không có thao tác nào trên nhiệm vụ này nên không thể nộp minh chứng",
                        "you may not act on this task now, so you may not upload evidence for it",
                        extra={"task": task_id})
-    try:
-        stored = evidence_store(request).save(file.file, file.filename, task_id=task_id, uploader=user.name)
-    except EvidenceRefused as exc:
-        raise ApiError(exc.rule, exc.message_vi, exc.message_en, status=413 if exc.rule == "too_large" else 415,
-                       extra={"task": task_id}) from None
+    stored = evidence_store(request).save(file.file, file.filename, task_id=task_id, uploader=user.name)
     return EvidencePublic(**stored.to_json())
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from api.deps import DatabaseDep
-from api.schemas import Health
+from phancap.api.deps import DatabaseDep
+from phancap.api.schemas import Health
 
 router = APIRouter(tags=["health"])
 

@@ -10,12 +10,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError
-from api.schemas import ErrorBody
-from engine.drafts import (
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.schemas import ErrorBody
+from phancap.engine.drafts import (
     Draft,
-    DraftError,
     activate_draft,
     apply_mapping,
     get_draft,
@@ -23,12 +21,11 @@ from engine.drafts import (
     save_draft,
     validate_draft,
 )
-from engine.users import User
+from phancap.engine.policy import ACTIVATE_PLANS, IMPORT_PLANS
+from phancap.engine.users import User
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 
-IMPORT_ROLES = frozenset({"admin", "monitor"})
-ACTIVATE_ROLES = frozenset({"admin"})
 
 
 class ImportProblem(BaseModel):
@@ -81,23 +78,12 @@ class Activation(BaseModel):
     created: int = Field(description="task instances opened")
 
 
-def may_import(user: User) -> bool:
-    return bool(IMPORT_ROLES & set(user.roles))
-
-
 def require_import(user: User) -> None:
-    if not may_import(user):
-        raise ApiError("forbidden", "Chỉ quản trị và theo dõi, đôn đốc được nhập kế hoạch",
-                       "only admins and monitors may import plans")
+    IMPORT_PLANS.require(user)
 
 
 def require_activate(user: User) -> None:
-    if not ACTIVATE_ROLES & set(user.roles):
-        raise ApiError("forbidden", "Chỉ quản trị được kích hoạt kế hoạch", "only admins may activate plans")
-
-
-def api_error(exc: DraftError) -> ApiError:
-    return ApiError(exc.rule, exc.message_vi, exc.message_en)
+    ACTIVATE_PLANS.require(user)
 
 
 def summary(draft: Draft) -> DraftSummary:
@@ -123,21 +109,15 @@ def create(services: ServicesDep, user: CurrentUser, body: ImportRequest) -> Dra
     """Read a plan's text into a new draft: the parsed plan, what could not be placed (by line) and the
     unit names the registry does not know."""
     require_import(user)
-    try:
-        draft = save_draft(services.db, body.text, source_name=body.source_name, created_by=user.name,
-                           clock=services.clock, code=body.code, region=body.registry)
-    except DraftError as exc:
-        raise api_error(exc) from None
+    draft = save_draft(services.db, body.text, source_name=body.source_name, created_by=user.name,
+                       clock=services.clock, code=body.code, region=body.registry)
     return detail(draft)
 
 
 @router.get("/{draft_id}", response_model=DraftDetail, responses=ERRORS)
 def read(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDetail:
     require_import(user)
-    try:
-        return detail(get_draft(services.db, draft_id))
-    except DraftError as exc:
-        raise api_error(exc) from None
+    return detail(get_draft(services.db, draft_id))
 
 
 @router.post("/{draft_id}/mapping", response_model=DraftDetail, responses=ERRORS)
@@ -145,10 +125,7 @@ def mapping(services: ServicesDep, user: CurrentUser, draft_id: int, body: Mappi
     """Map unknown unit names to units of the registry (and optionally set the plan code); the text is
     read again and the draft must be validated again."""
     require_import(user)
-    try:
-        return detail(apply_mapping(services.db, draft_id, body.mapping, services.clock, code=body.code))
-    except DraftError as exc:
-        raise api_error(exc) from None
+    return detail(apply_mapping(services.db, draft_id, body.mapping, services.clock, code=body.code))
 
 
 @router.post("/{draft_id}/validate", response_model=DraftDetail, responses=ERRORS)
@@ -156,10 +133,7 @@ def validate(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDe
     """Validate against the registry and workflows: state valid when nothing is wrong, else draft with the
     problems in `validation`."""
     require_import(user)
-    try:
-        return detail(validate_draft(services.db, draft_id, set(services.workflows), services.clock))
-    except DraftError as exc:
-        raise api_error(exc) from None
+    return detail(validate_draft(services.db, draft_id, set(services.workflows), services.clock))
 
 
 @router.post("/{draft_id}/activate", response_model=Activation, responses=ERRORS)
@@ -167,8 +141,5 @@ def activate(services: ServicesDep, user: CurrentUser, draft_id: int) -> Activat
     """Admins only: store the valid draft as a plan and open its task instances (all or nothing).
     409 when the draft is not valid (or no longer validates) or is already active."""
     require_activate(user)
-    try:
-        draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock)
-    except DraftError as exc:
-        raise api_error(exc) from None
+    draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock)
     return Activation(draft=detail(draft), plan=result.plan, created=result.created)

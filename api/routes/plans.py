@@ -8,15 +8,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import select
 
-from api.deps import CurrentUser, ServicesDep, SessionDep
-from api.errors import ApiError
-from api.report_schemas import CategoryCounts
-from api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
-from api.services import Services
-from engine.models import Plan, PlanTask
-from engine.queries import list_plans, rollup
-from engine.users import User
-from engine.visibility import plan_matrix, progress
+from phancap.api.deps import CurrentUser, ServicesDep, SessionDep
+from phancap.api.errors import ApiError
+from phancap.api.report_schemas import CategoryCounts
+from phancap.api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
+from phancap.api.services import Services
+from phancap.engine.models import Plan, PlanTask
+from phancap.engine.queries import list_plans, rollup
+from phancap.engine.policy import SEE_ROLLUP
+from phancap.engine.users import User
+from phancap.engine.visibility import plan_matrix, progress
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
 
@@ -78,16 +79,11 @@ class Rollup(BaseModel):
     tasks: list[RollupTask]
 
 
-ROLLUP_ROLES = frozenset({"monitor", "auditor", "approver", "admin"})
-
-
 @router.get("/{code}/rollup", response_model=Rollup, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 def get_rollup(services: ServicesDep, user: CurrentUser, code: str) -> Rollup:
     """Plans across levels: each task of this plan with the progress of the child plans' tasks that carry
     it out (official categories). For monitors, auditors, approvers and administrators."""
-    if not ROLLUP_ROLES & set(user.roles):
-        raise ApiError("role", "Chỉ cơ quan theo dõi, kiểm tra, phê duyệt xem được tổng hợp nhiều cấp",
-                       "only monitors, auditors, approvers and administrators see the roll-up", status=403)
+    SEE_ROLLUP.require(user)
     if code not in {p["code"] for p in list_plans(services.db)}:
         raise plan_not_found(code)
     return Rollup(**rollup(services.db, code, services.clock.today()))

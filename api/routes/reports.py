@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError, task_not_found
-from api.report_schemas import (
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.errors import ApiError, task_not_found
+from phancap.api.report_schemas import (
     AgencyProgress,
     CategoryCounts,
     CreateReportsRequest,
@@ -36,22 +36,22 @@ from api.report_schemas import (
     UrgeRequest,
     UrgeResultPublic,
 )
-from api.routes.plans import plan_not_found
-from api.schemas import ErrorBody, TaskPublic
-from api.services import Services
-from api.views import task_public, triggers_public
-from engine.difficulties import raise_difficulty
-from engine.errors import DefinitionError, TransitionNotAllowed
-from engine.queries import list_plans
-from engine.reports import create_reports, report_content, report_documents, timeline
-from engine.status import DONE_STATES, Tally, local_day, status_of
-from engine.urging import select_for_urging, urge_many
-from engine.users import User
-from engine.visibility import (
+from phancap.api.routes.plans import plan_not_found
+from phancap.api.schemas import ErrorBody, TaskPublic
+from phancap.api.services import Services
+from phancap.api.views import task_public, triggers_public
+from phancap.engine.difficulties import raise_difficulty
+from phancap.engine.errors import DefinitionError
+from phancap.engine.queries import list_plans
+from phancap.engine.reports import create_reports, report_content, report_documents, timeline
+from phancap.engine.status import DONE_STATES, Tally, local_day, status_of
+from phancap.engine.urging import select_for_urging, urge_many
+from phancap.engine.policy import may_raise_difficulty, require_open_report_period, require_urge, sees_all
+from phancap.engine.users import User
+from phancap.engine.visibility import (
     cases_visible_to,
     plan_matrix,
     relations,
-    sees_all,
     visible_task,
 )
 
@@ -64,7 +64,6 @@ MISSING_STATES = frozenset({"assigned", "overdue"})
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CURRENT_PERIOD_LEAD = timedelta(days=30)  # a period becomes "current" a month before its first deadline
-URGE_ROLES = frozenset({"monitor", "reviewer"})  # monitor@monitor, reviewer@focal in plan_task.yaml
 
 
 # --- reading cases (reports, difficulties) the caller may see ------------------------------------------
@@ -145,9 +144,7 @@ def task_difficulties(services: Services, user: User, item: dict[str, Any]) -> t
     if item.get("kind", "task") != "task":
         return [], False
     found = difficulties_public(services, visible_cases(services, user, DIFFICULTY, parent_id=int(item["id"])))
-    held = set(relations(user, item))
-    opened_by = services.workflows[DIFFICULTY].workflow.opened_by
-    return found, any(g.role in user.roles and g.relation in held for g in opened_by)
+    return found, may_raise_difficulty(user, services.workflows[DIFFICULTY].workflow, relations(user, item))
 
 
 def raise_on_task(services: Services, user: User, task_id: int, body: str) -> int:
@@ -157,18 +154,13 @@ def raise_on_task(services: Services, user: User, task_id: int, body: str) -> in
     if item["kind"] != "task":
         raise ApiError("request", "Chỉ nêu vướng mắc đối với nhiệm vụ của kế hoạch",
                        "difficulties are raised on plan tasks only", extra={"task": task_id})
-    try:
-        return raise_difficulty(services.engine, task_id, user.name, body)
-    except TransitionNotAllowed as exc:
-        raise ApiError.from_engine(exc) from None
+    return raise_difficulty(services.engine, task_id, user.name, body)
 
 
 def urge(services: Services, user: User, request: UrgeRequest) -> UrgeResultPublic:
     """Urge the overdue and due-soon tasks the caller's unit tracks (as focal agency or monitor); the engine
     still decides each one on its grants and records it in the audit trail."""
-    if not URGE_ROLES & set(user.roles):
-        raise ApiError("forbidden", "Chỉ cơ quan đầu mối theo dõi hoặc Sở Nội vụ / Phòng Nội vụ được đôn đốc",
-                       "only the focal agency or the monitor may urge")
+    require_urge(user, [m.workflow for m in services.workflows.values()])
     engine = services.engine
     chosen = select_for_urging(engine, request.plan or None, request.unit or None)
     with services.db.engine.connect() as conn:
@@ -313,9 +305,7 @@ def post_reports(services: ServicesDep, user: CurrentUser, code: str, body: Crea
         monitor = conn.execute(text("SELECT monitor FROM plan WHERE code = :c"), {"c": code}).scalar()
     if monitor is None:
         raise plan_not_found(code)
-    if "admin" not in user.roles and not ("monitor" in user.roles and user.unit == monitor):
-        raise ApiError("forbidden", "Chỉ cơ quan theo dõi của kế hoạch hoặc quản trị viên được tạo kỳ báo cáo",
-                       "only the plan's monitor or an administrator may create reports")
+    require_open_report_period(user, monitor)
     try:
         result = create_reports(services.db, services.workflows, services.clock, code, body.period, body.year, body.due)
     except (ValueError, DefinitionError) as exc:

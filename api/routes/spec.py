@@ -21,9 +21,9 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser
-from api.schemas import ErrorBody
-from engine.clock import stamp
+from phancap.api.deps import CurrentUser
+from phancap.api.schemas import ErrorBody
+from phancap.engine.clock import stamp
 
 router = APIRouter(tags=["spec"], responses={401: {"model": ErrorBody}})
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 
-from api.deps import CurrentUser, ServicesDep
-from api.errors import ApiError, task_not_found
-from api.schemas import (
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.errors import task_not_found
+from phancap.api.schemas import (
     ErrorBody,
     EventPublic,
     TaskDetail,
@@ -17,10 +17,9 @@ from api.schemas import (
     TransitionRequest,
     TransitionResult,
 )
-from api.views import event_fields, task_detail, task_public
-from engine.errors import TransitionNotAllowed
-from engine.queries import history
-from engine.visibility import TaskFilter, search_tasks, visible_task
+from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.queries import history
+from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses={401: {"model": ErrorBody}})
 
@@ -57,12 +56,9 @@ def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: Transitio
     the same key with a different request is refused (422, rule idempotency)."""
     evidence = body.evidence.model_dump(exclude_none=True) if body.evidence else None
     extra = {"proposed_deadline": body.proposed_deadline} if body.proposed_deadline else {}
-    try:
-        result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
-                                      capacity=body.capacity, version=body.version,
-                                      idempotency_key=idempotency_key, **extra)
-    except TransitionNotAllowed as exc:
-        raise ApiError.from_engine(exc) from None
+    result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
+                                  capacity=body.capacity, version=body.version,
+                                  idempotency_key=idempotency_key, **extra)
     item = visible_task(services.db, user, task_id)
     label = services.state_label(item["workflow"], result.to_state) if item else result.to_state
     return TransitionResult(task=result.task_id, trigger=result.trigger, from_state=result.from_state,

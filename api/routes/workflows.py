@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentUser, ServicesDep
-from api.diagram import render_svg
-from api.errors import ApiError
-from api.schemas import (
+from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.diagram import render_svg
+from phancap.api.errors import ApiError
+from phancap.api.schemas import (
     ErrorBody,
     StatePublic,
     TransitionDefPublic,
     WorkflowDetail,
     WorkflowSummary,
 )
-from api.services import Services
-from engine.workflow import Workflow
+from phancap.api.services import Services
+from phancap.engine.workflow import Workflow
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses={401: {"model": ErrorBody}})
 

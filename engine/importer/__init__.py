@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.importer.emit import TaskBuilder, write_plan_yaml
-from engine.importer.fields import (
+from phancap.engine.importer.emit import TaskBuilder, write_plan_yaml
+from phancap.engine.importer.fields import (
     Note,
     cap,
     difficulties_of,
@@ -28,10 +28,10 @@ from engine.importer.fields import (
     one_line,
     reporting,
 )
-from engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout
-from engine.importer.text import clean, fold, is_caps, split_lines
-from engine.importer.units import UnitMatcher
-from engine.organisations import Registry
+from phancap.engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout
+from phancap.engine.importer.text import clean, fold, is_caps, split_lines
+from phancap.engine.importer.units import UnitMatcher
+from phancap.engine.organisations import Registry
 
 __all__ = ["ImportResult", "format_problems", "import_plan_text", "validate_plan", "write_plan_yaml"]
 
@@ -245,7 +245,7 @@ def validate_plan(plan: dict[str, Any], registry: Registry, workflows: set[str])
     import tempfile
     from pathlib import Path
 
-    from engine.plans import read_plan
+    from phancap.engine.plans import read_plan
 
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as folder:

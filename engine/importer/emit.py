@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
-from engine.deadlines import DeadlineError, read_deadline
-from engine.importer.fields import Note, body_of, one_line, one_sentence, prose
-from engine.importer.structure import RawTask
-from engine.importer.units import UnitMatcher
-from engine.plans import SHORTENED_MARKER
+from phancap.engine.deadlines import DeadlineError, read_deadline
+from phancap.engine.importer.fields import Note, body_of, one_line, one_sentence, prose
+from phancap.engine.importer.structure import RawTask
+from phancap.engine.importer.units import UnitMatcher
+from phancap.engine.plans import SHORTENED_MARKER
 
 DEADLINE_IN_PARENS = re.compile(
     r"\(\s*((?:(?:thời hạn|thời gian hoàn thành)\s*:?\s*)?(?:hoàn thành\s+)?(?:trước|chậm nhất|trong|xong trước)\s[^()]*\d[^()]*)\)",

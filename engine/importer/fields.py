@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from engine.deadlines import DeadlineError, read_deadline
-from engine.importer.units import UnitMatcher
+from phancap.engine.deadlines import DeadlineError, read_deadline
+from phancap.engine.importer.units import UnitMatcher
 
 # Field labels, longest alternatives first. Each is followed by ":" in the text.
 LABELS: list[tuple[str, str]] = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.importer.fields import (
+from phancap.engine.importer.fields import (
     Note,
     header_field,
     label_of,
@@ -15,7 +15,7 @@ from engine.importer.fields import (
     prose,
     split_inline,
 )
-from engine.importer.text import Item, Line, clean, fold, is_caps, logical_items
+from phancap.engine.importer.text import Item, Line, clean, fold, is_caps, logical_items
 
 CHU_TRI = re.compile(r"\schủ trì(?:[\s,]|$)")
 SIGN_LINE = re.compile(r"^(TM|KT|TL|TUQ|Q)\.\s*\S")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.importer.text import fold
-from engine.organisations import Registry
+from phancap.engine.importer.text import fold
+from phancap.engine.organisations import Registry
 
 UNIT_HEADS = (
     "Sở", "Phòng", "UBND", "Ủy ban", "Uỷ ban", "HĐND", "Hội đồng", "Ban", "Cục", "Chi cục", "Trung tâm",

@@ -8,11 +8,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.machine import WorkflowMachine
-from engine.runtime import TaskEngine
+from phancap.api.app import create_app
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.machine import WorkflowMachine
+from phancap.engine.runtime import TaskEngine
 
 SECRET = "tests-only-secret-key-0123456789abcdefghij"
 PASSWORD = "mật-khẩu-thử-123"
@@ -46,7 +46,7 @@ def set_password(db: object, name: str, password: str) -> None:
     """Give an existing user a password; argon2 hashes are computed once per test session."""
     from sqlalchemy import text
 
-    from engine.users import hash_password
+    from phancap.engine.users import hash_password
 
     if password not in _HASHES:
         _HASHES[password] = hash_password(password)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
 from tests.api.conftest import bearer
 from tests.helpers import instance
 

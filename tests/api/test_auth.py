@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.runtime import TaskEngine
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import PASSWORD, bearer, set_password
 from tests.api.helpers import assert_refusal
 
@@ -81,7 +81,7 @@ def test_missing_forged_or_expired_token_is_401(client: TestClient, app: FastAPI
     assert_refusal(response, 401, "auth")
     assert response.headers["WWW-Authenticate"] == "Bearer"
     other = ApiSettings(secret_key="another-secret-key-for-forging-tokens-00")
-    from api.security import Signer
+    from phancap.api.security import Signer
 
     forged = Signer(other.secret_key).token("kiemtoan")
     assert_refusal(client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}), 401, "auth")

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from engine.evidence import DOCX, JPEG, PDF, PNG, XLSX, EvidenceStore, safe_name
-from engine.runtime import TaskEngine
+from phancap.engine.evidence import DOCX, JPEG, PDF, PNG, XLSX, EvidenceStore, safe_name
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal, sct_task
 

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from engine import drafts
-from engine.db import Database
+from phancap.engine import drafts
+from phancap.engine.db import Database
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal
 from tests.api.test_spec_page import page_login

@@ -6,6 +6,8 @@ alone decides."""
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import json
 from typing import Any
 
@@ -14,11 +16,12 @@ import httpx2
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from engine.roles import ROLES
-from engine.runtime import TaskEngine
-from engine.users import add_user
-from engine.visibility import relations as unit_relations
-from engine.workflow import Workflow
+from phancap.engine.policy import sees_all
+from phancap.engine.roles import ROLES
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import add_user
+from phancap.engine.visibility import relations as unit_relations
+from phancap.engine.workflow import Workflow
 from tests.api.conftest import bearer
 
 BODY = {"comment": "Ý kiến kiểm thử", "evidence": {"number": "12/2025/QĐ-UBND", "title": "Hồ sơ"},
@@ -98,8 +101,9 @@ def test_authorisation_matrix(app: FastAPI, seeded: TaskEngine) -> None:
     # the cells the issue names, explicitly
     assert outcomes[("plan_task", "submit_for_review", "assigned", "officer", "lead")] == 200
     assert outcomes[("plan_task", "submit_for_review", "assigned", "head", "lead")] == 200
-    assert outcomes[("plan_task", "submit_for_review", "assigned", "officer", "other_lead")] == 403
-    assert outcomes[("plan_task", "submit_for_review", "assigned", "officer", "none")] == 403
+    assert outcomes[("plan_task", "submit_for_review", "assigned", "officer", "other_lead")] == 404
+    assert outcomes[("plan_task", "submit_for_review", "assigned", "officer", "none")] == 404
+    assert outcomes[("plan_task", "submit_for_review", "assigned", "auditor", "none")] == 403  # sees, may not act
     assert outcomes[("plan_task", "submit_for_review", "assigned", "reviewer", "focal")] == 403
     assert outcomes[("plan_task", "submit", "in_review", "reviewer", "focal")] == 200
     assert outcomes[("plan_task", "submit", "in_review", "reviewer", "lead")] == 403
@@ -142,6 +146,11 @@ async def _matrix(app: FastAPI, seeded: TaskEngine) -> dict[tuple[str, str, str,
                         assert response.status_code == 200, (cell, rels, response.json())
                         passed += 1
                         _set_state(db, item["id"], state, stage)
+                    elif not rels and not sees_all(_user("-", "-", role)):
+                        # no relation to the instance: answered as if it did not exist, revealing nothing
+                        assert response.status_code == 404, (cell, rels, response.json())
+                        assert response.json() == {"rule": "task", "message_vi": ANY, "message_en": ANY,
+                                                   "task": item["id"], "trigger": trigger}, (cell, response.json())
                     else:
                         assert response.status_code == 403, (cell, rels, response.json())
                         assert response.json()["rule"] == "role", (cell, response.json())
@@ -151,6 +160,6 @@ async def _matrix(app: FastAPI, seeded: TaskEngine) -> dict[tuple[str, str, str,
 
 
 def _user(name: str, unit: str, role: str) -> Any:
-    from engine.users import User
+    from phancap.engine.users import User
 
     return User(name, unit, (role,))

@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.runtime import TaskEngine
+from phancap.api.app import create_app
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import set_password
 from tests.api.helpers import sct_task, snapshot
 

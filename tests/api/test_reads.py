@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from engine.runtime import TaskEngine
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal, fire, sct_task
 from tests.helpers import allow_tampering
@@ -122,8 +122,8 @@ def test_clock_moves_only_in_demo_mode(client: TestClient, app: FastAPI, seeded:
 
 
 def test_demo_clock_shifts_and_sweeps(seeded: TaskEngine, workflows: dict, clock: object) -> None:  # type: ignore[type-arg]
-    from api.app import create_app
-    from api.settings import ApiSettings
+    from phancap.api.app import create_app
+    from phancap.api.settings import ApiSettings
 
     demo = create_app(database=seeded.db, clock=clock, settings=ApiSettings(secret_key="d" * 40, demo=True),  # type: ignore[arg-type]
                       workflows=workflows)

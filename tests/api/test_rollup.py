@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.instantiate import instantiate
-from engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from phancap.engine.instantiate import instantiate
+from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal
 from tests.test_plan_levels import PARENT

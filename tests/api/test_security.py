@@ -15,10 +15,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.app import create_app
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.runtime import TaskEngine
+from phancap.api.app import create_app
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import SECRET, bearer, set_password
 from tests.api.helpers import sct_task, snapshot
 from tests.helpers import audit_count, instance

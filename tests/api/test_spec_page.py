@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from gherkin.parser import Parser
 
-from api.routes.spec import parse_feature
-from api.security import SESSION_COOKIE
+from phancap.api.routes.spec import parse_feature
+from phancap.api.security import SESSION_COOKIE
 from tests.api.conftest import bearer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.runtime import TaskEngine
+from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal, fire, sct_task
 
@@ -59,7 +59,7 @@ def test_filters_and_pagination(client: TestClient, app: FastAPI) -> None:
 def test_overdue_filter_and_badges_follow_the_clock(client: TestClient, app: FastAPI, seeded: TaskEngine) -> None:
     from datetime import timedelta
 
-    from engine.tick import tick
+    from phancap.engine.tick import tick
 
     clock = app.state.services.clock
     clock.shift = timedelta(days=11)  # 12 April: deadline 14 April is due soon

@@ -6,7 +6,7 @@ database per backend (`shared_seeded`) instead of building one per scenario."""
 import pytest
 from pytest_bdd import scenarios
 
-from engine.runtime import TaskEngine
+from phancap.engine.runtime import TaskEngine
 
 pytestmark = pytest.mark.bdd
 

@@ -58,10 +58,10 @@ class LiveServer:
 def live_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import ApiSettings
-    from engine.clock import Clock
-    from engine.db import Database
+    from phancap.api.app import create_app
+    from phancap.api.settings import ApiSettings
+    from phancap.engine.clock import Clock
+    from phancap.engine.db import Database
     from phancap.demo import build_demo
 
     path = tmp_path_factory.mktemp("browser") / "phancap.db"

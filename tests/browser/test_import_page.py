@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
 from tests.api.test_imports import CODE, UNKNOWN, kon_tum_text
 from tests.browser.conftest import LiveServer
 from tests.browser.test_life_cycle import act, login, logout

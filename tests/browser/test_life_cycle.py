@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from engine.db import Database
+from phancap.engine.db import Database
 from tests.browser.conftest import LiveServer
 
 XSS = "<script>alert(1)</script> Bổ sung danh mục văn bản"

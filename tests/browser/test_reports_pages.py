@@ -14,9 +14,9 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
-from engine.db import Database
-from engine.reports import report_content
-from engine.status import CATEGORIES, LABELS_VI
+from phancap.engine.db import Database
+from phancap.engine.reports import report_content
+from phancap.engine.status import CATEGORIES, LABELS_VI
 from tests.browser.conftest import START, _free_port
 
 pytestmark = pytest.mark.browser
@@ -39,9 +39,9 @@ def demo_server(browser_available: None, tmp_path_factory: pytest.TempPathFactor
     """`phancap demo` as a visitor meets it: the demo database, demo mode (the clock control) on."""
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import ApiSettings
-    from engine.clock import Clock
+    from phancap.api.app import create_app
+    from phancap.api.settings import ApiSettings
+    from phancap.engine.clock import Clock
     from phancap.demo import build_demo
 
     path = tmp_path_factory.mktemp("reports") / "demo.db"

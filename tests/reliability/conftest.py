@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runtime import TaskEngine
+from phancap.engine.runtime import TaskEngine
 from tests.reliability.live import Server
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from api.security import Signer
-from engine.db import Database
+from phancap.api.security import Signer
+from phancap.engine.db import Database
 
 SECRET = "reliability-tests-secret-key-0123456789abcdef"
 START = "2025-04-01T09:00:00+07:00"
@@ -57,7 +57,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> None:
         log = (self.workdir / f"server-{self.starts}.log").open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--workers", str(self.workers),
+            [sys.executable, "-m", "uvicorn", "phancap.api.app:create_app", "--factory", "--workers", str(self.workers),
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()

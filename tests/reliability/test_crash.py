@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import text
 
-from engine.db import Database
-from engine.queries import verify_audit
-from engine.runtime import TaskEngine
-from engine.users import add_user
+from phancap.engine.db import Database
+from phancap.engine.queries import verify_audit
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import add_user
 from tests.reliability.live import Server, events, post_transition, task_rows
 
 KILLS = 20

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from engine.queries import verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.queries import verify_audit
+from phancap.engine.runtime import TaskEngine
 from tests.api.helpers import sct_task
 from tests.helpers import audit_count
 from tests.reliability.live import Server, authority_tasks, post_transition

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-from engine.queries import verify_audit
-from engine.runtime import TaskEngine
+from phancap.engine.queries import verify_audit
+from phancap.engine.runtime import TaskEngine
 from tests.api.helpers import sct_task, snapshot
 from tests.reliability.live import Server, post_transition
 

@@ -22,12 +22,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from api.settings import ApiSettings
-from engine.clock import Clock
-from engine.db import Database
-from engine.evidence import EvidenceStore
-from engine.machine import WorkflowMachine
+from phancap.api.app import create_app
+from phancap.api.settings import ApiSettings
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.evidence import EvidenceStore
+from phancap.engine.machine import WorkflowMachine
 from tests.reliability.live import SECRET, START
 
 MAX_EXAMPLES = 25

@@ -1,0 +1,142 @@
+"""Who may do what: every permission the web pages, the API and the command line check, named once.
+
+Transitions are not here: the workflow YAML grants each one to role@relation and the machine decides
+(engine/machine.py). What is here are the permissions around them: seeing everything, reading the
+audit trail, urging, opening a report period, importing and activating plans, the roll-up, moving the
+demo clock, signing on behalf of, raising a difficulty. A permission is held through roles; some also
+need a relation (the plan's own monitor opens its report periods). Unknown means refused."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from phancap.engine.errors import Forbidden
+from phancap.engine.users import User
+from phancap.engine.workflow import Grant, TransitionDef, Workflow
+
+
+class RoleHolder(Protocol):
+    """A user, or the engine's actor: anything that holds roles."""
+
+    @property
+    def roles(self) -> Collection[str]: ...
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named permission held through any of `roles`; refused with `rule` and the reason."""
+
+    name: str
+    roles: frozenset[str]
+    message_vi: str
+    message_en: str
+    rule: str = "forbidden"
+
+    def allows(self, user: RoleHolder | None) -> bool:
+        return user is not None and bool(self.roles & set(user.roles))
+
+    def require(self, user: User) -> None:
+        if not self.allows(user):
+            raise Forbidden(self.rule, self.message_vi, self.message_en)
+
+
+# Auditors and monitors see every instance, read-only: seeing grants no transition.
+SEE_ALL = Permission("see_all", frozenset({"auditor", "monitor"}),
+                     "Chỉ kiểm toán và theo dõi, đôn đốc được xem mọi nhiệm vụ", "only auditors and monitors see everything")
+READ_AUDIT = Permission("read_audit", frozenset({"auditor", "monitor"}),
+                        "Chỉ kiểm toán và theo dõi, đôn đốc được xem nhật ký",
+                        "only auditors and monitors may read the audit trail")
+IMPORT_PLANS = Permission("import_plans", frozenset({"admin", "monitor"}),
+                          "Chỉ quản trị và theo dõi, đôn đốc được nhập kế hoạch", "only admins and monitors may import plans")
+ACTIVATE_PLANS = Permission("activate_plans", frozenset({"admin"}),
+                            "Chỉ quản trị được kích hoạt kế hoạch", "only admins may activate plans")
+SEE_ROLLUP = Permission("see_rollup", frozenset({"monitor", "auditor", "approver", "admin"}),
+                        "Chỉ cơ quan theo dõi, kiểm tra, phê duyệt xem được tổng hợp nhiều cấp",
+                        "only monitors, auditors, approvers and administrators see the roll-up", rule="role")
+# Opening a report period: an administrator, or a monitor of the plan's own monitoring body.
+OPEN_REPORT_PERIOD = Permission("open_report_period", frozenset({"admin"}),
+                                "Chỉ cơ quan theo dõi của kế hoạch hoặc quản trị viên được tạo kỳ báo cáo",
+                                "only the plan's monitor or an administrator may create reports")
+MONITOR_ROLE = "monitor"
+URGE_TRIGGER = "urge"
+SIGNING_ROLE = "approver"  # who approves may sign on behalf of (KT., TL., TUQ.)
+URGE_REFUSAL = ("Chỉ cơ quan đầu mối theo dõi hoặc Sở Nội vụ / Phòng Nội vụ được đôn đốc",
+                "only the focal agency or the monitor may urge")
+CLOCK_REFUSAL = ("Chỉ chế độ trình diễn mới được chỉnh thời gian",
+                 "the clock can be moved only in demo mode (PHANCAP_DEMO=1)")
+
+
+def sees_all(user: RoleHolder) -> bool:
+    return SEE_ALL.allows(user)
+
+
+def may_audit(user: User | None) -> bool:
+    return READ_AUDIT.allows(user)
+
+
+def may_import(user: User | None) -> bool:
+    return IMPORT_PLANS.allows(user)
+
+
+def may_activate(user: User | None) -> bool:
+    return ACTIVATE_PLANS.allows(user)
+
+
+def may_see_rollup(user: User | None) -> bool:
+    return SEE_ROLLUP.allows(user)
+
+
+def may_open_report_period(user: User, plan_monitor: str) -> bool:
+    return OPEN_REPORT_PERIOD.allows(user) or (MONITOR_ROLE in user.roles and user.unit == plan_monitor)
+
+
+def require_open_report_period(user: User, plan_monitor: str) -> None:
+    if not may_open_report_period(user, plan_monitor):
+        raise Forbidden(OPEN_REPORT_PERIOD.rule, OPEN_REPORT_PERIOD.message_vi, OPEN_REPORT_PERIOD.message_en)
+
+
+def urge_grants(workflows: Iterable[Workflow]) -> tuple[Grant, ...]:
+    """Who the workflows grant urging to (monitor@monitor, reviewer@focal in plan_task.yaml)."""
+    found: dict[str, Grant] = {}
+    for workflow in workflows:
+        for t in workflow.transitions:
+            if t.trigger == URGE_TRIGGER:
+                found.update({str(g): g for g in t.grants})
+    return tuple(found.values())
+
+
+def urging_relations(user: User, workflows: Iterable[Workflow]) -> tuple[str, ...]:
+    """The relations through which the user may urge a task (empty: the user may not urge at all)."""
+    return tuple(sorted({g.relation for g in urge_grants(workflows) if g.role in user.roles and g.relation}))
+
+
+def may_urge(user: User, workflows: Iterable[Workflow]) -> bool:
+    return bool(urging_relations(user, workflows))
+
+
+def require_urge(user: User, workflows: Iterable[Workflow]) -> None:
+    if not may_urge(user, workflows):
+        raise Forbidden("forbidden", *URGE_REFUSAL)
+
+
+def require_clock(demo: bool) -> None:
+    if not demo:
+        raise Forbidden("forbidden", *CLOCK_REFUSAL)
+
+
+def holds(user: User, grants: Iterable[Grant], relations: Iterable[str]) -> Grant | None:
+    """The first grant the user holds through one of its unit's relations to a task, if any."""
+    held = set(relations)
+    return next((g for g in grants if g.role in user.roles and g.relation in held), None)
+
+
+def signs_on_behalf(user: User, transition: TransitionDef, relations: Iterable[str]) -> bool:
+    """Whether firing this transition may carry a signing capacity (KT., TL., TUQ.): the approver signs."""
+    held = set(relations)
+    return any(g.role == SIGNING_ROLE and g.role in user.roles and g.relation in held for g in transition.grants)
+
+
+def may_raise_difficulty(user: User, difficulty: Workflow, relations: Iterable[str]) -> bool:
+    return holds(user, difficulty.opened_by, relations) is not None
