@@ -200,8 +200,8 @@ class _Reader:
         With ``default_year``, a day or month without a year takes that year (window starts)."""
         text = text.strip()
         if re.fullmatch(rf"(?:ngày )?{_FULL_DATE}", text):
-            day = self.full_date(text)
-            return day, day
+            on_day = self.full_date(text)
+            return on_day, on_day
         match = re.fullmatch(rf"tháng ({_MONTH_YEAR})", text)
         if match:
             month, year = (int(n) for n in re.findall(r"\d+", match.group(1)))
@@ -220,8 +220,8 @@ class _Reader:
         if default_year is not None:
             if re.fullmatch(rf"(?:ngày )?{_DAY_MONTH}", text):
                 month, day = self.day_month(text)
-                day_ = self.make_date(default_year, month, day)
-                return day_, day_
+                on = self.make_date(default_year, month, day)
+                return on, on
             match = re.fullmatch(r"tháng (\d{1,2})", text)
             if match:
                 return self.month_span(default_year, int(match.group(1)))

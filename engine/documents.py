@@ -12,6 +12,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.chart import BarChart, LineChart, Reference
 
 from phancap.engine.charts import bar_chart, line_chart
@@ -51,7 +52,7 @@ def report_docx(content: dict[str, Any], *, issuer: str, body_name: str, place: 
                 free_text: str | None, recipients: list[str], today: date) -> bytes:
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name, style.font.size = "Times New Roman", Pt(13)  # type: ignore[attr-defined]
+    style.font.name, style.font.size = "Times New Roman", Pt(13)
     header = doc.add_table(rows=3, cols=2)
     left, right = [header.cell(i, 0) for i in range(3)], [header.cell(i, 1) for i in range(3)]
     left[0].text, left[1].text, left[2].text = issuer.upper(), body_name.upper(), f"Số: ……/BC-{content['report']['unit']}"
@@ -106,7 +107,7 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
     first = True
     for caption, head, rows in _tables(content):
         sheet = book.active if first else book.create_sheet()
-        assert sheet is not None
+        assert isinstance(sheet, Worksheet)
         sheet.title = caption[:31]
         sheet.append([caption])
         sheet.append(head)
@@ -126,11 +127,11 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
         sheet.append(["Đến ngày", "Đã hoàn thành (lũy kế)"])
         for point in timeline:
             sheet.append([point["date"], point["done"]])
-        chart = LineChart()
-        chart.title, chart.legend = "Đã hoàn thành (lũy kế)", None
-        chart.add_data(Reference(sheet, min_col=2, min_row=2, max_row=2 + len(timeline)), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=2 + len(timeline)))
-        sheet.add_chart(chart, "D2")
+        progress = LineChart()
+        progress.title, progress.legend = "Đã hoàn thành (lũy kế)", None
+        progress.add_data(Reference(sheet, min_col=2, min_row=2, max_row=2 + len(timeline)), titles_from_data=True)
+        progress.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=2 + len(timeline)))
+        sheet.add_chart(progress, "D2")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

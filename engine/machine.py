@@ -62,16 +62,22 @@ class TaskContext:
             return False
         if relation == COORDINATOR:
             return unit in self.coordinators
-        return unit == getattr(self, RELATION_COLUMNS[relation])
+        return bool(unit == getattr(self, RELATION_COLUMNS[relation]))
 
     def relations(self) -> list[str]:
         """How the actor's unit relates to this instance (empty: it has no business with it)."""
         return [r for r in (*RELATION_COLUMNS, COORDINATOR) if self.relation_holds(r)]
 
 
+def _context(event: EventData) -> TaskContext:
+    """The firing's context: the machine is shared, so the model is always a TaskContext."""
+    assert isinstance(event.model, TaskContext)
+    return event.model
+
+
 def _grant_check(transition: TransitionDef) -> Any:
     def granted(event: EventData) -> bool:
-        ctx: TaskContext = event.model
+        ctx: TaskContext = _context(event)
         for grant in transition.grants:
             if grant.role == SYSTEM_ROLE and SYSTEM_ROLE in ctx.actor.roles:
                 ctx.granted_role = SYSTEM_ROLE
@@ -98,7 +104,7 @@ def _role_refusal(ctx: TaskContext, trigger: str, grants: tuple[Grant, ...]) -> 
 
 def _rule_check(rule: str, check: Guard, *, reads_request: bool) -> Any:
     def satisfied(event: EventData) -> bool:
-        ctx: TaskContext = event.model
+        ctx: TaskContext = _context(event)
         refusal = check(ctx)
         if refusal is None:
             return True
@@ -116,7 +122,7 @@ def _stage_check(stage: str) -> Any:
 
 def _record(transition: TransitionDef) -> Any:
     def record(event: EventData) -> None:
-        ctx: TaskContext = event.model
+        ctx: TaskContext = _context(event)
         ctx.fired = transition
         for name in transition.effects:
             ctx.data.update(EFFECTS[name](ctx))

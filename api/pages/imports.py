@@ -201,7 +201,7 @@ def draft_mapping(request: Request, services: ServicesDep, user: FormUser, draft
     names, units = name or [], unit or []
     if len(names) != len(units):
         raise ApiError("request", "Biểu mẫu ánh xạ không khớp", "the mapping form does not match")
-    mapping = {n: ("" if u == IGNORE else u) for n, u in zip(names, units, strict=True) if u}
+    mapping: dict[str, str | None] = {n: ("" if u == IGNORE else u) for n, u in zip(names, units, strict=True) if u}
     return _after(request, services, user, draft_id, "mapping",
                   lambda: apply_mapping(services.db, draft_id, mapping, services.clock, code=code.strip() or None))
 

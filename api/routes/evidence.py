@@ -33,7 +33,8 @@ def evidence_store(request: Request) -> EvidenceStore:
     store = getattr(request.app.state, "evidence_store", None)
     if store is None:
         store = request.app.state.evidence_store = EvidenceStore.from_env()
-    return store  # type: ignore[no-any-return]
+    assert isinstance(store, EvidenceStore)
+    return store
 
 
 def evidence_not_found(sha256: str) -> ApiError:

@@ -124,7 +124,7 @@ class TaskBuilder:
             elif text != title and content is None:
                 content = prose(text)  # the item's title names the work; the sentence says who does it
         if not title:
-            title = one_line(candidates[0][0]) if candidates else raw.title
+            title = (one_line(candidates[0][0]) if candidates else raw.title) or ""
         if lead_text and coord_text is None:  # "Chủ trì: Sở X, phối hợp với Sở Y"
             m = re.match(r"^(?P<lead>.+?)[,;]?\s+(?:và\s+)?phối hợp (?:với|cùng)\s+(?P<with>.+)$", lead_text)
             if m:

@@ -150,8 +150,8 @@ def _main_layout(lines: list[Line]) -> Layout:
     if recip is not None and columns is not None:
         left, right = columns
         items = _body(lines[:recip])
-        signature = [ln for ln in right if ln.text and not SIGNED_NOTE.match(ln.text)]
-        return _layout(items, lines, _recipient_items(left), signature)
+        signed = [ln for ln in right if ln.text and not SIGNED_NOTE.match(ln.text)]
+        return _layout(items, lines, _recipient_items(left), signed)
     sign = _signature_start(lines, n)
     if sign is None and recip is not None:
         # no "TM./KT." line: the signature is the capitals after the recipients

@@ -117,9 +117,10 @@ class UnitMatcher:
         if self.pattern is not None:
             pos = 0
             while True:
-                m = self.pattern.search(folded, pos)
-                if not m:
+                hit = self.pattern.search(folded, pos)
+                if hit is None:
                     break
+                m = hit
                 pos = m.end()
                 if any(taken[m.start():m.end()]):
                     continue
