@@ -1,7 +1,8 @@
 """The application factory: `uvicorn api.app:create_app --factory`.
 
-Tests inject a Database, a Clock and ApiSettings; otherwise everything comes from the environment
-(DATABASE_URL, PHANCAP_SECRET_KEY, PHANCAP_DEMO…) and a bad value stops the start."""
+Tests inject a Database, a Clock and ApiSettings; the CLI passes the one Settings object; otherwise
+everything comes from the environment (DATABASE_URL, PHANCAP_SECRET_KEY, PHANCAP_DEMO…) and a bad
+value stops the start."""
 
 from __future__ import annotations
 
@@ -58,12 +59,16 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 
 def create_app(database: Database | None = None, clock: Clock | None = None,
-               settings: ApiSettings | None = None,
+               settings: Settings | ApiSettings | None = None,
                workflows: dict[str, WorkflowMachine] | None = None) -> FastAPI:
-    settings = settings or ApiSettings.from_env()
+    """`settings`: the one Settings object (the CLI passes it), or only the web part (tests); what is
+    not given is read from the environment, once, here."""
+    config = settings if isinstance(settings, Settings) else Settings.from_env()
+    web = settings if isinstance(settings, ApiSettings) else ApiSettings.from_settings(config)
     owned = database is None
-    db = database or Database.from_settings(Settings.from_env())
-    services = Services(db, workflows or load_workflows(), clock or Clock.from_env(), settings)
+    db = database or Database.from_settings(config)
+    services = Services(db, workflows or load_workflows(), clock or config.clock(), web,
+                        notify=config.notify(), due_soon_days=config.due_soon_days)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +82,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
         version="0.1.0", lifespan=lifespan,
     )
     app.state.services = services
-    app.state.evidence_store = EvidenceStore.from_env()  # a bad PHANCAP_EVIDENCE_* stops the start
+    app.state.evidence_store = EvidenceStore.from_settings(config)
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
                    workflow_routes.router, clock_routes.router, report_routes.router,
                    evidence_routes.router, import_routes.router, spec_routes.router):

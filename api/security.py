@@ -9,7 +9,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from phancap.engine.clock import Clock
 
 SESSION_COOKIE = "phancap_session"
 CSRF_COOKIE = "phancap_csrf"  # before login: a signed random value the login form echoes
@@ -21,11 +23,26 @@ class Session:
     csrf: str
 
 
+class ClockSigner(TimestampSigner):
+    """Timestamps from the project's clock instead of time.time(): expiry follows a shifted clock."""
+
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self.clock.now().timestamp())
+
+
 class Signer:
-    def __init__(self, secret_key: str) -> None:
-        self._tokens = URLSafeTimedSerializer(secret_key, salt="phancap.api-token")
-        self._sessions = URLSafeTimedSerializer(secret_key, salt="phancap.session")
-        self._csrf = URLSafeTimedSerializer(secret_key, salt="phancap.csrf")
+    def __init__(self, secret_key: str, clock: Clock | None = None) -> None:
+        def serializer(salt: str) -> URLSafeTimedSerializer:
+            return URLSafeTimedSerializer(secret_key, salt=salt, signer=ClockSigner,
+                                          signer_kwargs={"clock": clock or Clock()})
+
+        self._tokens = serializer("phancap.api-token")
+        self._sessions = serializer("phancap.session")
+        self._csrf = serializer("phancap.csrf")
 
     def token(self, user: str) -> str:
         return self._tokens.dumps({"sub": user})
@@ -57,7 +74,7 @@ def _load(serializer: URLSafeTimedSerializer, value: str | None, max_age: float)
     if not value:
         return None
     try:
-        return serializer.loads(value, max_age=max_age)
+        return serializer.loads(value, max_age=int(max_age))
     except BadSignature:  # also SignatureExpired
         return None
 

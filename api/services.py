@@ -13,7 +13,7 @@ from phancap.engine.accounts import LoginPolicy
 from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.notify import Notifier
+from phancap.engine.notify import Notifier, NotifySettings
 from phancap.engine.runtime import TaskEngine
 
 HERE = Path(__file__).parent
@@ -25,13 +25,17 @@ class Services:
     workflows: dict[str, WorkflowMachine]
     clock: Clock
     settings: ApiSettings
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    due_soon_days: int = 3
     engine: TaskEngine = field(init=False)
     signer: Signer = field(init=False)
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
         self.engine = TaskEngine(self.db, self.workflows, self.clock)
-        self.signer = Signer(self.settings.secret_key)
+        # Expiry follows the engine's clock (a test moves it instead of sleeping), except in demo mode,
+        # whose clock control jumps days ahead on purpose and must not sign everybody out.
+        self.signer = Signer(self.settings.secret_key, Clock() if self.settings.demo else self.clock)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         from phancap.api.pages.render import install_filters
 
@@ -39,7 +43,7 @@ class Services:
 
     def notifier(self) -> Notifier:
         """Urging notices (e-mail, webhook) as configured by PHANCAP_SMTP_* / PHANCAP_WEBHOOK_*."""
-        return Notifier(self.db)
+        return Notifier(self.db, self.notify)
 
     @property
     def login_policy(self) -> LoginPolicy:

@@ -1,35 +1,15 @@
-"""Web settings from the environment, checked at start: a bad or missing value fails fast."""
+"""What the web layer needs, taken from the one Settings object (engine/settings.py), checked at start:
+a missing or short secret key stops the server before it listens."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from phancap.engine.settings import Settings
+
 MIN_SECRET_LENGTH = 32
-
-
-def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be 1 or 0, not {value!r}")
-
-
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name)
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -47,23 +27,30 @@ class ApiSettings:
             raise ValueError(f"PHANCAP_SECRET_KEY must hold at least {MIN_SECRET_LENGTH} characters "
                              "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
 
+    def __repr__(self) -> str:  # never print the key
+        return f"ApiSettings(demo={self.demo}, token_ttl={self.token_ttl}, session_ttl={self.session_ttl})"
+
     @classmethod
     def from_env(cls) -> ApiSettings:
-        demo = _flag("PHANCAP_DEMO")
-        secret = os.environ.get("PHANCAP_SECRET_KEY", "")
+        return cls.from_settings(Settings.from_env())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ApiSettings:
+        secret = settings.secret_key
         if not secret:
-            if not demo:
+            if not settings.demo:
                 raise ValueError("PHANCAP_SECRET_KEY is not set; it signs tokens and session cookies "
                                  f"(at least {MIN_SECRET_LENGTH} characters). Only demo mode (PHANCAP_DEMO=1) "
                                  "may run without one.")
             secret = secrets.token_urlsafe(48)  # demo: sessions end when the server stops
+        # Secure cookies need HTTPS: on by default, except for the local demo over plain HTTP.
+        secure = settings.cookie_secure if settings.cookie_secure is not None else not settings.demo
         return cls(
             secret_key=secret,
-            demo=demo,
-            token_ttl=timedelta(minutes=_int("PHANCAP_TOKEN_TTL_MINUTES", 480)),
-            session_ttl=timedelta(minutes=_int("PHANCAP_SESSION_TTL_MINUTES", 480)),
-            # Secure cookies need HTTPS: on by default, except for the local demo over plain HTTP.
-            cookie_secure=_flag("PHANCAP_COOKIE_SECURE", default=not demo),
-            login_max_failures=_int("PHANCAP_LOGIN_MAX_FAILURES", 5),
-            login_window=timedelta(minutes=_int("PHANCAP_LOGIN_WINDOW_MINUTES", 15)),
+            demo=settings.demo,
+            token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+            cookie_secure=secure,
+            login_max_failures=settings.login_max_failures,
+            login_window=timedelta(minutes=settings.login_window_minutes),
         )

@@ -5,7 +5,6 @@ or a shift from real time ("+30d", "-2h")."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -40,7 +39,10 @@ class Clock:
 
     @classmethod
     def from_env(cls) -> Clock:
-        return cls.parse(os.environ.get("PHANCAP_NOW"))
+        """PHANCAP_NOW, read through the one Settings object (engine/settings.py)."""
+        from phancap.engine.settings import Settings  # settings imports this module
+
+        return Settings.from_env().clock()
 
     def now(self) -> datetime:
         base = self.fixed if self.fixed is not None else datetime.now(UTC)

@@ -25,9 +25,9 @@ from sqlalchemy import text
 
 from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
-
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_DIR = "evidence"
+from phancap.engine.settings import DEFAULT_EVIDENCE_DIR as DEFAULT_DIR
+from phancap.engine.settings import DEFAULT_EVIDENCE_MAX_BYTES as DEFAULT_MAX_BYTES
+from phancap.engine.settings import Settings
 CHUNK = 1 << 16
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -98,12 +98,11 @@ class EvidenceStore:
 
     @classmethod
     def from_env(cls) -> EvidenceStore:
-        raw = os.environ.get("PHANCAP_EVIDENCE_MAX_BYTES")
-        try:
-            max_bytes = int(raw) if raw else DEFAULT_MAX_BYTES
-        except ValueError:
-            raise ValueError(f"PHANCAP_EVIDENCE_MAX_BYTES must be a whole number, not {raw!r}") from None
-        return cls(os.environ.get("PHANCAP_EVIDENCE_DIR") or DEFAULT_DIR, max_bytes)
+        return cls.from_settings(Settings.from_env())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EvidenceStore:
+        return cls(settings.evidence_dir, settings.evidence_max_bytes)
 
     def path_of(self, sha256: str) -> Path:
         if not SHA256.match(sha256):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
+import logging
 import smtplib
 import urllib.request
 from dataclasses import dataclass, field
@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import text
 
 from phancap.engine.db import Database
+from phancap.engine.settings import Settings
 
 SIGNATURE_HEADER = "X-Phancap-Signature"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,8 @@ class NotifySettings:
 
     @classmethod
     def from_env(cls) -> NotifySettings:
-        url, secret = os.environ.get("PHANCAP_WEBHOOK_URL"), os.environ.get("PHANCAP_WEBHOOK_SECRET")
-        if url and not secret:
-            raise ValueError("PHANCAP_WEBHOOK_URL is set without PHANCAP_WEBHOOK_SECRET: webhooks are always signed")
-        return cls(os.environ.get("PHANCAP_SMTP_HOST"), int(os.environ.get("PHANCAP_SMTP_PORT", "25")),
-                   os.environ.get("PHANCAP_SMTP_FROM", "phancap@localhost"), url, secret)
+        """PHANCAP_SMTP_* and PHANCAP_WEBHOOK_*, read through the one Settings object."""
+        return Settings.from_env().notify()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -80,8 +79,11 @@ class Notifier:
                     with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
                         smtp.send_message(message)
                     delivery.emails.extend(to)
+                    log.info("e-mail sent", extra={"task": notice["task"], "unit": notice["unit"], "to": len(to)})
                 except OSError as exc:
                     delivery.errors.append(f"smtp: {exc}")
+                    log.warning("e-mail failed", extra={"task": notice["task"], "unit": notice["unit"],
+                                                        "error": str(exc)})
         if s.webhook_url and s.webhook_secret:
             body = json.dumps({"event": "urge", **notice}, ensure_ascii=False, sort_keys=True).encode("utf-8")
             request = urllib.request.Request(s.webhook_url, data=body, method="POST", headers={
@@ -90,5 +92,7 @@ class Notifier:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     response.read()
                 delivery.webhooks += 1
+                log.info("webhook sent", extra={"task": notice["task"], "unit": notice["unit"]})
             except OSError as exc:
                 delivery.errors.append(f"webhook: {exc}")
+                log.warning("webhook failed", extra={"task": notice["task"], "unit": notice["unit"], "error": str(exc)})

@@ -1,28 +1,135 @@
-"""Settings from the environment, checked at start so a bad value fails fast."""
+"""Every setting in one object, read from the environment once at start and passed down.
+
+A bad value fails fast with a message naming the environment variable. The variable names are the
+ones users' scripts already set (DATABASE_URL, PHANCAP_*); empty means unset."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from phancap.engine.clock import Clock
+
+if TYPE_CHECKING:  # notify imports db, which imports this module
+    from phancap.engine.notify import NotifySettings
+
 DEFAULT_DATABASE_URL = "sqlite:///phancap.db"
+DEFAULT_EVIDENCE_DIR = "evidence"
+DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    sqlite_synchronous: str  # FULL by default: an acknowledged transition survives power loss
+def _whole(name: str, minimum: int) -> Callable[[Any], int]:
+    def check(raw: Any) -> int:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise ValueError(f"{name} must be at least {minimum}")
+        return value
+    return check
+
+
+def _flag(name: str) -> Callable[[Any], bool | None]:
+    def check(raw: Any) -> bool | None:
+        if raw is None or isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(raw).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
+    return check
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(raw: Any) -> str:
+        value = str(raw).upper()
+        if value not in choices:
+            raise ValueError(f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}")
+        return value
+    return check
+
+
+def _clock_spec(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    Clock.parse(str(raw))  # refuses a value that is neither a time nor a shift, naming PHANCAP_NOW
+    return str(raw)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PHANCAP_", env_ignore_empty=True, populate_by_name=True,
+                                      frozen=True, extra="ignore")
+
+    # engine
+    database_url: Annotated[str, BeforeValidator(lambda v: normalise_url(str(v)))] = Field(
+        DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    # FULL by default: an acknowledged transition survives power loss
+    sqlite_synchronous: Annotated[str, BeforeValidator(_one_of("PHANCAP_SQLITE_SYNCHRONOUS",
+                                                               ("FULL", "NORMAL", "EXTRA")))] = "FULL"
+    now: Annotated[str | None, BeforeValidator(_clock_spec)] = None
+    due_soon_days: Annotated[int, BeforeValidator(_whole("PHANCAP_DUE_SOON_DAYS", 0))] = 3
+    log_level: Annotated[str, BeforeValidator(_one_of("PHANCAP_LOG_LEVEL", LOG_LEVELS))] = "INFO"
+    # evidence files
+    evidence_dir: str = DEFAULT_EVIDENCE_DIR
+    evidence_max_bytes: Annotated[int, BeforeValidator(_whole("PHANCAP_EVIDENCE_MAX_BYTES", 1))] = \
+        DEFAULT_EVIDENCE_MAX_BYTES
+    # notices (urging)
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, BeforeValidator(_whole("PHANCAP_SMTP_PORT", 1))] = 25
+    smtp_from: str = "phancap@localhost"
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(None, repr=False)
+    # web
+    secret_key: str = Field("", repr=False)
+    demo: Annotated[bool, BeforeValidator(_flag("PHANCAP_DEMO"))] = False
+    token_ttl_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_TOKEN_TTL_MINUTES", 1))] = 480
+    session_ttl_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_SESSION_TTL_MINUTES", 1))] = 480
+    cookie_secure: Annotated[bool | None, BeforeValidator(_flag("PHANCAP_COOKIE_SECURE"))] = None  # None: not demo
+    login_max_failures: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_MAX_FAILURES", 1))] = 5
+    login_window_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_WINDOW_MINUTES", 1))] = 15
+    features_dir: Path | None = None
+    cucumber_json: Path | None = None
+
+    @model_validator(mode="after")
+    def _signed_webhooks(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("PHANCAP_WEBHOOK_URL is set without PHANCAP_WEBHOOK_SECRET: webhooks are always signed")
+        return self
 
     @classmethod
-    def from_env(cls, database_url: str | None = None) -> Settings:
-        url = database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        sync = os.environ.get("PHANCAP_SQLITE_SYNCHRONOUS", "FULL").upper()
-        if sync not in ("FULL", "NORMAL", "EXTRA"):
-            raise ValueError(f"PHANCAP_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, not {sync!r}")
-        return cls(normalise_url(url), sync)
+    def from_env(cls, database_url: str | None = None, **overrides: Any) -> Settings:
+        """The environment, with explicit values (command-line options) on top; None means not given.
+        Raises ValueError with one line per bad variable."""
+        given = {k: v for k, v in {"database_url": database_url, **overrides}.items() if v is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ValueError("\n".join(_message(e) for e in exc.errors())) from None
+
+    def clock(self) -> Clock:
+        return Clock.parse(self.now)
+
+    def notify(self) -> NotifySettings:
+        from phancap.engine.notify import NotifySettings
+
+        return NotifySettings(self.smtp_host, self.smtp_port, self.smtp_from, self.webhook_url, self.webhook_secret)
+
+
+def _message(error: Any) -> str:
+    cause = (error.get("ctx") or {}).get("error")
+    if cause is not None:
+        return str(cause)
+    where = ".".join(str(p) for p in error.get("loc", ())) or "settings"
+    return f"{where}: {error.get('msg')}"
 
 
 def normalise_url(url: str) -> str:

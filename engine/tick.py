@@ -6,6 +6,7 @@ an advisory lock lets one sweep run at a time and the UPDATE re-checks each row 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from phancap.engine.db import Database
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
+log = logging.getLogger(__name__)
 SWEEP_LOCK_KEY = 7_411_202_5  # pg advisory lock id of the deadline sweep
 OVERDUE_COMMENT = "Quá thời hạn (hệ thống tự chuyển) / deadline passed"
 
@@ -52,6 +54,13 @@ def _due_condition(alias: str, sources: tuple[str, ...]) -> str:
 
 
 def tick(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) -> TickResult:
+    result = _tick(db, workflows, clock)
+    # one line per sweep, so an operator sees that the sweep runs and what it did
+    log.info("deadline sweep", extra=result.to_json())
+    return result
+
+
+def _tick(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) -> TickResult:
     today, at = clock.today(), stamp(clock.now())
     marked = 0
     with db.write() as cur:

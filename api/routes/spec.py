@@ -12,7 +12,6 @@ is a test dependency, not a dependency of the server); the BDD lint checks they 
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field
 from phancap.api.deps import CurrentUser
 from phancap.api.schemas import ErrorBody
 from phancap.engine.clock import stamp
+from phancap.engine.settings import Settings
 
 router = APIRouter(tags=["spec"], responses={401: {"model": ErrorBody}})
 
@@ -113,17 +113,16 @@ class Spec(BaseModel):
 
 # --- paths ------------------------------------------------------------------------------------
 
-def features_dir() -> Path:
+def features_dir(settings: Settings) -> Path:
     """PHANCAP_FEATURES_DIR, else the source tree's features/ (editable install), else ./features
     (an installed copy run from the clone, as the README's demo command does)."""
-    configured = os.environ.get("PHANCAP_FEATURES_DIR")
-    if configured:
-        return Path(configured)
+    if settings.features_dir is not None:
+        return settings.features_dir
     return ROOT / "features" if (ROOT / "features").is_dir() else Path.cwd() / "features"
 
 
-def cucumber_path() -> Path:
-    path = Path(os.environ.get("PHANCAP_CUCUMBER_JSON") or "reports/cucumber.json")
+def cucumber_path(settings: Settings) -> Path:
+    path = settings.cucumber_json or Path("reports/cucumber.json")
     if path.is_absolute():
         return path
     return ROOT / path if (ROOT / path).exists() or not Path.cwd().joinpath(path).exists() else Path.cwd() / path
@@ -287,7 +286,7 @@ def join_results(features: list[Feature], report: list[dict[str, Any]], info: Ru
                 by_line.setdefault(int(e.get("line") or 0), []).append(e)
         for scenario in feature.scenarios:
             runs = by_line.get(scenario.line, [])
-            rows = {}
+            rows: dict[str, list[Any]] = {}
             for ex in scenario.examples:
                 for row in ex.rows:
                     rows.setdefault(_render(scenario.name, ex.header, row.cells), []).append(row)
@@ -327,9 +326,12 @@ def _overall(results: list[BackendResult]) -> Status | None:
     return None
 
 
-def load_spec() -> Spec:
-    folder = features_dir()
-    report, info = read_report(cucumber_path())
+def load_spec(settings: Settings | None = None) -> Spec:
+    # Without settings given, read per call: the page shows whatever the newest run wrote, wherever
+    # PHANCAP_FEATURES_DIR / PHANCAP_CUCUMBER_JSON point now.
+    settings = settings or Settings.from_env()
+    folder = features_dir(settings)
+    report, info = read_report(cucumber_path(settings))
     if not folder.is_dir():
         return Spec(features_dir=str(folder), available=False, features=[], run=info,
                     message=f"Không có các tệp đặc tả (thư mục {folder} không tồn tại trên máy chủ này); "

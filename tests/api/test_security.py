@@ -5,7 +5,6 @@ and exports."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -104,11 +103,10 @@ def test_a_csrf_token_from_another_session_is_refused(client: TestClient, app: F
     assert answer.status_code == 403 and snapshot(seeded.db, tid) == before
 
 
-LIFETIME = 4  # seconds
+LIFETIME = 4  # seconds of the engine's clock, which the test moves instead of sleeping
 
 
 def short_lived(seeded: TaskEngine, workflows: dict[str, Any], clock: Clock) -> FastAPI:
-    # long enough for a sign-in (argon2) on a loaded machine, short enough to wait out in a test
     settings = ApiSettings(secret_key=SECRET, token_ttl=timedelta(seconds=LIFETIME), session_ttl=timedelta(seconds=LIFETIME))
     return create_app(database=seeded.db, clock=clock, settings=settings, workflows=workflows)
 
@@ -120,7 +118,9 @@ def test_sessions_and_tokens_expire(seeded: TaskEngine, workflows: dict[str, Any
         headers = bearer(app, "cv.sct")
         assert client.get("/api/v1/me", headers=headers).status_code == 200
         assert client.get("/", follow_redirects=False).status_code == 200
-        time.sleep(LIFETIME + 1.1)  # signed timestamps are older than the lifetime now
+        clock.shift += timedelta(seconds=LIFETIME - 1)
+        assert client.get("/api/v1/me", headers=headers).status_code == 200  # not yet
+        clock.shift += timedelta(seconds=2)  # signed timestamps are older than the lifetime now
         expired = client.get("/api/v1/me", headers=headers)
         assert expired.status_code == 401 and expired.json()["rule"] == "auth"
         assert expired.headers["www-authenticate"] == "Bearer"
