@@ -6,6 +6,7 @@ value stops the start."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phancap.api.errors import ApiError, LoginRequired, http_status
+from phancap.api.request_id import RequestId
 from phancap.api.pages import auth as page_auth
 from phancap.api.pages import imports as page_imports
 from phancap.api.pages import other as page_other
@@ -56,6 +58,7 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
             "worker-src blob:; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
+log = logging.getLogger(__name__)
 
 
 def create_app(database: Database | None = None, clock: Clock | None = None,
@@ -106,6 +109,8 @@ def _handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: Refusal) -> Response:
         """Every refusal, from the engine or the web layer: the rule's status, the reasons, nothing changed."""
         status = http_status(exc)
+        # refusals are the engine working as meant: visible when debugging, quiet otherwise
+        log.debug("refused", extra={"rule": exc.rule, "status": status, "path": request.url.path})
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if _wants_json(request):
             return JSONResponse(exc.body(), status_code=status, headers=headers)
@@ -178,4 +183,5 @@ class SecurityHeaders:
 
 
 def _headers(app: FastAPI) -> None:
+    app.add_middleware(RequestId)  # inside SecurityHeaders: the 500 it sends gets those headers too
     app.add_middleware(SecurityHeaders)

@@ -39,7 +39,7 @@ def add_user(db: Database, name: str, unit: str, roles: list[str], clock: Clock,
         raise ValueError(f"user name {name!r}: use letters, digits, '.', '-', '_'")
     with db.engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM unit WHERE code = :u"), {"u": unit}).first() is None:
-            raise ValueError(f"unknown unit {unit!r} (load the definitions first; `phancap units` lists codes)")
+            raise ValueError(f"unknown unit {unit!r} (load the definitions first; `phancap units list` lists codes)")
         row = {"name": name, "unit": unit, "roles": ",".join(sorted(set(roles))),
                "password_hash": hash_password(password) if password else None, "created_at": stamp(clock.now()),
                "email": email}

@@ -1,3 +1,3 @@
-from phancap.cli import app
+from phancap.cli import main
 
-app(prog_name="phancap")
+main()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from phancap.engine.errors import DefinitionError, TransitionNotAllowed
+from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
 from phancap.engine.instantiate import instantiate
 from phancap.engine.loader import existing_units, read_definitions, store_definitions
 from phancap.engine.queries import history, list_plans, list_tasks
@@ -20,6 +20,8 @@ from phancap.engine.users import add_user
 from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
+from phancap.cli_serve import register as register_serve
+from phancap.cli_units import units_app
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
@@ -31,7 +33,7 @@ app.add_typer(audit_app, name="audit")
 
 
 @app.callback()
-def main(
+def root(
     database_url: Annotated[str | None, typer.Option("--db", help="Database URL (default: $DATABASE_URL or sqlite:///phancap.db).")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Fixed or shifted time: 2025-04-20, +30d (default: $PHANCAP_NOW or real time).")] = None,
 ) -> None:
@@ -205,30 +207,6 @@ def tick_cmd(as_json: JsonOpt = False) -> None:
     emit(result.to_json(), as_json, f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()})")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 @app.command()
 def deadline(phrase: str, issued: Annotated[str | None, typer.Option("--issued", help="Issue date YYYY-MM-DD.")] = None,
              as_json: JsonOpt = False) -> None:
@@ -273,41 +251,34 @@ def import_plan(
         raise typer.Exit(1)
 
 
-@app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the web server over the configured database."""
-    import uvicorn
-
-    os.environ["DATABASE_URL"] = ctx().settings.database_url
-    uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port, workers=workers)
-
-
-@app.command()
-def demo(path: Annotated[Path, typer.Option("--db-file", help="SQLite file to (re)create.")] = Path("phancap-demo.db"),
-         host: str = "127.0.0.1", port: int = 8000, no_serve: Annotated[bool, typer.Option("--no-serve")] = False) -> None:
-    """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server.
-    Its simulated clock starts on 1/4/2025, when the plans were new (unless --now or PHANCAP_NOW says
-    otherwise); the pages' clock control moves it forward."""
-    from phancap.engine.clock import Clock
-    from phancap.demo import DEMO_START, build_demo
-
-    explicit = ctx().now_given or os.environ.get("PHANCAP_NOW")
-    clock = ctx().clock if explicit else Clock.parse(DEMO_START)
-    if not explicit:
-        os.environ["PHANCAP_NOW"] = DEMO_START
-    users = build_demo(path, clock)
-    typer.echo(f"demo database: {path.resolve()}  (simulated time: {clock.now().isoformat()})")
-    typer.echo("demo users (password = user name):")
-    for user in users:
-        typer.echo(f"  {user.name:<14} {user.unit:<10} {', '.join(user.roles)}")
-    if no_serve:
-        return
-    os.environ["DATABASE_URL"] = f"sqlite:///{path.resolve()}"
-    os.environ["PHANCAP_DEMO"] = "1"
-    import uvicorn
-
-    typer.echo(f"serving on http://{host}:{port}/")
-    uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port)
-
-
+register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
+app.add_typer(units_app, name="units")
+
+
+def main() -> None:
+    """The `phancap` entry point: a user's mistake ends with one line on stderr and a non-zero exit,
+    never a traceback. Commands raise; the translation to a message lives here, once."""
+    try:
+        app(prog_name="phancap")
+    except Refusal as exc:
+        _exit(exc.line(), 3)
+    except DefinitionError as exc:
+        _exit("\n".join(exc.problems), 1)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        _exit(f"error: database: {_first_line(cause)}", 1)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        _exit(f"error: {exc.strerror or exc}{where}", 1)
+    except ValueError as exc:  # settings, unknown units or roles, unreadable text…
+        _exit(f"error: {_first_line(exc) if isinstance(exc, UnicodeError) else exc}", 2)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _exit(message: str, code: int) -> None:
+    typer.echo(message, err=True)
+    raise SystemExit(code)

@@ -17,9 +17,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class Context:
+    """The one Settings object (environment, with --db / --now on top), read once per command."""
+
     def __init__(self, database_url: str | None, now: str | None) -> None:
-        self.settings = Settings.from_env(database_url)
-        self.clock = Clock.parse(now) if now else Clock.from_env()
+        self.settings = Settings.from_env(database_url, now=now)
+        self.clock = self.settings.clock()
+        self.db_given = bool(database_url)
         self.now_given = bool(now)
         self._db: Database | None = None
         self._workflows: Any = None

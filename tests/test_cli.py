@@ -107,3 +107,40 @@ def test_import_plan_writes_a_definition_that_loads(tmp_path: Path) -> None:
                    encoding="utf-8")
     refused = run(tmp_path, "import-plan", str(bad), "--registry", "HN", "-o", str(tmp_path / "bad.yaml"), check=False)
     assert refused.returncode == 1 and f"{bad}:" in refused.stderr
+
+
+def clean_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """A user's mistake: a non-zero exit, a short message naming the problem, never a traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_user_errors_end_in_one_line_without_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PHANCAP_SECRET_KEY", "PHANCAP_DEMO")}
+    serve = subprocess.run([sys.executable, "-m", "phancap", "serve"], capture_output=True, text=True, timeout=60,
+                           env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"})
+    clean_failure(serve, "PHANCAP_SECRET_KEY")
+    short = subprocess.run([sys.executable, "-m", "phancap", "serve"], capture_output=True, text=True, timeout=60,
+                           env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PHANCAP_SECRET_KEY": "short"})
+    clean_failure(short, "at least 32")
+    clean_failure(run(tmp_path, "--db", "mysql://x/y", "plans", check=False), "DATABASE_URL")
+    clean_failure(run(tmp_path, "--db", f"sqlite:///{tmp_path}/no/such/dir.db", "plans", check=False), "database")
+    clean_failure(run(tmp_path, "--now", "yesterday-ish", "plans", check=False), "PHANCAP_NOW")
+    clean_failure(run(tmp_path, "--db", "sqlite:///x.db", "serve", "--workers", "2", check=False), "DATABASE_URL")
+    run(tmp_path, "load")
+    clean_failure(run(tmp_path, "user", "add", "a", "--unit", "NOPE", "--role", "officer", check=False),
+                  "NOPE", "phancap units list")
+    clean_failure(run(tmp_path, "fire", "999", "approve", "--as", "nobody", check=False), "refused [task]")
+    undecodable = tmp_path / "plan.txt"
+    undecodable.write_bytes(b"\xff\xfe\x00")
+    clean_failure(run(tmp_path, "import-plan", str(undecodable), check=False), "utf-8")
+
+
+def test_units_list(tmp_path: Path) -> None:
+    run(tmp_path, "load")
+    units = json.loads(run(tmp_path, "units", "list", "--region", "KT", "--json").stdout)
+    assert units and all(set(u) == {"code", "name", "kind", "region"} and u["region"] == "KT" for u in units)
+    assert "KT-UBND" in {u["code"] for u in units}
+    assert "HN-SCT\t" in run(tmp_path, "units", "list").stdout
