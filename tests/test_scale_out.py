@@ -8,10 +8,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
 
 from phancap.engine.queries import list_tasks, verify_audit
 from phancap.engine.runtime import TaskEngine
+
+pytestmark = pytest.mark.slow  # four sweeping processes
 
 
 def test_concurrent_sweeps_in_separate_processes(seeded: TaskEngine, database_url: str) -> None:

@@ -100,6 +100,7 @@ TAMPERINGS: tuple[Callable[[Any, Database, random.Random], str], ...] = (
     edit_field, delete_event, insert_event, reorder, truncate_newest)
 
 
+@pytest.mark.slow  # many random edits, each verified over the whole trail
 def test_every_random_tampering_is_detected(busy: TaskEngine) -> None:
     db = busy.db
     rng = random.Random(20250415)

@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import httpx2
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -23,6 +24,8 @@ from phancap.engine.users import add_user
 from phancap.engine.visibility import relations as unit_relations
 from phancap.engine.workflow import Workflow
 from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.slow  # every role against every route
 
 BODY = {"comment": "Ý kiến kiểm thử", "evidence": {"number": "12/2025/QĐ-UBND", "title": "Hồ sơ"},
         "capacity": "KT. Chủ tịch", "proposed_deadline": "2030-01-01"}

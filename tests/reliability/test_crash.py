@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from phancap.engine.db import Database
@@ -19,6 +20,8 @@ from phancap.engine.queries import verify_audit
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.users import add_user
 from tests.reliability.live import Server, events, post_transition, task_rows
+
+pytestmark = pytest.mark.slow  # a real server killed under load
 
 KILLS = 20
 CLIENTS = 6

@@ -9,12 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from phancap.engine.queries import verify_audit
 from phancap.engine.runtime import TaskEngine
 from tests.api.helpers import sct_task
 from tests.helpers import audit_count
 from tests.reliability.live import Server, authority_tasks, post_transition
+
+pytestmark = pytest.mark.slow  # a real server, fifty concurrent clients
 
 CLIENTS = 50
 

@@ -5,11 +5,14 @@ still refused after the restart."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from phancap.engine.queries import verify_audit
 from phancap.engine.runtime import TaskEngine
 from tests.api.helpers import sct_task, snapshot
 from tests.reliability.live import Server, post_transition
+
+pytestmark = pytest.mark.slow  # a real server killed and restarted
 
 
 def test_retry_after_sigkill_gets_the_first_answer(server: Server, seeded: TaskEngine) -> None:

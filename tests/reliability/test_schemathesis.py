@@ -30,6 +30,8 @@ from phancap.engine.evidence import EvidenceStore
 from phancap.engine.machine import WorkflowMachine
 from tests.reliability.live import SECRET, START
 
+pytestmark = pytest.mark.slow  # fuzzing every route
+
 MAX_EXAMPLES = 25
 USER = "dm.snv"
 
