@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+
+import pytest
 
 from phancap.engine.clock import Clock
 from phancap.engine.queries import history, list_tasks, verify_audit
@@ -78,3 +81,10 @@ def test_concurrent_sweeps_mark_each_task_once(seeded: TaskEngine) -> None:
         t.join()
     assert sum(results) == overdue_count(seeded) > 0
     assert verify_audit(seeded.db).ok
+
+
+def test_each_sweep_logs_its_result(seeded: TaskEngine, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, "phancap.engine.tick"):
+        result = tick(seeded.db, seeded.workflows, Clock.parse("2025-04-16"))
+    [record] = [r for r in caplog.records if r.getMessage() == "deadline sweep"]
+    assert (getattr(record, "marked"), getattr(record, "today")) == (result.marked, "2025-04-16") and result.marked > 0
