@@ -3,6 +3,8 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
   Chỉ người có đúng vai trò, thuộc đúng đơn vị đối với bản nhiệm vụ (đơn vị chủ trì, đầu mối theo
   dõi, cấp phê duyệt) mới chuyển được nhiệm vụ. Đơn vị phối hợp được góp ý nhưng không chuyển bước.
   Mỗi lần từ chối nêu quy tắc đã chặn; trạng thái, phiên bản và nhật ký của nhiệm vụ giữ nguyên.
+  Đơn vị không liên quan đến bản nhiệm vụ nhận cùng câu trả lời như khi nhiệm vụ không tồn tại (quy tắc
+  "task"): thao tác ghi không để lộ điều gì mà thao tác đọc giấu đi.
   Người dùng thao tác qua giao diện lập trình web (API) như khi dùng thật; người chưa đăng nhập hợp lệ
   bị chặn ngay từ cửa (quy tắc "auth").
 
@@ -77,8 +79,6 @@ Tính năng: Phân quyền theo vai trò và theo đơn vị
       | cv.phtp    | Góp ý                   | guard   | Cần ghi ý kiến                                                              |
 
   Kịch bản: Chuyên viên Sở Công Thương không gửi được bản nhiệm vụ 1.1 của Sở Tài chính, như thể không có
-    Một đơn vị không liên quan đến bản nhiệm vụ nhận cùng câu trả lời như khi nhiệm vụ không tồn tại:
-    thao tác ghi không để lộ điều gì mà thao tác đọc giấu đi (trạng thái, phiên bản, quy trình).
     Cho nhiệm vụ 1.1 của kế hoạch "HN-2025" do "Sở Tài chính" chủ trì
     Khi "cv.sct" thực hiện "Gửi đầu mối xem xét"
     Thì thao tác bị từ chối theo quy tắc "task"

@@ -83,7 +83,10 @@ def test_urging_is_recorded_for_the_unit(seeded: TaskEngine) -> None:
     assert (last["trigger"], last["actor"], last["role"], last["unit"]) == ("urge", "dm.snv", "monitor", "HN-SNV")
     with pytest.raises(TransitionNotAllowed) as caught:
         seeded.fire(tid, "urge", "cv.xa1")
-    assert caught.value.rule == "role"
+    assert caught.value.rule == "task"  # a Kon Tum commune has no relation to it: as if it did not exist
+    with pytest.raises(TransitionNotAllowed) as caught:
+        seeded.fire(tid, "urge", "kiemtoan")
+    assert caught.value.rule == "role"  # the auditor sees it but urging is not granted to auditors
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def test_difficulty_is_answered_or_escalated(seeded: TaskEngine) -> None:
     tid = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
     with pytest.raises(TransitionNotAllowed) as caught:
         raise_difficulty(seeded, tid, "cv.xa1", "Không thuộc phạm vi")  # a Kon Tum commune has no part in it
-    assert caught.value.rule == "role"
+    assert caught.value.rule == "task" and caught.value.state is None
     vm = raise_difficulty(seeded, tid, "cv.sct", "Chưa có hướng dẫn của Bộ về danh mục văn bản")
     row = list_tasks(seeded.db, kind="difficulty")[0]
     assert (row["id"], row["unit"], row["focal"], row["state"], row["parent_id"]) == (vm, "HN-SCT", "HN-SNV", "raised", tid)
