@@ -12,7 +12,7 @@ from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError
 from phancap.api.pages.auth import safe_next
 from phancap.api.pages.render import render
-from phancap.api.routes.audit import _csv, _jsonl
+from phancap.api.exports import audit_csv, audit_jsonl
 from phancap.api.routes.clock import shift_clock
 from phancap.api.routes.plans import plan_not_found, plan_progress
 from phancap.api.routes.workflows import get_workflow
@@ -94,7 +94,8 @@ def audit_export(services: ServicesDep, user: PageUser, fmt: Literal["csv", "jso
                  since: str | None = None, until: str | None = None) -> Response:
     READ_AUDIT.require(user)
     rows = search_audit(services.db, _audit_filter(plan, unit, actor, trigger, since, until))
-    body, media = (_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (_jsonl(rows), "application/x-ndjson")
+    body, media = ((audit_csv(rows), "text/csv; charset=utf-8") if fmt == "csv"
+                   else (audit_jsonl(rows), "application/x-ndjson"))
     return StreamingResponse(body, media_type=media,
                              headers={"Content-Disposition": f'attachment; filename="phancap-audit.{fmt}"'})
 

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from phancap.api.deps import CurrentUser, ServicesDep
+from phancap.api.exports import audit_csv, audit_jsonl
 from phancap.api.schemas import AuditEventPublic, AuditVerify, ErrorBody
 from phancap.api.views import event_fields
-from phancap.engine.audit import HASHED_FIELDS
 from phancap.engine.queries import verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT
 from phancap.engine.visibility import AuditFilter, search_audit
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
-CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
-
 
 def require_auditor(user: User) -> None:
     READ_AUDIT.require(user)
-
-
-def _csv(rows: list[dict[str, object]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        values = dict(row, from_state=row["from"], to_state=row["to"],
-                      evidence=json.dumps(row["evidence"], ensure_ascii=False) if row["evidence"] else "")
-        writer.writerow(["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
-def _jsonl(rows: list[dict[str, object]]) -> Iterator[str]:
-    for row in rows:
-        yield json.dumps(event_fields(row), ensure_ascii=False) + "\n"
 
 
 @router.get("", response_model=list[AuditEventPublic],
@@ -60,10 +36,10 @@ def audit(services: ServicesDep, user: CurrentUser,
     require_auditor(user)
     rows = search_audit(services.db, AuditFilter(plan, unit, actor, trigger, since, until, task), limit, offset)
     if format == "csv":
-        return StreamingResponse(_csv(rows), media_type="text/csv; charset=utf-8",
+        return StreamingResponse(audit_csv(rows), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="phancap-audit.csv"'})
     if format == "jsonl":
-        return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson",
+        return StreamingResponse(audit_jsonl(rows), media_type="application/x-ndjson",
                                  headers={"Content-Disposition": 'attachment; filename="phancap-audit.jsonl"'})
     return [AuditEventPublic(**event_fields(r)) for r in rows]
 

@@ -1,0 +1,31 @@
+"""Audit events as downloads: CSV and JSON Lines, shaped for people and for machines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from phancap.api.views import event_fields
+from phancap.engine.audit import HASHED_FIELDS
+
+CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
+
+
+def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        values = dict(row, from_state=row["from"], to_state=row["to"],
+                      evidence=json.dumps(row["evidence"], ensure_ascii=False) if row["evidence"] else "")
+        writer.writerow(["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def audit_jsonl(rows: list[dict[str, object]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(event_fields(row), ensure_ascii=False) + "\n"
