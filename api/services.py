@@ -32,7 +32,7 @@ class Services:
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = TaskEngine(self.db, self.workflows, self.clock)
+        self.engine = TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.due_soon_days)
         # Expiry follows the engine's clock (a test moves it instead of sleeping), except in demo mode,
         # whose clock control jumps days ahead on purpose and must not sign everybody out.
         self.signer = Signer(self.settings.secret_key, Clock() if self.settings.demo else self.clock)

@@ -79,10 +79,11 @@ class TaskEngine:
     """The runtime over one database. Knows nothing of HTTP."""
 
     def __init__(self, db: Database, workflows: dict[str, WorkflowMachine], clock: Clock | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
+                 calendar: WorkCalendar | None = None, due_soon_days: int = 3) -> None:
         self.db = db
         self.workflows = workflows
         self.clock = clock or Clock.from_env()
+        self.due_soon_days = due_soon_days  # "sắp đến hạn": PHANCAP_DUE_SOON_DAYS, passed in by the settings
         self.calendar = calendar or default_calendar()
         self._select = db.sql(_SELECT_TASK + ("" if db.is_sqlite else " FOR UPDATE OF t"))
         self._select_read = db.sql(_SELECT_TASK)

@@ -40,7 +40,7 @@ class Context:
         return self._workflows
 
     def engine(self) -> TaskEngine:
-        return TaskEngine(self.db, self.workflows, self.clock)
+        return TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.settings.due_soon_days)
 
 
 STATE: dict[str, Context] = {}
