@@ -57,7 +57,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "here": request.url.path,
     }
     ctx.update(context or {})
-    return services.templates.TemplateResponse(request, template, ctx, status_code=status)
+    response = services.templates.TemplateResponse(request, template, ctx, status_code=status)
+    assert isinstance(response, HTMLResponse)
+    return response
 
 
 def render_error(request: Request, error: Refusal) -> HTMLResponse:

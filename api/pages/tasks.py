@@ -106,12 +106,12 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
             "evidence_title": evidence_title, "capacity": capacity,
             "proposed_deadline": proposed_deadline}
     try:
-        evidence = {"number": evidence_number.strip(), "title": evidence_title.strip(),
-                    "sha256": _stored(request, evidence_file, task_id, user.name)}
-        evidence = {k: v for k, v in evidence.items() if v} or None
-        extra = {"proposed_deadline": _date(proposed_deadline)} if proposed_deadline.strip() else {}
+        given = {"number": evidence_number.strip(), "title": evidence_title.strip(),
+                 "sha256": _stored(request, evidence_file, task_id, user.name)}
+        evidence: dict[str, Any] | None = {k: v for k, v in given.items() if v} or None
+        proposed = _date(proposed_deadline) if proposed_deadline.strip() else None
         services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, evidence=evidence,
-                             capacity=capacity.strip() or None, version=version, **extra)
+                             capacity=capacity.strip() or None, version=version, proposed_deadline=proposed)
     except Refusal as exc:
         if exc.rule == "task":
             raise task_not_found(task_id) from None
