@@ -64,6 +64,11 @@ class TaskContext:
             return unit in self.coordinators
         return bool(unit == getattr(self, RELATION_COLUMNS[relation]))
 
+    def has_relation(self) -> bool:
+        unit = self.actor.unit
+        return unit is not None and (any(unit == getattr(self, c) for c in RELATION_COLUMNS.values())
+                                     or unit in self.coordinators)
+
     def relations(self) -> list[str]:
         """How the actor's unit relates to this instance (empty: it has no business with it)."""
         return [r for r in (*RELATION_COLUMNS, COORDINATOR) if self.relation_holds(r)]

@@ -111,7 +111,7 @@ class TaskEngine:
             deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor,
             complex=bool(_complex), pending_deadline=as_date(pending), overdue_at=overdue_at,
         )
-        if SYSTEM_ROLE not in actor.roles and not sees_all(actor) and not ctx.relations():
+        if not ctx.has_relation() and SYSTEM_ROLE not in actor.roles and not sees_all(actor):
             # No relation to the task: the same answer as a missing task, so writes reveal nothing reads hide.
             raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id} (hoặc bạn không được xem)",
                                        f"no task {task_id} (or not visible to you)", task_id=task_id, trigger=trigger)
