@@ -19,6 +19,8 @@ from phancap.engine.yamlsource import Located, load_located
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 COUNTINGS = ("calendar", "working")
+# How official figures count a state (engine/status.py); one definition, declared per state in the YAML.
+STATE_CATEGORIES = ("open", "done", "withdrawn", "overdue")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class StateDef:
     description: str
     final: bool
     limit: StateLimit | None
+    category: str = "open"  # one of STATE_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class Workflow:
 
     def from_state(self, state: str, trigger: str) -> list[TransitionDef]:
         return [t for t in self.transitions if t.source == state and t.trigger == trigger]
+
+    def categories(self) -> dict[str, str]:
+        """state → its category (open, done, withdrawn, overdue)."""
+        return {s: d.category for s, d in self.states.items()}
 
     def open_states(self) -> tuple[str, ...]:
         return tuple(s for s, d in self.states.items() if not d.final)
@@ -123,7 +130,8 @@ def _parse_grant(raw: Any, where: str, p: _Problems) -> Grant | None:
     return Grant(role, relation)
 
 
-def _parse_states(doc: Located, p: _Problems) -> dict[str, StateDef]:
+def _parse_states(doc: Located, p: _Problems, declared: set[str]) -> dict[str, StateDef]:
+    """`declared` collects the states whose category the file states (the others take a default)."""
     states: dict[str, StateDef] = {}
     raw_states = doc.get("states")
     if not isinstance(raw_states, dict) or not raw_states:
@@ -137,7 +145,12 @@ def _parse_states(doc: Located, p: _Problems) -> dict[str, StateDef]:
         body = body if isinstance(body, Located) else Located()
         if not hasattr(body, "source"):
             body.source, body.line, body.key_lines = doc.source, raw_states.key_lines[name], {}
-        _check_keys(body, {"label", "description", "final", "limit"}, {"label"}, f"state '{name}'", p)
+        _check_keys(body, {"label", "description", "final", "limit", "category"}, {"label"}, f"state '{name}'", p)
+        category = body.get("category")
+        if category is not None and category not in STATE_CATEGORIES:
+            p.add(body.where("category"), f"state '{name}': field 'category': unknown category {category!r} "
+                                          f"(categories: {', '.join(STATE_CATEGORIES)})")
+            category = None
         limit = None
         if isinstance(body.get("limit"), Located):
             lim = body["limit"]
@@ -150,9 +163,13 @@ def _parse_states(doc: Located, p: _Problems) -> dict[str, StateDef]:
                 p.add(lim.where("counting"), f"state '{name}' limit: counting must be one of {COUNTINGS}")
             else:
                 limit = StateLimit(days, complex_days, counting)
+        final = bool(body.get("final", False))
         states[name] = StateDef(
-            name, str(body.get("label", name)), str(body.get("description", "")), bool(body.get("final", False)), limit
+            name, str(body.get("label", name)), str(body.get("description", "")), final, limit,
+            str(category) if category is not None else ("done" if final else "open"),
         )
+        if category is not None:
+            declared.add(name)
     return states
 
 
@@ -230,6 +247,33 @@ def _parse_overdue(doc: Located, states: dict[str, StateDef], p: _Problems) -> O
     return OverduePolicy(str(state), str(trigger), tuple(str(s) for s in sources))
 
 
+def _check_categories(doc: Located, states: dict[str, StateDef], declared: set[str],
+                      overdue: OverduePolicy | None, p: _Problems) -> dict[str, StateDef]:
+    """Defaults for undeclared categories (the overdue state: overdue; withdrawn: withdrawn; final: done;
+    otherwise open), then the rules that keep figures sound: withdrawn is final, overdue is the overdue state."""
+    result: dict[str, StateDef] = {}
+    overdue_state = overdue.state if overdue else None
+    for name, state in states.items():
+        category = state.category
+        if name not in declared:
+            if name == overdue_state:
+                category = "overdue"
+            elif name == "withdrawn" and state.final:
+                category = "withdrawn"
+        node = doc["states"][name] if isinstance(doc["states"][name], Located) else None
+        where = node.where("category") if node is not None and "category" in node else doc["states"].where(name)
+        if name == "withdrawn" and state.final and category != "withdrawn":
+            p.add(where, f"state '{name}': field 'category': a final withdrawn state must be 'withdrawn', not '{category}'")
+        if category == "withdrawn" and not state.final:
+            p.add(where, f"state '{name}': field 'category': 'withdrawn' is for final states only")
+        if category == "overdue" and name != overdue_state:
+            p.add(where, f"state '{name}': field 'category': 'overdue' is for the workflow's overdue state only")
+        if name == overdue_state and category != "overdue":
+            p.add(where, f"state '{name}': field 'category': the overdue state must be 'overdue', not '{category}'")
+        result[name] = StateDef(state.name, state.label, state.description, state.final, state.limit, category)
+    return result
+
+
 def _with_overdue(transitions: list[TransitionDef], policy: OverduePolicy, where: str) -> list[TransitionDef]:
     """The system's mark_overdue from each open stage, and from the overdue state a copy of every
     transition that leaves an interrupted stage, gated on that stage: the task moves on along the same path."""
@@ -270,12 +314,15 @@ def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
     name = doc.get("name")
     if not isinstance(name, str) or not IDENTIFIER.match(name):
         p.add(doc.where("name"), f"field 'name': {name!r} is not a lower_case identifier")
-    states = _parse_states(doc, p)
+    declared: set[str] = set()
+    states = _parse_states(doc, p, declared)
     initial = doc.get("initial")
     if states and initial not in states:
         p.add(doc.where("initial"), f"field 'initial': unknown state '{initial}'")
     transitions = _parse_transitions(doc, states, p)
     overdue = _parse_overdue(doc, states, p)
+    if not p.items:
+        states = _check_categories(doc, states, declared, overdue, p)
     opened_by = [g for g in (_parse_grant(r, doc.where("opened_by"), p) for r in _strings(doc.get("opened_by") or [])) if g]
     if p.items:
         raise DefinitionError(p.items)
