@@ -109,6 +109,7 @@ class TaskInstance(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="task_instance.id")  # a report's or difficulty's task
     pending_deadline: date | None = None  # a requested extension awaiting the assigner
     title: str | None = None  # for reports and difficulties, which have no plan task
+    done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
 
 
 class LoginFailure(SQLModel, table=True):

@@ -32,7 +32,8 @@ _SELECT_TASK = (
 )
 _UPDATE_TASK = (
     "UPDATE task_instance SET state = ?, stage = ?, version = ?, state_since = ?, state_due = ?, "
-    "overdue_at = ?, deadline = ?, pending_deadline = ?, last_hash = ? WHERE id = ? AND version = ?"
+    "overdue_at = ?, deadline = ?, pending_deadline = ?, last_hash = ?, done_on = CASE WHEN ? THEN COALESCE(done_on, ?) "
+    "ELSE NULL END WHERE id = ? AND version = ?"
 )
 _INSERT_EVENT = (
     "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, "
@@ -185,8 +186,10 @@ class TaskEngine:
                   ctx.granted_role, ctx.capacity, at, ctx.comment, evidence_json(ctx.evidence), data_json(ctx.data))
         new_hash = event_hash(last_hash, values)
         state_due = self._state_due(workflow, to_state, ctx) if to_state != from_state else ctx.state_due
+        # done_on: kept while staying done, today on entering a done state, NULL on leaving (a report returned)
+        done = workflow.states[to_state].category == "done"
         cur.execute(self._update, (to_state, stage, seq, at, state_due, overdue_at, ctx.deadline, ctx.pending_deadline,
-                                   new_hash, ctx.task_id, current_version))
+                                   new_hash, done, ctx.today, ctx.task_id, current_version))
         if cur.rowcount != 1:  # the row lock makes this unreachable; kept as a last line of defence
             raise TransitionNotAllowed("version", "Nhiệm vụ vừa bị thay đổi", "concurrent change",
                                        task_id=ctx.task_id, state=from_state, trigger=fired.trigger)
