@@ -94,7 +94,7 @@ def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
            "WHERE plan = :p AND kind = 'task' GROUP BY unit, state, category, due_soon")
     with db.engine.connect() as conn:
         rows = conn.execute(text(sql), {"p": plan, **category_params(today)}).all()
-    total, by_unit = Tally(), {}
+    total, by_unit = Tally(), dict[str, Tally]()
     states: dict[str, int] = {}
     unit_states: dict[str, dict[str, int]] = {}
     for unit, state, cat, soon, count in rows:

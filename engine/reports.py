@@ -112,7 +112,7 @@ def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
         whole_plan = conn.execute(text("SELECT monitor FROM plan WHERE code = :p"), {"p": plan}).scalar_one() == reporter
         scope = "t.plan = :plan AND t.kind = 'task'" + ("" if whole_plan else " AND (t.unit = :r OR t.focal = :r)")
         params = {"plan": plan, "r": reporter, **category_params(today)}
-        total, per_task = Tally(), {}
+        total, per_task = Tally(), dict[str, Tally]()
         for number, cat, soon, count in conn.execute(text(
                 f"SELECT t.task, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance t "
                 f"WHERE {scope} GROUP BY t.task, category, due_soon"), params):

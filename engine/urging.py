@@ -31,9 +31,9 @@ def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | N
     today = engine.clock.today()
     chosen = []
     for task in list_tasks(engine.db, plan=plan, unit=unit):
-        status = status_of(str(task["state"]), _day(task["deadline"]), str(task["state_since"]), today)  # type: ignore[arg-type]
+        status = status_of(str(task["state"]), _day(task["deadline"]), str(task["state_since"]), today)
         if (overdue and status.category == "open_overdue") or (due_soon and status.due_soon):
-            chosen.append(int(task["id"]))  # type: ignore[call-overload]
+            chosen.append(int(task["id"]))
     return chosen
 
 

@@ -182,7 +182,7 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) 
     allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards", "effects", "on_overdue"}
     for item in raw:
         if not isinstance(item, Located):
-            p.add(f"{doc.source}:{raw.line}", "field 'transitions': each item must be a mapping")
+            p.add(doc.where("transitions"), "field 'transitions': each item must be a mapping")
             continue
         _check_keys(item, allowed, {"trigger", "source", "dest", "grants"}, "transition", p)
         trigger = item.get("trigger")

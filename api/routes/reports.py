@@ -209,7 +209,9 @@ def _plan_dashboard(services: Services, user: User, plan: dict[str, Any], monito
     reports = [i for i in items if i["kind"] == REPORT and (everything or i["focal"] == user.unit)]
     if not tasks and not reports:
         return None
-    total, by_unit, states, unit_states, names = Tally(), {}, {}, {}, {}
+    total, by_unit, names = Tally(), dict[str, Tally](), dict[str, str]()
+    states: dict[str, int] = {}
+    unit_states: dict[str, dict[str, int]] = {}
     overdue: list[TaskPublic] = []
     due_soon: list[TaskPublic] = []
     for item in sorted(tasks, key=lambda i: (i["deadline"] or date.max, i["task"], i["unit"])):
@@ -231,7 +233,7 @@ def _plan_dashboard(services: Services, user: User, plan: dict[str, Any], monito
         firsts: dict[str, date | None] = {}
         for item in reports:
             p, due = period_of(item), item["deadline"]
-            if p not in firsts or (due is not None and (firsts[p] is None or due < firsts[p])):  # type: ignore[operator]
+            if p not in firsts or (due is not None and (firsts[p] is None or due < firsts[p])):  # type: ignore[operator,unused-ignore]
                 firsts[p] = due
         current = _current_period(firsts, today, period)
         shown = [report_public(services, i) for i in reports if period_of(i) == current]
@@ -253,7 +255,7 @@ def dashboard(services: Services, user: User, plan: str | None = None, period: s
         if not plans:
             raise plan_not_found(plan)
     with services.db.engine.connect() as conn:
-        monitors = dict(conn.execute(text("SELECT code, monitor FROM plan")).all())
+        monitors: dict[str, str] = {str(c): str(m) for c, m in conn.execute(text("SELECT code, monitor FROM plan"))}
     boards = [b for b in (_plan_dashboard(services, user, p, monitors[p["code"]], period) for p in plans) if b]
     if not boards and not plan:
         raise ApiError("forbidden", "Bảng theo dõi dành cho Sở Nội vụ và các cơ quan đầu mối theo dõi",
