@@ -16,10 +16,40 @@ TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "ver
 
 def list_plans(db: Database) -> list[dict[str, Any]]:
     sql = ("SELECT p.code, p.title, u.name, p.issuer, (SELECT COUNT(*) FROM plan_task t WHERE t.plan = p.code "
-           "AND t.heading = :f) FROM plan p JOIN unit u ON u.code = p.issuer ORDER BY p.code")
+           "AND t.heading = :f), p.monitor FROM plan p JOIN unit u ON u.code = p.issuer ORDER BY p.code")
     with db.engine.connect() as conn:
         rows = conn.execute(text(sql), {"f": False}).all()
-    return [{"code": r[0], "title": r[1], "issuer": r[2], "issuer_code": r[3], "tasks": r[4]} for r in rows]
+    return [{"code": r[0], "title": r[1], "issuer": r[2], "issuer_code": r[3], "tasks": r[4], "monitor": r[5]}
+            for r in rows]
+
+
+def plan_monitor(db: Database, code: str) -> str | None:
+    """The plan's monitoring body (Sở Nội vụ / Phòng Nội vụ), or None when no such plan is loaded."""
+    with db.engine.connect() as conn:
+        found = conn.execute(text("SELECT monitor FROM plan WHERE code = :c"), {"c": code}).scalar()
+    return None if found is None else str(found)
+
+
+def ping(db: Database) -> None:
+    """Raise unless the database answers."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def latest_comments(db: Database, ids: list[int], triggers: tuple[str, ...]) -> dict[int, dict[str, str]]:
+    """For each instance, the latest comment of each of the triggers (one query for all)."""
+    if not ids:
+        return {}
+    marks = ", ".join(f":i{n}" for n in range(len(ids)))
+    names = ", ".join(f":g{n}" for n in range(len(triggers)))
+    params = {f"i{n}": i for n, i in enumerate(ids)} | {f"g{n}": g for n, g in enumerate(triggers)}
+    sql = (f"SELECT task_id, trigger, comment FROM audit_event WHERE task_id IN ({marks}) AND trigger IN ({names}) "
+           "ORDER BY task_id, seq")
+    found: dict[int, dict[str, str]] = {}
+    with db.engine.connect() as conn:
+        for task_id, trigger, comment in conn.execute(text(sql), params).all():
+            found.setdefault(int(task_id), {})[trigger] = comment
+    return found
 
 
 def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, state: str | None = None,

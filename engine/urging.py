@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
+
+from phancap.engine.db import Database
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.notify import Delivery, Notifier
 from phancap.engine.queries import _day, get_task, list_tasks
+from phancap.engine.roles import RELATION_COLUMNS
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.status import status_of
 
@@ -35,6 +39,17 @@ def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | N
         if (overdue and status.category == "open_overdue") or (due_soon and status.due_soon):
             chosen.append(int(task["id"]))
     return chosen
+
+
+def tracked_for_urging(db: Database, unit: str, relations: tuple[str, ...]) -> set[int]:
+    """The plan tasks the unit holds one of `relations` to: those it may urge (policy.urging_relations)."""
+    columns = [RELATION_COLUMNS[r] for r in relations if r in RELATION_COLUMNS]
+    if not columns:
+        return set()
+    held = " OR ".join(f"{c} = :u" for c in columns)
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id FROM task_instance WHERE kind = 'task' AND ({held})"), {"u": unit})
+        return {int(r[0]) for r in rows}
 
 
 def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None,

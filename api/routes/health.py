@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from phancap.api.deps import DatabaseDep
 from phancap.api.schemas import Health
+from phancap.engine.queries import ping
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
 def healthz(db: DatabaseDep) -> Health:
-    with db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    ping(db)
     return Health(status="ok", database="ok")

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import text
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import ApiError, task_not_found
@@ -42,11 +41,17 @@ from phancap.api.services import Services
 from phancap.api.views import task_public, triggers_public
 from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.errors import DefinitionError
-from phancap.engine.queries import list_plans
+from phancap.engine.queries import latest_comments, list_plans, plan_monitor
 from phancap.engine.reports import create_reports, report_content, report_documents, timeline
 from phancap.engine.status import DONE_STATES, Tally, local_day, status_of
-from phancap.engine.urging import select_for_urging, urge_many
-from phancap.engine.policy import may_raise_difficulty, require_open_report_period, require_urge, sees_all
+from phancap.engine.urging import select_for_urging, tracked_for_urging, urge_many
+from phancap.engine.policy import (
+    may_raise_difficulty,
+    require_open_report_period,
+    require_urge,
+    sees_all,
+    urging_relations,
+)
 from phancap.engine.users import User
 from phancap.engine.visibility import (
     cases_visible_to,
@@ -85,24 +90,8 @@ def report_public(services: Services, item: dict[str, Any]) -> ReportPublic:
                         received=item["state"] in RECEIVED_STATES, missing=missing, late=late)
 
 
-def _events(services: Services, ids: list[int], triggers: tuple[str, ...]) -> dict[int, dict[str, str]]:
-    """For each instance, the latest comment of each of the triggers."""
-    if not ids:
-        return {}
-    marks = ", ".join(f":i{n}" for n in range(len(ids)))
-    names = ", ".join(f":g{n}" for n in range(len(triggers)))
-    params = {f"i{n}": i for n, i in enumerate(ids)} | {f"g{n}": g for n, g in enumerate(triggers)}
-    sql = (f"SELECT task_id, trigger, comment FROM audit_event WHERE task_id IN ({marks}) AND trigger IN ({names}) "
-           "ORDER BY task_id, seq")
-    found: dict[int, dict[str, str]] = {}
-    with services.db.engine.connect() as conn:
-        for task_id, trigger, comment in conn.execute(text(sql), params).all():
-            found.setdefault(int(task_id), {})[trigger] = comment
-    return found
-
-
 def difficulties_public(services: Services, items: list[dict[str, Any]]) -> list[DifficultyPublic]:
-    texts = _events(services, [int(i["id"]) for i in items], ("raise", "answer"))
+    texts = latest_comments(services.db, [int(i["id"]) for i in items], ("raise", "answer"))
     result = []
     for item in items:
         said = texts.get(int(item["id"]), {})
@@ -123,7 +112,7 @@ def visible_report(services: Services, user: User, report_id: int) -> dict[str, 
 def report_detail(services: Services, user: User, report_id: int) -> ReportDetail:
     item = visible_report(services, user, report_id)
     content = report_content(services.db, report_id, services.clock.today())
-    said = _events(services, [report_id], ("submit",)).get(report_id, {})
+    said = latest_comments(services.db, [report_id], ("submit",)).get(report_id, {})
     allowed = services.engine.triggers(report_id, user.name)
     return ReportDetail(**report_public(services, item).model_dump(), relations=relations(user, item),
                         triggers=triggers_public(user, item, allowed), content=ReportContent(**content),
@@ -160,12 +149,11 @@ def raise_on_task(services: Services, user: User, task_id: int, body: str) -> in
 def urge(services: Services, user: User, request: UrgeRequest) -> UrgeResultPublic:
     """Urge the overdue and due-soon tasks the caller's unit tracks (as focal agency or monitor); the engine
     still decides each one on its grants and records it in the audit trail."""
-    require_urge(user, [m.workflow for m in services.workflows.values()])
+    workflows = [m.workflow for m in services.workflows.values()]
+    require_urge(user, workflows)
     engine = services.engine
     chosen = select_for_urging(engine, request.plan or None, request.unit or None)
-    with services.db.engine.connect() as conn:
-        tracked = {int(r[0]) for r in conn.execute(text(
-            "SELECT id FROM task_instance WHERE kind = 'task' AND (focal = :u OR monitor = :u)"), {"u": user.unit})}
+    tracked = tracked_for_urging(services.db, user.unit, urging_relations(user, workflows))
     wanted = set(request.tasks) if request.tasks is not None else None
     chosen = [i for i in chosen if i in tracked and (wanted is None or i in wanted)]
     result = urge_many(engine, user.name, chosen, (request.comment or "").strip() or None, services.notifier())
@@ -254,9 +242,7 @@ def dashboard(services: Services, user: User, plan: str | None = None, period: s
         plans = [p for p in plans if p["code"] == plan]
         if not plans:
             raise plan_not_found(plan)
-    with services.db.engine.connect() as conn:
-        monitors: dict[str, str] = {str(c): str(m) for c, m in conn.execute(text("SELECT code, monitor FROM plan"))}
-    boards = [b for b in (_plan_dashboard(services, user, p, monitors[p["code"]], period) for p in plans) if b]
+    boards = [b for b in (_plan_dashboard(services, user, p, p["monitor"], period) for p in plans) if b]
     if not boards and not plan:
         raise ApiError("forbidden", "Bảng theo dõi dành cho Sở Nội vụ và các cơ quan đầu mối theo dõi",
                        "the dashboard is for the monitor and the focal agencies (nothing tracked by your unit)")
@@ -303,8 +289,7 @@ def get_report(services: ServicesDep, user: CurrentUser, report_id: int) -> Repo
 def post_reports(services: ServicesDep, user: CurrentUser, code: str, body: CreateReportsRequest) -> CreateReportsResult:
     """Create a period's reports in the plan's cascade (again: creates nothing). The plan's monitor
     (Sở Nội vụ / Phòng Nội vụ) or an administrator; `due` dates the entries the plan gives no date for."""
-    with services.db.engine.connect() as conn:
-        monitor = conn.execute(text("SELECT monitor FROM plan WHERE code = :c"), {"c": code}).scalar()
+    monitor = plan_monitor(services.db, code)
     if monitor is None:
         raise plan_not_found(code)
     require_open_report_period(user, monitor)
