@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import text
 
 from phancap.api.security import Signer
+from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 
 SECRET = "reliability-tests-secret-key-0123456789abcdef"
@@ -30,7 +31,8 @@ def free_port() -> int:
 
 
 def token(user: str) -> str:
-    return Signer(SECRET).token(user)
+    # Signed on the server's clock: a token stamped later than the server's now is refused.
+    return Signer(SECRET, clock=Clock.parse(START)).token(user)
 
 
 def auth(user: str) -> dict[str, str]:
