@@ -7,20 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from phancap.api.schemas import TaskPublic, TriggerPublic
-
-
-class CategoryCounts(BaseModel):
-    """Counts by the official categories; the completion rate is over the tasks whose deadline has come."""
-    done_on_time: int
-    done_late: int
-    open_on_time: int
-    open_overdue: int
-    no_deadline: int
-    withdrawn: int
-    due_soon: int
-    due: int = Field(description="tasks whose deadline has come: the base of the completion rate")
-    completion_rate: float | None
+from phancap.api.schemas import CategoryCounts, TaskPublic, TriggerPublic
 
 
 class ReportPublic(TaskPublic):

@@ -70,7 +70,7 @@ class TaskPublic(BaseModel):
     state_due: date | None
     overdue_at: str | None
     state_since: str
-    badge: Literal["overdue", "due_soon", "no_deadline"] | None
+    badge: Literal["overdue", "stage_overdue", "due_soon", "no_deadline"] | None
     kind: str = Field(default="task", description="task, or a case such as a periodic report or a difficulty")
     parent_id: int | None = None
     pending_deadline: date | None = Field(default=None, description="an extension asked for, awaiting a decision")
@@ -192,13 +192,27 @@ class PlanDetail(BaseModel):
     tasks: list[PlanTaskPublic]
 
 
+class CategoryCounts(BaseModel):
+    """Counts by the official categories; the completion rate is over the tasks whose deadline has come."""
+    done_on_time: int
+    done_late: int
+    open_on_time: int
+    open_overdue: int
+    no_deadline: int
+    withdrawn: int
+    due_soon: int
+    due: int = Field(description="tasks whose deadline has come: the base of the completion rate")
+    completion_rate: float | None
+
+
 class Progress(BaseModel):
     plan: str
     total: int
     by_state: dict[str, int]
     by_unit: dict[str, dict[str, int]]
-    overdue: int
-    approved: int
+    overdue: int = Field(description="open past the deadline (categories.open_overdue)")
+    approved: int = Field(description="in a done state (approved, adopted), with or without a deadline")
+    categories: CategoryCounts
 
 
 class StatePublic(BaseModel):

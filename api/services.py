@@ -49,14 +49,6 @@ class Services:
     def login_policy(self) -> LoginPolicy:
         return LoginPolicy(self.settings.login_max_failures, self.settings.login_window)
 
-    @property
-    def finals(self) -> set[str]:
-        return {s for m in self.workflows.values() for s, d in m.workflow.states.items() if d.final}
-
-    @property
-    def overdue_states(self) -> set[str]:
-        return {m.workflow.overdue.state for m in self.workflows.values() if m.workflow.overdue}
-
     def state_label(self, workflow: str, state: str | None) -> str:
         if state is None:
             return ""

@@ -8,7 +8,7 @@ from phancap.api.schemas import TaskDetail, TaskPublic, TriggerPublic
 from phancap.api.services import Services
 from phancap.engine.policy import signs_on_behalf
 from phancap.engine.users import User
-from phancap.engine.visibility import deadline_badge, relations
+from phancap.engine.visibility import relations
 from phancap.engine.workflow import TransitionDef
 
 
@@ -20,8 +20,7 @@ def _task_fields(services: Services, item: dict[str, Any]) -> dict[str, Any]:
     fields = {k: item.get(k) for k in TaskPublic.model_fields if k not in ("state_label", "badge")}
     fields["title"] = item.get("title") or ""
     fields["state_label"] = services.state_label(item["workflow"], item["state"])
-    fields["badge"] = deadline_badge(item["deadline"], item["state"], services.finals, services.overdue_states,
-                                     services.clock.today())
+    fields["badge"] = services.engine.status.badge(item, services.clock.today())
     return fields
 
 

@@ -8,9 +8,9 @@ need a relation (the plan's own monitor opens its report periods). Unknown means
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from phancap.engine.errors import Forbidden
 from phancap.engine.users import User
@@ -86,6 +86,12 @@ def may_activate(user: User | None) -> bool:
 
 def may_see_rollup(user: User | None) -> bool:
     return SEE_ROLLUP.allows(user)
+
+
+def tracks(user: User, task: Mapping[str, Any], plan_monitor: str) -> bool:
+    """Whether the user's unit follows a plan task on the dashboard: as its focal agency, its approving
+    authority or the plan's monitor (everything for those who see all)."""
+    return sees_all(user) or user.unit in (task.get("focal"), task.get("authority")) or user.unit == plan_monitor
 
 
 def may_open_report_period(user: User, plan_monitor: str) -> bool:

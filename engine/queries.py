@@ -6,12 +6,17 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, select, text
 
 from phancap.engine.db import Database
+from phancap.engine.models import Plan, PlanTask
+from phancap.engine.status import TASK_INSTANCES, StatusRules, Tally
+from phancap.engine.users import User
+
+TASK_KIND = "task"  # plan tasks; reports and difficulties are instances of other kinds
 
 TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "version", "workflow", "stage",
-                "overdue_at", "state_since", "authority", "kind", "title", "parent_id")
+                "overdue_at", "state_since", "authority", "kind", "title", "parent_id", "done_on")
 
 
 def list_plans(db: Database) -> list[dict[str, Any]]:
@@ -115,26 +120,34 @@ def verify_with(cur: Any) -> Any:
     return verify_rows(tasks, iter(cur.fetchone, None))
 
 
-def progress(db: Database, plan: str, today: date) -> dict[str, Any]:
-    """Counts per state and per official category, for the plan and for each unit (one GROUP BY)."""
-    from phancap.engine.status import Tally, category_params, category_sql, tally_add
+def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: User | None = None) -> dict[str, Any]:
+    """Counts per state and per official category, for the plan and for each unit (one GROUP BY over the
+    plan's tasks, or those `viewer` may see; reports and difficulties are not plan tasks). `done` counts
+    the tasks in a done state, with or without a deadline."""
+    from phancap.engine.visibility import visible_condition
 
-    category, due_soon = category_sql(db.is_sqlite)
-    sql = (f"SELECT unit, state, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance "
-           "WHERE plan = :p AND kind = 'task' GROUP BY unit, state, category, due_soon")
+    t = TASK_INSTANCES
+    category, due_soon = rules.columns(t)
+    stmt = (select(t.c.unit, t.c.workflow, t.c.state, category, due_soon, func.count())
+            .where(t.c.plan == plan, t.c.kind == TASK_KIND)
+            .group_by(t.c.unit, t.c.workflow, t.c.state, category, due_soon))
+    if viewer is not None:
+        stmt = stmt.where(visible_condition(viewer, t))
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), {"p": plan, **category_params(today)}).all()
+        rows = conn.execute(stmt, rules.params(today)).all()
     total, by_unit = Tally(), dict[str, Tally]()
     states: dict[str, int] = {}
     unit_states: dict[str, dict[str, int]] = {}
-    for unit, state, cat, soon, count in rows:
-        tally_add(total, cat, soon, count)
-        tally_add(by_unit.setdefault(unit, Tally()), cat, soon, count)
+    done = 0
+    for unit, workflow, state, cat, soon, count in rows:
+        total.add_counted(cat, soon, count)
+        by_unit.setdefault(unit, Tally()).add_counted(cat, soon, count)
         states[state] = states.get(state, 0) + count
         per_unit = unit_states.setdefault(unit, {})
         per_unit[state] = per_unit.get(state, 0) + count
+        done += count if rules.is_done(workflow, state) else 0
     return {
-        "plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "states": states,
+        "plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "done": done, "states": states,
         "categories": total.to_json(),
         "units": {u: {"states": unit_states[u], "categories": t.to_json()} for u, t in sorted(by_unit.items())},
     }
@@ -146,27 +159,28 @@ def _day(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def rollup(db: Database, plan: str, today: date) -> dict[str, Any]:
+def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str, Any]:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    from phancap.engine.status import Tally, status_of
-
+    t, pt, child = TASK_INSTANCES, PlanTask.__table__, Plan.__table__  # type: ignore[attr-defined]
+    category, due_soon = rules.columns(t)
+    stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.count())
+            .select_from(t.join(pt, and_(pt.c.plan == t.c.plan, pt.c.number == t.c.task))
+                         .join(child, child.c.code == t.c.plan))
+            .where(child.c.parent_code == plan, pt.c.parent_task.is_not(None), t.c.kind == TASK_KIND)
+            .group_by(pt.c.parent_task, t.c.plan, category, due_soon))
     with db.engine.connect() as conn:
-        tasks = conn.execute(text("SELECT number, title FROM plan_task WHERE plan = :p AND heading = :f ORDER BY id"),
-                             {"p": plan, "f": False}).all()
-        rows = conn.execute(text(
-            "SELECT pt.parent_task, i.plan, i.state, i.deadline, i.overdue_at, i.state_since FROM task_instance i "
-            "JOIN plan_task pt ON pt.plan = i.plan AND pt.number = i.task JOIN plan c ON c.code = i.plan "
-            "WHERE c.parent_code = :p AND pt.parent_task IS NOT NULL AND i.kind = 'task'"), {"p": plan}).all()
-        children = [r[0] for r in conn.execute(text("SELECT code FROM plan WHERE parent_code = :p ORDER BY code"),
-                                               {"p": plan}).all()]
-    own = progress(db, plan, today)
+        tasks = conn.execute(select(pt.c.number, pt.c.title).where(pt.c.plan == plan, pt.c.heading.is_(False))
+                             .order_by(pt.c.id)).all()
+        rows = conn.execute(stmt, rules.params(today)).all()
+        children = list(conn.execute(select(child.c.code).where(child.c.parent_code == plan)
+                                     .order_by(child.c.code)).scalars())
+    own = progress(db, plan, today, rules)
     by_task: dict[str, dict[str, Tally]] = {}
-    for parent_task, child, state, deadline, overdue_at, since in rows:
-        tally = by_task.setdefault(parent_task, {}).setdefault(child, Tally())
-        tally.add(status_of(state, _day(deadline), since, today))
+    for parent_task, child_plan, cat, soon, count in rows:
+        by_task.setdefault(parent_task, {}).setdefault(child_plan, Tally()).add_counted(cat, soon, count)
     return {
         "plan": plan, "today": today.isoformat(), "children": children, "own": own["categories"],
-        "tasks": [{"number": n, "title": t,
+        "tasks": [{"number": n, "title": title,
                    "children": {c: tally.to_json() for c, tally in sorted(by_task.get(n, {}).items())}}
-                  for n, t in tasks],
+                  for n, title in tasks],
     }

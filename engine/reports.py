@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, or_, select, text
 
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -16,8 +17,11 @@ from phancap.engine.deadlines import read_deadline
 from phancap.engine.errors import DefinitionError
 from phancap.engine.instantiate import NewInstance, expand, group_index, open_instances
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.queries import _day
-from phancap.engine.status import Tally, category_params, category_sql, tally_add
+from phancap.engine.models import AuditEvent
+from phancap.engine.queries import TASK_KIND, _day
+from phancap.engine.status import DONE, TASK_INSTANCES, WITHDRAWN, StatusRules, Tally
+
+AUDIT_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 
 WORKFLOW = "periodic_report"
 KIND = "report"
@@ -98,63 +102,80 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
     return result
 
 
-def report_content(db: Database, report_id: int, today: date) -> dict[str, Any]:
+def report_content(db: Database, report_id: int, today: date, rules: StatusRules) -> dict[str, Any]:
     """The figures of one report, from the engine's data: the reporter's tasks (led, tracked, or the
     whole plan for its monitor) by official category, overdue tasks, extensions, difficulties, and
     the reports it should have received for the same period. Set-based: no list of ids is sent."""
-    category, due_soon = category_sql(db.is_sqlite, "t.")
+    t, a, d = TASK_INSTANCES, AUDIT_EVENTS, TASK_INSTANCES.alias("d")
+    category, due_soon = rules.columns(t)
+    params = rules.params(today)
     with db.engine.connect() as conn:
-        row = conn.execute(text("SELECT plan, task, unit, focal, state, deadline, title FROM task_instance "
-                                "WHERE id = :i AND kind = 'report'"), {"i": report_id}).first()
+        row = conn.execute(select(t.c.plan, t.c.task, t.c.unit, t.c.focal, t.c.state, t.c.deadline, t.c.title)
+                           .where(t.c.id == report_id, t.c.kind == KIND)).first()
         if row is None:
             raise KeyError(report_id)
         plan, code, reporter, recipient, state, due, title = row
         whole_plan = conn.execute(text("SELECT monitor FROM plan WHERE code = :p"), {"p": plan}).scalar_one() == reporter
-        scope = "t.plan = :plan AND t.kind = 'task'" + ("" if whole_plan else " AND (t.unit = :r OR t.focal = :r)")
-        params = {"plan": plan, "r": reporter, **category_params(today)}
+        scope = and_(t.c.plan == plan, t.c.kind == TASK_KIND)
+        if not whole_plan:
+            scope = and_(scope, or_(t.c.unit == reporter, t.c.focal == reporter))
         total, per_task = Tally(), dict[str, Tally]()
-        for number, cat, soon, count in conn.execute(text(
-                f"SELECT t.task, {category} AS category, {due_soon} AS due_soon, COUNT(*) FROM task_instance t "
-                f"WHERE {scope} GROUP BY t.task, category, due_soon"), params):
-            tally_add(total, cat, soon, count)
-            tally_add(per_task.setdefault(number, Tally()), cat, soon, count)
-        overdue = [{"id": i, "task": n, "unit": u, "deadline": str(d)} for i, n, u, d in conn.execute(text(
-            f"SELECT t.id, t.task, t.unit, t.deadline FROM task_instance t WHERE {scope} "
-            f"AND {category} = 'open_overdue' ORDER BY t.task, t.unit"), params)]
-        extensions = [{"task_id": t, **json.loads(d)} for t, d in conn.execute(text(
-            f"SELECT a.task_id, a.data FROM audit_event a JOIN task_instance t ON t.id = a.task_id "
-            f"WHERE a.trigger = 'grant_extension' AND {scope} ORDER BY a.id"), params)]
-        difficulties = [{"id": i, "unit": u, "state": s, "title": t} for i, u, s, t in conn.execute(text(
-            f"SELECT d.id, d.unit, d.state, d.title FROM task_instance d JOIN task_instance t ON t.id = d.parent_id "
-            f"WHERE d.kind = 'difficulty' AND {scope} ORDER BY d.id"), params)]
-        local_day = ("date(substr(t.state_since, 1, 19), '+7 hours')" if db.is_sqlite else
-                     "CAST(CAST(substr(t.state_since, 1, 19) AS timestamp) + interval '7 hours' AS date)")
-        done_days = conn.execute(text(
-            f"SELECT {local_day} AS day, COUNT(*) FROM task_instance t WHERE {scope} AND t.state = 'approved' "
-            "GROUP BY day ORDER BY day"), params).all()
+        for number, cat, soon, count in conn.execute(
+                select(t.c.task, category, due_soon, func.count()).where(scope)
+                .group_by(t.c.task, category, due_soon), params):
+            total.add_counted(cat, soon, count)
+            per_task.setdefault(number, Tally()).add_counted(cat, soon, count)
+        overdue = [{"id": i, "task": n, "unit": u, "deadline": str(dl)} for i, n, u, dl in conn.execute(
+            select(t.c.id, t.c.task, t.c.unit, t.c.deadline).where(scope, category == "open_overdue")
+            .order_by(t.c.task, t.c.unit), params)]
+        extensions = [{"task_id": i, **json.loads(data)} for i, data in conn.execute(
+            select(a.c.task_id, a.c.data).select_from(a.join(t, t.c.id == a.c.task_id))
+            .where(a.c.trigger == "grant_extension", scope).order_by(a.c.id))]
+        difficulties = [{"id": i, "unit": u, "state": s, "title": ti} for i, u, s, ti in conn.execute(
+            select(d.c.id, d.c.unit, d.c.state, d.c.title).select_from(d.join(t, t.c.id == d.c.parent_id))
+            .where(d.c.kind == "difficulty", scope).order_by(d.c.id))]
+        done_days = conn.execute(
+            select(t.c.done_on, func.count()).where(scope, t.c.done_on.is_not(None))  # set only while done
+            .group_by(t.c.done_on).order_by(t.c.done_on)).all()
         period_prefix = code.split("/")[0]
-        received = conn.execute(text(
-            "SELECT id, unit, state, deadline, overdue_at FROM task_instance WHERE plan = :plan AND kind = 'report' "
-            "AND focal = :r AND task = :code ORDER BY unit"), {"plan": plan, "r": reporter,
-                                                              "code": f"{period_prefix}/{reporter}"}).all()
+        received = conn.execute(
+            select(t.c.id, t.c.unit, t.c.workflow, t.c.state, t.c.deadline, category, due_soon)
+            .where(t.c.plan == plan, t.c.kind == KIND, t.c.focal == reporter, t.c.task == f"{period_prefix}/{reporter}")
+            .order_by(t.c.unit), params).all()
     inputs = []
-    for i, u, s, d, o in received:
-        deadline = _day(d)
-        open_ = s in ("assigned", "overdue")
-        inputs.append({"id": i, "unit": u, "state": s, "deadline": str(d), "missing": open_,
-                       "late": o is not None or (open_ and deadline is not None and deadline < today)})
+    for i, u, wf, s, dl, cat, soon in received:
+        standing = report_standing(rules, {"workflow": wf, "state": s, "category": cat, "due_soon": soon}, today)
+        inputs.append({"id": i, "unit": u, "state": s, "deadline": str(dl), "missing": standing.missing,
+                       "late": standing.late})
     return {
         "report": {"id": report_id, "plan": plan, "code": code, "title": title, "unit": reporter, "to": recipient,
                    "state": state, "deadline": str(due) if due else None},
         "today": today.isoformat(), "scope": "plan" if whole_plan else "unit",
         "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in sorted(per_task.items())},
         "overdue": overdue, "extensions": extensions,
-        "difficulties": {"open": [d for d in difficulties if d["state"] != "answered"],
-                         "answered": [d for d in difficulties if d["state"] == "answered"]},
+        "difficulties": {"open": [x for x in difficulties if x["state"] != "answered"],
+                         "answered": [x for x in difficulties if x["state"] == "answered"]},
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
-        "timeline": timeline([(_day(d), n) for d, n in done_days], today),
+        "timeline": timeline([(_day(day), n) for day, n in done_days], today),
     }
+
+
+@dataclass(frozen=True)
+class ReportStanding:
+    """A report seen by its recipient: received (done), missing (not yet sent), late (past its deadline
+    unsent, or sent after it)."""
+
+    received: bool
+    missing: bool
+    late: bool
+
+
+def report_standing(rules: StatusRules, item: Mapping[str, Any], today: date) -> ReportStanding:
+    category, _soon = rules.category(item, today)
+    state_category = rules.state_category(item["workflow"], item["state"])
+    return ReportStanding(received=state_category == DONE, missing=state_category not in (DONE, WITHDRAWN),
+                          late=category in ("open_overdue", "done_late"))
 
 
 def timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict[str, Any]]:
@@ -167,11 +188,11 @@ def timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict
     return points
 
 
-def report_documents(db: Database, report_id: int, today: date) -> tuple[bytes, bytes, dict[str, Any]]:
+def report_documents(db: Database, report_id: int, today: date, rules: StatusRules) -> tuple[bytes, bytes, dict[str, Any]]:
     """The report as (DOCX, XLSX, content); the issuing body, place, signer and recipients come from the plan."""
     from phancap.engine.documents import report_docx, report_xlsx
 
-    content = report_content(db, report_id, today)
+    content = report_content(db, report_id, today, rules)
     meta = content["report"]
     with db.read() as cur:
         cur.execute(db.sql("SELECT p.definition, i.name FROM plan p JOIN unit i ON i.code = p.issuer WHERE p.code = ?"),

@@ -15,6 +15,7 @@ from typing import Any
 from phancap.engine.audit import data_json, event_hash, evidence_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
+from phancap.engine.status import StatusRules
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.machine import Actor, TaskContext, WorkflowMachine
 from phancap.engine.policy import sees_all
@@ -85,6 +86,7 @@ class TaskEngine:
         self.workflows = workflows
         self.clock = clock or Clock.from_env()
         self.due_soon_days = due_soon_days  # "sắp đến hạn": PHANCAP_DUE_SOON_DAYS, passed in by the settings
+        self.status = StatusRules.of([m.workflow for m in workflows.values()], due_soon_days)
         self.calendar = calendar or default_calendar()
         self._select = db.sql(_SELECT_TASK + ("" if db.is_sqlite else " FOR UPDATE OF t"))
         self._select_read = db.sql(_SELECT_TASK)

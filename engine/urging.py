@@ -4,17 +4,20 @@ accepted on its own grants; selection by category (overdue, due soon)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import or_, select
 
 from phancap.engine.db import Database
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.notify import Delivery, Notifier
-from phancap.engine.queries import _day, get_task, list_tasks
+from phancap.engine.policy import require_urge, urging_relations
+from phancap.engine.queries import TASK_KIND, get_task
 from phancap.engine.roles import RELATION_COLUMNS
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.status import status_of
+from phancap.engine.status import TASK_INSTANCES
+from phancap.engine.users import User
 
 URGE = "urge"
 
@@ -32,24 +35,48 @@ class UrgeResult:
 
 def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | None = None, *,
                       overdue: bool = True, due_soon: bool = True) -> list[int]:
-    today = engine.clock.today()
-    chosen = []
-    for task in list_tasks(engine.db, plan=plan, unit=unit):
-        status = status_of(str(task["state"]), _day(task["deadline"]), str(task["state_since"]), today)
-        if (overdue and status.category == "open_overdue") or (due_soon and status.due_soon):
-            chosen.append(int(task["id"]))
-    return chosen
+    """Plan tasks open past their deadline and/or due soon (the engine's status rules), by id."""
+    t = TASK_INSTANCES
+    category, soon = engine.status.columns(t)
+    wanted = []
+    if overdue:
+        wanted.append(category == "open_overdue")
+    if due_soon:
+        wanted.append(soon == 1)
+    if not wanted:
+        return []
+    stmt = select(t.c.id).where(t.c.kind == TASK_KIND, or_(*wanted)).order_by(t.c.id)
+    if plan:
+        stmt = stmt.where(t.c.plan == plan)
+    if unit:
+        stmt = stmt.where(t.c.unit == unit)
+    with engine.db.engine.connect() as conn:
+        return [int(i) for i in conn.execute(stmt, engine.status.params(engine.clock.today())).scalars()]
 
 
 def tracked_for_urging(db: Database, unit: str, relations: tuple[str, ...]) -> set[int]:
     """The plan tasks the unit holds one of `relations` to: those it may urge (policy.urging_relations)."""
-    columns = [RELATION_COLUMNS[r] for r in relations if r in RELATION_COLUMNS]
+    t = TASK_INSTANCES
+    columns = [t.c[RELATION_COLUMNS[r]] for r in relations if r in RELATION_COLUMNS]
     if not columns:
         return set()
-    held = " OR ".join(f"{c} = :u" for c in columns)
     with db.engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT id FROM task_instance WHERE kind = 'task' AND ({held})"), {"u": unit})
-        return {int(r[0]) for r in rows}
+        found = conn.execute(select(t.c.id).where(t.c.kind == TASK_KIND, or_(*(c == unit for c in columns))))
+        return {int(i) for i in found.scalars()}
+
+
+def urge(engine: TaskEngine, user: User, *, plan: str | None = None, unit: str | None = None,
+         tasks: Iterable[int] | None = None, comment: str | None = None,
+         notifier: Notifier | None = None) -> UrgeResult:
+    """What `POST /urge` and `phancap urge` both do: urge the overdue and due-soon tasks the user's unit
+    tracks through a relation the workflows grant `urge` to (optionally only `tasks`); each is still
+    fired, decided on its own grants and audited. Refused outright when the user may not urge at all."""
+    workflows = [m.workflow for m in engine.workflows.values()]
+    require_urge(user, workflows)
+    tracked = tracked_for_urging(engine.db, user.unit, urging_relations(user, workflows))
+    wanted = set(tasks) if tasks is not None else None
+    chosen = [i for i in select_for_urging(engine, plan, unit) if i in tracked and (wanted is None or i in wanted)]
+    return urge_many(engine, user.name, chosen, (comment or "").strip() or None, notifier)
 
 
 def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None,

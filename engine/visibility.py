@@ -8,40 +8,42 @@ grants alone decide that)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, or_, select, text, true
+from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.db import Database
+from phancap.engine.models import Plan, PlanTask, Unit
+from phancap.engine.status import TASK_INSTANCES, StatusRules
 from phancap.engine.policy import sees_all
 from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS
 from phancap.engine.users import User
 
-DUE_SOON_DAYS = 3  # "sắp đến hạn": due within three days
+T = TASK_INSTANCES.alias("t")
+_PT = PlanTask.__table__.alias("pt")  # type: ignore[attr-defined]
+_UNIT, _FOCAL = Unit.__table__.alias("u"), Unit.__table__.alias("f")  # type: ignore[attr-defined]
+_PLAN = Plan.__table__.alias("p")  # type: ignore[attr-defined]
+_FROM = (T.outerjoin(_PT, and_(_PT.c.plan == T.c.plan, _PT.c.number == T.c.task))
+         .outerjoin(_UNIT, _UNIT.c.code == T.c.unit).outerjoin(_FOCAL, _FOCAL.c.code == T.c.focal))
+_COLUMNS = (T.c.id, T.c.plan, T.c.task, T.c.unit, _UNIT.c.name.label("unit_name"), T.c.focal,
+            _FOCAL.c.name.label("focal_name"), T.c.authority, T.c.monitor, T.c.justice, T.c.coordinators, T.c.workflow,
+            T.c.state, T.c.stage, T.c.version, T.c.deadline, T.c.deadline_phrase, T.c.state_due, T.c.overdue_at,
+            T.c.state_since, func.coalesce(T.c.title, _PT.c.title, "").label("title"), T.c.kind, T.c.parent_id,
+            T.c.pending_deadline, T.c.done_on)
+_DETAIL = (_PT.c.content, _PT.c.product, _PT.c.lead_text, _PT.c.coordinators_text, _PT.c.procedure_text,
+           _PT.c.deadline_kind, _PLAN.c.title.label("plan_title"), _PT.c.focal.label("plan_focal"))
 
-_TASK_SELECT = (
-    "SELECT t.id, t.plan, t.task, t.unit, u.name, t.focal, f.name, t.authority, t.monitor, t.justice, "
-    "t.coordinators, t.workflow, t.state, t.stage, t.version, t.deadline, t.deadline_phrase, t.state_due, "
-    "t.overdue_at, t.state_since, COALESCE(t.title, pt.title, ''), t.kind, t.parent_id, t.pending_deadline "
-    "FROM task_instance t LEFT JOIN plan_task pt ON pt.plan = t.plan AND pt.number = t.task "
-    "LEFT JOIN unit u ON u.code = t.unit LEFT JOIN unit f ON f.code = t.focal"
-)
-_TASK_KEYS = ("id", "plan", "task", "unit", "unit_name", "focal", "focal_name", "authority", "monitor", "justice",
-              "coordinators", "workflow", "state", "stage", "version", "deadline", "deadline_phrase", "state_due",
-              "overdue_at", "state_since", "title", "kind", "parent_id", "pending_deadline")
 
-
-def visible_clause(user: User, alias: str = "t") -> tuple[str, dict[str, Any]]:
-    """An SQL condition (named parameters) true for the instances the user may see."""
+def visible_condition(user: User, t: Any = T) -> ColumnElement[bool]:
+    """True for the instances the user may see (t: task_instance or an alias of it)."""
     if sees_all(user):
-        return "1 = 1", {}
+        return true()
     escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    held = " OR ".join(f"{alias}.{column} = :vis_unit" for column in RELATION_COLUMNS.values())
-    sql = f"({held} OR {alias}.coordinators LIKE :vis_like ESCAPE '\\')"
-    return sql, {"vis_unit": user.unit, "vis_like": f'%"{escaped}"%'}
+    held = [t.c[column] == user.unit for column in RELATION_COLUMNS.values()]
+    return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"))
 
 
 def relations(user: User, task: dict[str, Any]) -> list[str]:
@@ -52,20 +54,6 @@ def relations(user: User, task: dict[str, Any]) -> list[str]:
     return result
 
 
-def deadline_badge(deadline: date | None, state: str, finals: Iterable[str], overdue_states: Iterable[str],
-                   today: date) -> str | None:
-    """'overdue', 'due_soon', 'no_deadline', or None (done, or not due soon)."""
-    if state in set(finals):
-        return None
-    if state in set(overdue_states) or (deadline is not None and deadline < today):
-        return "overdue"
-    if deadline is None:
-        return "no_deadline"
-    if deadline <= today + timedelta(days=DUE_SOON_DAYS):
-        return "due_soon"
-    return None
-
-
 def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -73,9 +61,9 @@ def _as_date(value: Any) -> date | None:
 
 
 def _task(row: Any) -> dict[str, Any]:
-    item = dict(zip(_TASK_KEYS, row, strict=True))
+    item = dict(row._mapping)
     item["coordinators"] = json.loads(item["coordinators"] or "[]")
-    for key in ("deadline", "state_due", "pending_deadline"):
+    for key in ("deadline", "state_due", "pending_deadline", "done_on"):
         item[key] = _as_date(item[key])
     return item
 
@@ -85,80 +73,53 @@ class TaskFilter:
     plan: str | None = None
     unit: str | None = None
     state: str | None = None
-    overdue: bool | None = None
+    overdue: bool | None = None  # open past the deadline (the official category), or not
     due_before: date | None = None
     q: str | None = None
     mine: bool = False  # only the instances the user's own unit leads, tracks, approves or appraises
+    kind: str | None = None
 
 
-def search_tasks(db: Database, user: User, f: TaskFilter, today: date, finals: Iterable[str],
-                 overdue_states: Iterable[str], limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """The instances the user may see that match the filter, and how many match in all."""
-    clause, params = visible_clause(user)
-    where = [clause]
-    for column, value in (("plan", f.plan), ("unit", f.unit), ("state", f.state)):
+def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: StatusRules, limit: int = 50,
+                 offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The instances the user may see that match the filter, and how many match in all; each with its
+    official `category` and `due_soon` (the engine's status rules, in SQL)."""
+    category, due_soon = rules.columns(T)
+    where: list[ColumnElement[bool]] = [visible_condition(user)]
+    for column, value in (("plan", f.plan), ("unit", f.unit), ("state", f.state), ("kind", f.kind)):
         if value:
-            where.append(f"t.{column} = :f_{column}")
-            params[f"f_{column}"] = value
-    finals, overdue_states = sorted(set(finals)) or ["-"], sorted(set(overdue_states)) or ["-"]
-    fin = ", ".join(f":fin{i}" for i in range(len(finals)))
-    ovd = ", ".join(f":ovd{i}" for i in range(len(overdue_states)))
-    params |= {f"fin{i}": s for i, s in enumerate(finals)} | {f"ovd{i}": s for i, s in enumerate(overdue_states)}
-    late = f"(t.state IN ({ovd}) OR (t.deadline IS NOT NULL AND t.deadline < :today AND t.state NOT IN ({fin})))"
+            where.append(T.c[column] == value)
     if f.overdue is not None:
-        where.append(late if f.overdue else f"NOT {late}")
-        params["today"] = today.isoformat()
+        where.append(category == "open_overdue" if f.overdue else category != "open_overdue")
     if f.due_before is not None:
-        where.append("t.deadline IS NOT NULL AND t.deadline < :due_before")
-        params["due_before"] = f.due_before.isoformat()
+        where.append(and_(T.c.deadline.is_not(None), T.c.deadline < f.due_before))
     if f.q:
-        where.append("(LOWER(COALESCE(t.title, pt.title, '')) LIKE :q OR LOWER(COALESCE(pt.content, '')) LIKE :q "
-                     "OR t.task = :qexact)")
-        params["q"], params["qexact"] = f"%{f.q.strip().lower()}%", f.q.strip()
+        q = f"%{f.q.strip().lower()}%"
+        where.append(or_(func.lower(func.coalesce(T.c.title, _PT.c.title, "")).like(q),
+                         func.lower(func.coalesce(_PT.c.content, "")).like(q), T.c.task == f.q.strip()))
     if f.mine:
-        where.append("(t.unit = :m OR t.focal = :m OR t.authority = :m OR t.justice = :m)")
-        params["m"] = user.unit
-    cond = " WHERE " + " AND ".join(where)
-    frm = _TASK_SELECT[_TASK_SELECT.index(" FROM "):]
+        where.append(or_(*(T.c[c] == user.unit for c in ("unit", "focal", "authority", "justice"))))
+    params = rules.params(today)
     with db.engine.connect() as conn:
-        total = int(conn.execute(text("SELECT COUNT(*)" + frm + cond), params).scalar_one())
-        rows = conn.execute(text(_TASK_SELECT + cond + " ORDER BY t.id LIMIT :lim OFFSET :off"),
-                            params | {"lim": int(limit), "off": int(offset)}).all()
+        total = int(conn.execute(select(func.count()).select_from(_FROM).where(*where), params).scalar_one())
+        rows = conn.execute(select(*_COLUMNS, category, due_soon).select_from(_FROM).where(*where)
+                            .order_by(T.c.id).limit(int(limit)).offset(int(offset)), params).all()
     return [_task(r) for r in rows], total
 
 
 def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | None:
     """One instance with its plan's fields for the task, or None when missing or not visible."""
-    clause, params = visible_clause(user)
-    sql = (_TASK_SELECT.replace(" FROM ", ", pt.content, pt.product, pt.lead_text, pt.coordinators_text, "
-                                "pt.procedure_text, pt.deadline_kind, p.title, pt.focal FROM ", 1)
-           + " JOIN plan p ON p.code = t.plan WHERE t.id = :tid AND " + clause)
+    stmt = (select(*_COLUMNS, *_DETAIL).select_from(_FROM.join(_PLAN, _PLAN.c.code == T.c.plan))
+            .where(T.c.id == task_id, visible_condition(user)))
     with db.engine.connect() as conn:
-        row = conn.execute(text(sql), params | {"tid": task_id}).first()
-    if row is None:
-        return None
-    item = _task(row[: len(_TASK_KEYS)])
-    extra = ("content", "product", "lead_text", "coordinators_text", "procedure_text", "deadline_kind",
-             "plan_title", "plan_focal")
-    item.update(dict(zip(extra, row[len(_TASK_KEYS):], strict=True)))
-    return item
+        row = conn.execute(stmt).first()
+    return None if row is None else _task(row)
 
 
-def plan_matrix(db: Database, user: User, plan: str) -> list[dict[str, Any]]:
-    """Every instance of the plan the user may see (for the tasks × units matrix and progress)."""
-    items, _ = search_tasks(db, user, TaskFilter(plan=plan), date.min, (), (), limit=100_000)
+def plan_matrix(db: Database, user: User, plan: str, today: date, rules: StatusRules) -> list[dict[str, Any]]:
+    """Every instance of the plan the user may see (for the tasks × units matrix and the dashboard)."""
+    items, _ = search_tasks(db, user, TaskFilter(plan=plan), today, rules, limit=1_000_000)
     return items
-
-
-def progress(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per state and per unit (unit → state → count)."""
-    by_state: dict[str, int] = {}
-    by_unit: dict[str, dict[str, int]] = {}
-    for item in items:
-        by_state[item["state"]] = by_state.get(item["state"], 0) + 1
-        unit = by_unit.setdefault(item["unit"], {})
-        unit[item["state"]] = unit.get(item["state"], 0) + 1
-    return {"total": len(items), "by_state": by_state, "by_unit": by_unit}
 
 
 @dataclass(frozen=True)
@@ -214,21 +175,16 @@ def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset:
 
 
 def cases_visible_to(db: Database, user: User, kind: str, *, plan: str | None = None, unit: str | None = None,
-                  state: str | None = None, period: str | None = None, recipient: str | None = None,
-                  parent_id: int | None = None) -> list[dict[str, Any]]:
+                     state: str | None = None, period: str | None = None, recipient: str | None = None,
+                     parent_id: int | None = None) -> list[dict[str, Any]]:
     """Reports or difficulties (kind) the user may see, with optional filters; period is a code like BC-2025-6T."""
-    clause, params = visible_clause(user)
-    where = [clause, "t.kind = :kind"]
-    params["kind"] = kind
+    where: list[ColumnElement[bool]] = [visible_condition(user), T.c.kind == kind]
     for column, value in (("plan", plan), ("unit", unit), ("state", state), ("focal", recipient),
                           ("parent_id", parent_id)):
         if value is not None and value != "":
-            where.append(f"t.{column} = :c_{column}")
-            params[f"c_{column}"] = value
+            where.append(T.c[column] == value)
     if period:
-        where.append("t.task LIKE :c_period")
-        params["c_period"] = period.replace("%", "").replace("_", "") + "/%"
-    sql = _TASK_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY t.deadline, t.unit, t.id"
+        where.append(T.c.task.like(period.replace("%", "").replace("_", "") + "/%"))
+    stmt = select(*_COLUMNS).select_from(_FROM).where(*where).order_by(T.c.deadline, T.c.unit, T.c.id)
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
-    return [_task(r) for r in rows]
+        return [_task(r) for r in conn.execute(stmt).all()]

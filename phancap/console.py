@@ -11,6 +11,7 @@ from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.settings import Settings
+from phancap.engine.users import User, get_user
 from phancap.engine.workflows import load_workflows
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -26,6 +27,7 @@ class Context:
         self.now_given = bool(now)
         self._db: Database | None = None
         self._workflows: Any = None
+        self._engine: TaskEngine | None = None
 
     @property
     def db(self) -> Database:
@@ -40,7 +42,17 @@ class Context:
         return self._workflows
 
     def engine(self) -> TaskEngine:
-        return TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.settings.due_soon_days)
+        if self._engine is None:
+            self._engine = TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.settings.due_soon_days)
+        return self._engine
+
+    def user(self, name: str) -> User:
+        """The user named by --as, or a clean failure (exit 2)."""
+        found = get_user(self.db, name)
+        if found is None:
+            fail(f"error: no user '{name}' (phancap user add creates one)", 2)
+        assert found is not None
+        return found
 
 
 STATE: dict[str, Context] = {}

@@ -56,7 +56,7 @@ def test_late_commune_reports_show_in_the_focal_departments_report(seeded: TaskE
                                   undated_due=date(2025, 6, 20))
     assert consolidated.created == 1
     own = reports(seeded, unit="HN-SNV")[-1]
-    content = report_content(seeded.db, int(own["id"]), date(2025, 6, 11))
+    content = report_content(seeded.db, int(own["id"]), date(2025, 6, 11), seeded.status)
     assert content["scope"] == "plan"
     missing = {m["unit"] for m in content["missing_or_late"]}
     assert ward not in missing and len(missing) == COMMUNES - 1 + 3  # the other communes, and 3 departments
@@ -74,7 +74,7 @@ def test_report_figures_match_the_engine(seeded: TaskEngine) -> None:
     seeded.fire(sct, "approve", "pd.ubnd")
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-15"))
     stp = next(r for r in reports(seeded, unit="HN-STP"))
-    content = report_content(seeded.db, int(stp["id"]), date(2025, 6, 15))
+    content = report_content(seeded.db, int(stp["id"]), date(2025, 6, 15), seeded.status)
     # Sở Tư pháp tracks 1.1 for 15 departments: one approved on time, 14 overdue.
     assert content["by_task"]["1.1"]["done_on_time"] == 1 and content["by_task"]["1.1"]["open_overdue"] == 14
     assert {o["task"] for o in content["overdue"]} >= {"1.1"}
@@ -121,7 +121,7 @@ def test_generated_docx_and_xlsx_carry_the_engines_figures(seeded: TaskEngine) -
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-15"))
     stp = next(r for r in reports(seeded, unit="HN-STP"))
-    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15))
+    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15), seeded.status)
     doc = Document(io.BytesIO(docx_bytes))
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
@@ -155,7 +155,7 @@ def test_documents_carry_charts_and_progress_over_time(seeded: TaskEngine) -> No
         seeded.fire(tid, "submit", "dm.stp")
         seeded.fire(tid, "approve", "pd.ubnd")  # done on 1/4/2025 (the fixtures' clock)
     stp = next(r for r in reports(seeded, unit="HN-STP"))
-    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15))
+    docx_bytes, xlsx_bytes, content = report_documents(seeded.db, int(stp["id"]), date(2025, 6, 15), seeded.status)
     assert content["timeline"] == [{"date": "2025-01-31", "done": 0}, {"date": "2025-02-28", "done": 0},
                                    {"date": "2025-03-31", "done": 0}, {"date": "2025-04-30", "done": 1},
                                    {"date": "2025-05-31", "done": 1}, {"date": "2025-06-15", "done": 1}]

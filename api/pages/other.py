@@ -18,7 +18,7 @@ from phancap.api.routes.plans import plan_not_found, plan_progress
 from phancap.api.routes.workflows import get_workflow
 from phancap.api.services import Services
 from phancap.api.views import task_public
-from phancap.engine.queries import list_plans, rollup, verify_audit
+from phancap.engine.queries import TASK_KIND, list_plans, rollup, verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_rollup
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
@@ -39,7 +39,9 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
     found = [p for p in list_plans(services.db) if p["code"] == code]
     if not found:
         raise plan_not_found(code)
-    items = [task_public(services, i) for i in plan_matrix(services.db, user, code)]
+    today, rules = services.clock.today(), services.engine.status
+    items = [task_public(services, i) for i in plan_matrix(services.db, user, code, today, rules)
+             if i["kind"] == TASK_KIND]
     units = sorted({(t.unit, t.unit_name or t.unit) for t in items}, key=lambda u: u[1])
     shown = [t for t in items if (not state or t.state == state) and (not unit or t.unit == unit)]
     rows: dict[str, dict[str, object]] = {}
@@ -48,7 +50,10 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
         row["cells"][t.unit] = t  # type: ignore[index]
     columns = [u for u in units if not unit or u[0] == unit]
     states = sorted({t.state for t in items})
-    labels = {t.state: t.state_label for t in items}
+    labels: dict[str, str] = {}
+    for t in items:  # one chip per state; workflows that name it differently are both named
+        if t.state_label not in labels.get(t.state, "").split(" / "):
+            labels[t.state] = f"{labels[t.state]} / {t.state_label}" if t.state in labels else t.state_label
     return render(request, "plan.html", {
         "plan": found[0], "rows": rows, "columns": columns, "units": units, "states": states, "labels": labels,
         "progress": plan_progress(services, user, code), "filter_state": state or "", "filter_unit": unit or "",
@@ -60,7 +65,7 @@ def _rollup_for(services: Services, user: User, code: str) -> dict[str, Any] | N
     """Plans across levels: the child plans' progress under each task, for those who may see the roll-up."""
     if not may_see_rollup(user):
         return None
-    data = rollup(services.db, code, services.clock.today())
+    data = rollup(services.db, code, services.clock.today(), services.engine.status)
     return data if data["children"] else None
 
 

@@ -17,7 +17,7 @@ from phancap.engine.policy import may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
                 "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
-BADGES = {"overdue": "quá hạn", "due_soon": "sắp đến hạn", "no_deadline": "không thời hạn"}
+BADGES = {"overdue": "quá hạn", "stage_overdue": "quá thời hạn của bước", "due_soon": "sắp đến hạn", "no_deadline": "không thời hạn"}
 
 
 def vn_time(value: str | None) -> str:

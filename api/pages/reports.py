@@ -15,16 +15,16 @@ from phancap.api.errors import ApiError, http_status
 from phancap.api.pages.render import render
 from phancap.api.pages.tasks import task_page, workflow_label
 from phancap.api.report_schemas import UrgeRequest
-from phancap.api.routes.reports import (
+from phancap.api.report_views import (
     DIFFICULTY,
     REPORT,
-    dashboard,
+    dashboard_public,
     difficulties_public,
     raise_on_task,
     report_detail,
     report_download,
     report_public,
-    urge,
+    urge_tracked,
     visible_cases,
     visible_report,
 )
@@ -134,7 +134,7 @@ def _bars(board: Any, colours: dict[str, str]) -> list[dict[str, Any]]:
 def dashboard_page(request: Request, services: ServicesDep, user: PageUser, plan: str | None = None,
                    period: str | None = None, urged: int | None = None, refused: int | None = None) -> Response:
     """Theo dõi, đôn đốc: progress by plan and agency, overdue and due-soon tasks, reports received and missing."""
-    board = dashboard(services, user, plan or None, period or None)
+    board = dashboard_public(services, user, plan or None, period or None)
     colours = dict(STATE_COLOURS)
     for i, state in enumerate(sorted({s for b in board.plans for s in b.states} - set(colours))):
         colours[state] = OTHER_COLOURS[i % len(OTHER_COLOURS)]
@@ -156,7 +156,7 @@ def dashboard_urge(services: ServicesDep, user: FormUser,
                    comment: Annotated[str, Form(max_length=10_000)] = "") -> Response:
     """Đôn đốc: the ticked tasks, or every overdue and due-soon task the caller's unit tracks."""
     chosen = None if scope == "all" else (task or [])
-    result = urge(services, user, UrgeRequest(plan=plan or None, comment=comment or None, tasks=chosen))
+    result = urge_tracked(services, user, UrgeRequest(plan=plan or None, comment=comment or None, tasks=chosen))
     query = urlencode({k: v for k, v in (("plan", plan), ("urged", len(result.urged)),
                                          ("refused", len(result.refused))) if v != ""})
     return RedirectResponse(f"/dashboard?{query}#urging", status_code=303)

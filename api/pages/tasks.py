@@ -13,7 +13,7 @@ from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError, http_status, task_not_found
 from phancap.api.pages.render import render
 from phancap.api.routes.evidence import evidence_store
-from phancap.api.routes.reports import task_difficulties
+from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
 from phancap.api.views import event_fields, task_detail, task_public
 from phancap.engine.errors import Refusal
@@ -28,7 +28,7 @@ router = APIRouter()
 def my_tasks(request: Request, services: ServicesDep, user: PageUser) -> Response:
     """Việc của tôi: the instances the caller's unit leads, tracks, approves or appraises, by state."""
     items, total = search_tasks(services.db, user, TaskFilter(mine=True), services.clock.today(),
-                                services.finals, services.overdue_states, limit=2000)
+                                services.engine.status, limit=2000)
     tasks = [task_public(services, i) for i in items]
     order: list[str] = []
     for machine in services.workflows.values():
@@ -37,7 +37,7 @@ def my_tasks(request: Request, services: ServicesDep, user: PageUser) -> Respons
     for task in sorted(tasks, key=lambda t: (order.index(t.state) if t.state in order else 99, t.deadline is None,
                                              t.deadline or "", t.id)):
         groups.setdefault(task.state, []).append(task)
-    counts = {b: sum(1 for t in tasks if t.badge == b) for b in ("overdue", "due_soon", "no_deadline")}
+    counts = {b: sum(1 for t in tasks if t.badge == b) for b in ("overdue", "stage_overdue", "due_soon", "no_deadline")}
     return render(request, "my_tasks.html", {"groups": groups, "total": total, "counts": counts})
 
 

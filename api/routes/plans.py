@@ -10,14 +10,14 @@ from sqlmodel import select
 
 from phancap.api.deps import CurrentUser, ServicesDep, SessionDep
 from phancap.api.errors import ApiError
-from phancap.api.report_schemas import CategoryCounts
-from phancap.api.schemas import ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
+
+from phancap.api.schemas import CategoryCounts, ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from phancap.api.services import Services
 from phancap.engine.models import Plan, PlanTask
 from phancap.engine.queries import list_plans, rollup
 from phancap.engine.policy import SEE_ROLLUP
 from phancap.engine.users import User
-from phancap.engine.visibility import plan_matrix, progress
+from phancap.engine.queries import progress
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
 
@@ -51,12 +51,14 @@ def plan(session: SessionDep, user: CurrentUser, code: str) -> PlanDetail:
 
 
 def plan_progress(services: Services, user: User, code: str) -> Progress:
+    """The plan's tasks the caller may see, by state, unit and official category (the engine's figures)."""
     if code not in {p["code"] for p in list_plans(services.db)}:
         raise plan_not_found(code)
-    counts = progress(plan_matrix(services.db, user, code))
-    overdue = sum(n for s, n in counts["by_state"].items() if s in services.overdue_states)
-    approved = sum(n for s, n in counts["by_state"].items() if s in services.finals)
-    return Progress(plan=code, overdue=overdue, approved=approved, **counts)
+    data = progress(services.db, code, services.clock.today(), services.engine.status, viewer=user)
+    return Progress(plan=code, total=data["tasks"], by_state=data["states"],
+                    by_unit={u: v["states"] for u, v in data["units"].items()},
+                    overdue=data["categories"]["open_overdue"], approved=data["done"],
+                    categories=CategoryCounts(**data["categories"]))
 
 
 @router.get("/{code}/progress", response_model=Progress, responses={404: {"model": ErrorBody}})
@@ -86,4 +88,4 @@ def get_rollup(services: ServicesDep, user: CurrentUser, code: str) -> Rollup:
     SEE_ROLLUP.require(user)
     if code not in {p["code"] for p in list_plans(services.db)}:
         raise plan_not_found(code)
-    return Rollup(**rollup(services.db, code, services.clock.today()))
+    return Rollup(**rollup(services.db, code, services.clock.today(), services.engine.status))

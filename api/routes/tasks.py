@@ -33,8 +33,8 @@ def list_tasks(services: ServicesDep, user: CurrentUser,
                offset: Annotated[int, Query(ge=0)] = 0) -> TaskList:
     """The instances the caller may see, filtered and paged."""
     filters = TaskFilter(plan=plan, unit=unit, state=state, overdue=overdue, due_before=due_before, q=q)
-    items, total = search_tasks(services.db, user, filters, services.clock.today(), services.finals,
-                                services.overdue_states, limit, offset)
+    items, total = search_tasks(services.db, user, filters, services.clock.today(), services.engine.status,
+                                limit, offset)
     return TaskList(items=[task_public(services, i) for i in items], total=total, limit=limit, offset=offset)
 
 

@@ -146,7 +146,7 @@ def test_report_figures_and_downloads_match_the_engine(client: TestClient, app: 
     stp = next(r for r in reports(client, app, "dm.stp") if r["unit"] == "HN-STP")
     assert stp["late"] and stp["state"] == "overdue"  # due 13/6
     detail = client.get(f"/api/v1/reports/{stp['id']}", headers=bearer(app, "dm.stp")).json()
-    expected = report_content(seeded.db, stp["id"], date(2025, 6, 15))
+    expected = report_content(seeded.db, stp["id"], date(2025, 6, 15), seeded.status)
     content = detail["content"]
     assert content == json.loads(json.dumps(expected))  # every figure, as the engine computes it
     assert len(content["received"]) == COMMUNES and all(r["late"] for r in content["received"])  # communes → Sở Tư pháp
@@ -239,7 +239,7 @@ def test_the_dashboard_for_the_monitor_and_for_a_focal_agency(client: TestClient
     hn = next(p for p in body["plans"] if p["plan"] == "HN-2025")
     from phancap.engine.queries import progress
 
-    engine_view = progress(seeded.db, "HN-2025", date(2025, 6, 11))
+    engine_view = progress(seeded.db, "HN-2025", date(2025, 6, 11), seeded.status)
     assert hn["tasks"] == engine_view["tasks"] and hn["categories"] == engine_view["categories"]
     by_unit = {a["unit"]: a for a in hn["agencies"]}
     assert {u: a["categories"] for u, a in by_unit.items()} == {u: v["categories"] for u, v in engine_view["units"].items()}

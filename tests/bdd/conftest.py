@@ -43,7 +43,6 @@ from phancap.engine.reports import create_reports, report_content
 from phancap.engine.roles import ROLE_LABELS_VI
 from phancap.engine.runtime import SYSTEM, FireResult, TaskEngine
 from phancap.engine.status import LABELS_VI as CATEGORY_LABELS
-from phancap.engine.status import status_of
 from phancap.engine.tick import TickResult, tick
 from phancap.engine.urging import select_for_urging, urge_many
 from phancap.engine.users import add_user
@@ -785,8 +784,7 @@ def appraisal_limit(ctx: Ctx, day: date) -> None:
 @then(step('nhiệm vụ được xếp loại "{label:Q}"'))
 def task_category(ctx: Ctx, label: str) -> None:
     row = ctx.task()
-    status = status_of(row["state"], date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-                       str(row["state_since"]), ctx.clock.today())
+    status = ctx.engine.status.status(row, ctx.clock.today())
     assert CATEGORY_LABELS[status.category] == label, (status, row)
 
 
@@ -857,11 +855,10 @@ def approved_on(ctx: Ctx, number: str, plan: str, unit: str, day: date) -> None:
 @then(step('tiến độ kế hoạch "{plan:Q}" của "{unit:Q}" ngày {day:D} là:'))
 def progress_of_unit(ctx: Ctx, plan: str, unit: str, day: date, datatable: list[list[str]]) -> None:
     code = ctx.unit_code(unit)
-    counts = progress(ctx.db, plan, day)["units"][code]["categories"]
+    counts = progress(ctx.db, plan, day, ctx.engine.status)["units"][code]["categories"]
     by_label: dict[str, list[str]] = {label: [] for label in CATEGORY_LABELS.values()}
     for row in list_tasks(ctx.db, plan=plan, unit=code):
-        status = status_of(row["state"], date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-                           str(row["state_since"]), day)
+        status = ctx.engine.status.status(row, day)
         by_label[CATEGORY_LABELS[status.category]].append(row["task"])
     code_of = {label: category for category, label in CATEGORY_LABELS.items()}
     for row in _cells(datatable):
@@ -874,7 +871,7 @@ def progress_of_unit(ctx: Ctx, plan: str, unit: str, day: date, datatable: list[
 
 @then(step('tỷ lệ hoàn thành của "{unit:Q}" ngày {day:D} là {done:d}/{due:d} nhiệm vụ đã đến hạn'))
 def completion_rate(ctx: Ctx, unit: str, day: date, done: int, due: int) -> None:
-    counts = progress(ctx.db, ctx.plan or "", day)["units"][ctx.unit_code(unit)]["categories"]
+    counts = progress(ctx.db, ctx.plan or "", day, ctx.engine.status)["units"][ctx.unit_code(unit)]["categories"]
     assert (counts["done_on_time"] + counts["done_late"], counts["due"]) == (done, due), counts
     assert counts["completion_rate"] == round(done / due, 4)
 
@@ -980,7 +977,7 @@ def report_state(ctx: Ctx, unit: str, to: str, label: str) -> None:
 @when(step('"{unit:Q}" lập báo cáo gửi "{to:Q}"'))
 def compose_report(ctx: Ctx, unit: str, to: str) -> None:
     report = _report(ctx, ctx.unit_code(unit), ctx.unit_code(to))
-    ctx.seen["content"] = report_content(ctx.db, int(report["id"]), ctx.clock.today())
+    ctx.seen["content"] = report_content(ctx.db, int(report["id"]), ctx.clock.today(), ctx.engine.status)
 
 
 @then("báo cáo liệt kê các báo cáo chưa nhận hoặc nộp muộn:")

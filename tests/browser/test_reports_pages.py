@@ -147,7 +147,7 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
         doc = Document(io.BytesIO(handle.read()))
 
     # every figure in it matches the engine's data
-    content = report_content(server.db, consolidated, today)
+    content = report_content(server.db, consolidated, today, server.app.state.services.engine.status)
     assert content["scope"] == "plan"
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Hà Nội, ngày 11 tháng 06 năm 2025" in cells

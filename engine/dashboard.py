@@ -1,0 +1,129 @@
+"""The monitoring dashboard's figures: per plan the tasks the caller's unit tracks by official category
+and lead agency, the overdue and due-soon ones, the current period's reports, and progress over time.
+Every category comes from the engine's one status expression (engine/status.py); the API only shapes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from phancap.engine.errors import Forbidden, NotFound
+from phancap.engine.policy import sees_all, tracks
+from phancap.engine.queries import TASK_KIND, list_plans
+from phancap.engine.reports import KIND as REPORT_KIND
+from phancap.engine.reports import ReportStanding, report_standing, timeline
+from phancap.engine.runtime import TaskEngine
+from phancap.engine.status import Tally
+from phancap.engine.users import User
+from phancap.engine.visibility import plan_matrix
+
+CURRENT_PERIOD_LEAD = timedelta(days=30)  # a period becomes "current" a month before its first deadline
+
+
+def period_of(item: dict[str, Any]) -> str:
+    """A report's period code (BC-2025-6T) from its task code (BC-2025-6T/HN-SNV)."""
+    return str(item["task"]).split("/")[0]
+
+
+@dataclass
+class AgencyFigures:
+    unit: str
+    unit_name: str | None
+    states: dict[str, int] = field(default_factory=dict)
+    categories: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class PeriodFigures:
+    period: str
+    periods: list[str]
+    reports: list[tuple[dict[str, Any], ReportStanding]]  # the current period's, by deadline and unit
+
+
+@dataclass
+class PlanFigures:
+    plan: str
+    title: str
+    tasks: int
+    categories: Tally
+    states: dict[str, int]
+    agencies: list[AgencyFigures]
+    overdue: list[dict[str, Any]]
+    due_soon: list[dict[str, Any]]
+    reports: PeriodFigures | None
+    timeline: list[dict[str, Any]]
+
+
+@dataclass
+class DashboardFigures:
+    today: date
+    scope: str  # "all", or the caller's unit
+    plans: list[PlanFigures]
+
+
+def current_period(firsts: dict[str, date | None], today: date, wanted: str | None) -> str | None:
+    """The asked period if it exists, else the latest whose first deadline is at most a month away."""
+    if wanted in firsts:
+        return wanted
+    ordered = sorted(firsts, key=lambda p: (firsts[p] or date.max, p))
+    begun = [p for p in ordered if (first := firsts[p]) is not None and first <= today + CURRENT_PERIOD_LEAD]
+    return begun[-1] if begun else (ordered[0] if ordered else None)
+
+
+def plan_figures(engine: TaskEngine, user: User, plan: dict[str, Any], period: str | None) -> PlanFigures | None:
+    today, rules = engine.clock.today(), engine.status
+    items = plan_matrix(engine.db, user, plan["code"], today, rules)
+    tasks = [i for i in items if i["kind"] == TASK_KIND and tracks(user, i, plan["monitor"])]
+    reports = [i for i in items if i["kind"] == REPORT_KIND and (sees_all(user) or i["focal"] == user.unit)]
+    if not tasks and not reports:
+        return None
+    total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()
+    overdue: list[dict[str, Any]] = []
+    due_soon: list[dict[str, Any]] = []
+    for item in sorted(tasks, key=lambda i: (i["deadline"] or date.max, i["task"], i["unit"])):
+        total.add_counted(item["category"], item["due_soon"], 1)
+        agency = agencies.setdefault(item["unit"], AgencyFigures(item["unit"], item["unit_name"]))
+        agency.categories.add_counted(item["category"], item["due_soon"], 1)
+        agency.states[item["state"]] = agency.states.get(item["state"], 0) + 1
+        states[item["state"]] += 1
+        if item["category"] == "open_overdue":
+            overdue.append(item)
+        elif item["due_soon"]:
+            due_soon.append(item)
+    done_days = Counter(i["done_on"] for i in tasks if i["done_on"] is not None)
+    return PlanFigures(
+        plan=plan["code"], title=plan["title"], tasks=len(tasks), categories=total, states=dict(states),
+        agencies=sorted(agencies.values(), key=lambda a: a.unit_name or a.unit), overdue=overdue, due_soon=due_soon,
+        reports=_period_figures(engine, reports, today, period) if reports else None,
+        timeline=timeline(list(done_days.items()), today))
+
+
+def _period_figures(engine: TaskEngine, reports: list[dict[str, Any]], today: date,
+                    period: str | None) -> PeriodFigures:
+    firsts: dict[str, date | None] = {}
+    for item in reports:
+        p, due = period_of(item), item["deadline"]
+        first = firsts.get(p)
+        if p not in firsts or (due is not None and (first is None or due < first)):
+            firsts[p] = due
+    current = current_period(firsts, today, period)
+    shown = sorted((i for i in reports if period_of(i) == current),
+                   key=lambda i: (i["deadline"] or date.max, i["unit_name"] or i["unit"], i["focal"] or ""))
+    return PeriodFigures(period=str(current), periods=sorted(firsts, key=lambda p: (firsts[p] or date.max, p)),
+                         reports=[(i, report_standing(engine.status, i, today)) for i in shown])
+
+
+def dashboard(engine: TaskEngine, user: User, plan: str | None = None, period: str | None = None) -> DashboardFigures:
+    """Refused (rule forbidden) when the caller's unit tracks nothing in any plan."""
+    plans = list_plans(engine.db)
+    if plan:
+        plans = [p for p in plans if p["code"] == plan]
+        if not plans:
+            raise NotFound(f"Không có kế hoạch '{plan}'", f"no plan '{plan}'")
+    boards = [b for b in (plan_figures(engine, user, p, period) for p in plans) if b]
+    if not boards and not plan:
+        raise Forbidden("forbidden", "Bảng theo dõi dành cho Sở Nội vụ và các cơ quan đầu mối theo dõi",
+                        "the dashboard is for the monitor and the focal agencies (nothing tracked by your unit)")
+    return DashboardFigures(today=engine.clock.today(), scope="all" if sees_all(user) else user.unit, plans=boards)
