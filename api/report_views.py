@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from phancap.api.errors import ApiError, task_not_found
 from phancap.api.report_schemas import (
     AgencyProgress,
-    CategoryCounts,
     Dashboard,
     DifficultyPublic,
     PeriodReports,
@@ -23,6 +22,7 @@ from phancap.api.report_schemas import (
     UrgeRequest,
     UrgeResultPublic,
 )
+from phancap.api.schemas import CategoryCounts
 from phancap.api.services import Services
 from phancap.api.views import task_public, triggers_public
 from phancap.engine.dashboard import PlanFigures, dashboard, period_of

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Date, Integer, String, Table, and_, bindparam, case, literal, or_
+from sqlalchemy import Date, FromClause, Integer, String, Table, and_, bindparam, case, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.clock import VIETNAM
@@ -123,7 +123,7 @@ class StatusRules:
         """The bound parameters of `columns()`."""
         return {"today": today, "soon_until": today + timedelta(days=self.due_soon_days)}
 
-    def _in(self, table: Table, wanted: str) -> ColumnElement[bool]:
+    def _in(self, table: FromClause, wanted: str) -> ColumnElement[bool]:
         pairs = []
         for workflow, states in sorted(self.categories.items()):
             names = sorted(s for s, c in states.items() if c == wanted)
@@ -132,7 +132,7 @@ class StatusRules:
                 pairs.append(and_(table.c.workflow == literal(workflow, String), table.c.state.in_(names)))
         return or_(*pairs) if pairs else literal(False)
 
-    def columns(self, table: Table = TASK_INSTANCES) -> tuple[ColumnElement[str], ColumnElement[int]]:
+    def columns(self, table: FromClause = TASK_INSTANCES) -> tuple[ColumnElement[str], ColumnElement[int]]:
         """(category, due_soon) as SQL over task_instance columns, with the rules of status_of; they take
         the bound parameters :today and :soon_until (`params()`)."""
         t = table
