@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from phancap.engine.settings import Settings
 
@@ -21,6 +22,8 @@ class ApiSettings:
     cookie_secure: bool = False
     login_max_failures: int = 5
     login_window: timedelta = timedelta(minutes=15)
+    features_dir: Path | None = None  # PHANCAP_FEATURES_DIR: the feature files the /dac-ta page shows
+    cucumber_json: Path | None = None  # PHANCAP_CUCUMBER_JSON: the last BDD run's results
 
     def __post_init__(self) -> None:
         if len(self.secret_key or "") < MIN_SECRET_LENGTH:
@@ -53,4 +56,6 @@ class ApiSettings:
             cookie_secure=secure,
             login_max_failures=settings.login_max_failures,
             login_window=timedelta(minutes=settings.login_window_minutes),
+            features_dir=settings.features_dir,
+            cucumber_json=settings.cucumber_json,
         )

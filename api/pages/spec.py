@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from phancap.api.deps import PageUser
+from phancap.api.deps import PageUser, ServicesDep
 from phancap.api.pages.render import render
 from phancap.api.routes.spec import load_spec
 
@@ -14,5 +14,5 @@ STATUS_VI = {"passed": "đạt", "failed": "không đạt", "skipped": "bỏ qua
 
 
 @router.get("/dac-ta")
-def spec_page(request: Request, user: PageUser) -> Response:
-    return render(request, "spec.html", {"spec": load_spec(), "status_vi": STATUS_VI})
+def spec_page(request: Request, services: ServicesDep, user: PageUser) -> Response:
+    return render(request, "spec.html", {"spec": load_spec(services.settings), "status_vi": STATUS_VI})

@@ -20,10 +20,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from phancap.api.deps import CurrentUser
+from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.schemas import ErrorBody
 from phancap.engine.clock import stamp
-from phancap.engine.settings import Settings
+from phancap.api.settings import ApiSettings
 
 router = APIRouter(tags=["spec"], responses={401: {"model": ErrorBody}})
 
@@ -113,7 +113,7 @@ class Spec(BaseModel):
 
 # --- paths ------------------------------------------------------------------------------------
 
-def features_dir(settings: Settings) -> Path:
+def features_dir(settings: ApiSettings) -> Path:
     """PHANCAP_FEATURES_DIR, else the source tree's features/ (editable install), else ./features
     (an installed copy run from the clone, as the README's demo command does)."""
     if settings.features_dir is not None:
@@ -121,7 +121,7 @@ def features_dir(settings: Settings) -> Path:
     return ROOT / "features" if (ROOT / "features").is_dir() else Path.cwd() / "features"
 
 
-def cucumber_path(settings: Settings) -> Path:
+def cucumber_path(settings: ApiSettings) -> Path:
     path = settings.cucumber_json or Path("reports/cucumber.json")
     if path.is_absolute():
         return path
@@ -326,10 +326,9 @@ def _overall(results: list[BackendResult]) -> Status | None:
     return None
 
 
-def load_spec(settings: Settings | None = None) -> Spec:
-    # Without settings given, read per call: the page shows whatever the newest run wrote, wherever
-    # PHANCAP_FEATURES_DIR / PHANCAP_CUCUMBER_JSON point now.
-    settings = settings or Settings.from_env()
+def load_spec(settings: ApiSettings) -> Spec:
+    """The files are read on each call (the page shows whatever the newest run wrote); where they are
+    comes from the settings read once at start."""
     folder = features_dir(settings)
     report, info = read_report(cucumber_path(settings))
     if not folder.is_dir():
@@ -355,7 +354,7 @@ def load_spec(settings: Settings | None = None) -> Spec:
 
 
 @router.get("/spec", response_model=Spec)
-def spec(user: CurrentUser) -> Spec:
+def spec(services: ServicesDep, user: CurrentUser) -> Spec:
     """The specification: every feature file (title, description, scenarios, steps, example tables)
     with the result of the last BDD run per scenario and backend."""
-    return load_spec()
+    return load_spec(services.settings)

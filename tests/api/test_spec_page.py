@@ -4,6 +4,7 @@ joined from a Cucumber JSON report on the feature's path and the scenario's line
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +74,20 @@ REPORT = [{
     element("Sở Công Thương gửi đầu mối xem xét", 9, "sqlite", "failed", "không thuộc tệp này")]}]
 
 
+def point_spec(app: FastAPI, **paths: Path | None) -> None:
+    """Settings are read once at start: what PHANCAP_FEATURES_DIR / PHANCAP_CUCUMBER_JSON would set."""
+    services = app.state.services
+    services.settings = replace(services.settings, **paths)
+
+
 @pytest.fixture
-def spec_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def spec_env(tmp_path: Path, app: FastAPI) -> Path:
     features = tmp_path / "features"
     features.mkdir()
     (features / "giao_nhiem_vu.feature").write_text(FEATURE, encoding="utf-8")
     report = tmp_path / "cucumber.json"
     report.write_text(json.dumps(REPORT, ensure_ascii=False), encoding="utf-8")
-    monkeypatch.setenv("PHANCAP_FEATURES_DIR", str(features))
-    monkeypatch.setenv("PHANCAP_CUCUMBER_JSON", str(report))
+    point_spec(app, features_dir=features, cucumber_json=report)
     return tmp_path
 
 
@@ -131,7 +137,7 @@ def test_spec_page_reads_in_vietnamese_and_escapes(client: TestClient, app: Fast
 
 
 def test_no_report_says_so(client: TestClient, app: FastAPI, spec_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PHANCAP_CUCUMBER_JSON", str(spec_env / "missing.json"))
+    point_spec(app, cucumber_json=spec_env / "missing.json")
     page_login(client, app, "cv.sct")
     assert "chưa có kết quả chạy" in client.get("/dac-ta").text.lower()
     body = client.get("/api/v1/spec", headers=bearer(app, "cv.sct")).json()
@@ -148,7 +154,7 @@ def test_a_broken_report_is_named_not_fatal(client: TestClient, app: FastAPI, sp
 
 def test_features_missing_are_said_plainly(client: TestClient, app: FastAPI, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PHANCAP_FEATURES_DIR", str(tmp_path / "nowhere"))
+    point_spec(app, features_dir=tmp_path / "nowhere")
     page_login(client, app, "cv.sct")
     page = client.get("/dac-ta")
     assert page.status_code == 200 and 'id="spec-missing"' in page.text and "Không có các tệp đặc tả" in page.text
@@ -164,7 +170,7 @@ def test_spec_needs_a_user(client: TestClient) -> None:
 
 def test_every_shipped_feature_reads_as_gherkin_reads_it(client: TestClient, app: FastAPI,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PHANCAP_FEATURES_DIR", raising=False)
+    point_spec(app, features_dir=None)
     body = client.get("/api/v1/spec", headers=bearer(app, "kiemtoan")).json()
     paths = sorted((ROOT / "features").glob("*.feature"))
     assert [f["uri"] for f in body["features"]] == [p.name for p in paths]
