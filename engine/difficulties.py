@@ -9,6 +9,7 @@ import json
 from phancap.engine.clock import stamp
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.instantiate import NewInstance, open_instance
+from phancap.engine.policy import difficulty_grant
 from phancap.engine.runtime import TaskEngine
 
 WORKFLOW = "difficulty"
@@ -23,8 +24,7 @@ def raise_difficulty(engine: TaskEngine, task_id: int, actor: str, text: str) ->
     db = engine.db
     with db.write() as cur:
         _, ctx = engine.load_context(cur, task_id, actor, lock=True)
-        grant = next((g for g in machine.workflow.opened_by
-                      if g.role in ctx.actor.roles and ctx.relation_holds(g.relation)), None)
+        grant = difficulty_grant(ctx.actor, machine.workflow, ctx.relations())
         if grant is None:
             allowed = ", ".join(str(g) for g in machine.workflow.opened_by)
             raise TransitionNotAllowed(

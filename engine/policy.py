@@ -132,7 +132,7 @@ def require_clock(demo: bool) -> None:
         raise Forbidden("forbidden", *CLOCK_REFUSAL)
 
 
-def holds(user: User, grants: Iterable[Grant], relations: Iterable[str]) -> Grant | None:
+def holds(user: RoleHolder, grants: Iterable[Grant], relations: Iterable[str]) -> Grant | None:
     """The first grant the user holds through one of its unit's relations to a task, if any."""
     held = set(relations)
     return next((g for g in grants if g.role in user.roles and g.relation in held), None)
@@ -144,5 +144,10 @@ def signs_on_behalf(user: User, transition: TransitionDef, relations: Iterable[s
     return any(g.role == SIGNING_ROLE and g.role in user.roles and g.relation in held for g in transition.grants)
 
 
-def may_raise_difficulty(user: User, difficulty: Workflow, relations: Iterable[str]) -> bool:
-    return holds(user, difficulty.opened_by, relations) is not None
+def difficulty_grant(user: RoleHolder, difficulty: Workflow, relations: Iterable[str]) -> Grant | None:
+    """The difficulty workflow's `opened_by` grant through which the user may raise one on a task."""
+    return holds(user, difficulty.opened_by, relations)
+
+
+def may_raise_difficulty(user: RoleHolder, difficulty: Workflow, relations: Iterable[str]) -> bool:
+    return difficulty_grant(user, difficulty, relations) is not None

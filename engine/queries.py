@@ -28,6 +28,24 @@ def list_plans(db: Database) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def plan_detail(db: Database, code: str) -> dict[str, Any] | None:
+    """The plan as issued, with every task (headings too) and its fields; None when not loaded."""
+    plan, task = Plan.__table__, PlanTask.__table__  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
+        row = conn.execute(select(plan.c.code, plan.c.title, plan.c.region, plan.c.issuer, plan.c.authority,
+                                  plan.c.monitor, plan.c.justice).where(plan.c.code == code)).first()
+        if row is None:
+            return None
+        columns = ("number", "parent", "heading", "title", "content", "focal", "lead", "lead_text", "coordinators",
+                   "coordinators_text", "product", "deadline_phrase", "deadline_kind", "deadline_due", "workflow")
+        tasks = [dict(r._mapping) for r in conn.execute(
+            select(*(task.c[c] for c in columns)).where(task.c.plan == code).order_by(task.c.id))]
+    for item in tasks:
+        item["lead"], item["coordinators"] = json.loads(item["lead"] or "[]"), json.loads(item["coordinators"] or "[]")
+        item["heading"] = bool(item["heading"])
+    return {**dict(row._mapping), "tasks": tasks}
+
+
 def plan_monitor(db: Database, code: str) -> str | None:
     """The plan's monitoring body (Sở Nội vụ / Phòng Nội vụ), or None when no such plan is loaded."""
     with db.engine.connect() as conn:

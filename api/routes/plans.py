@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlmodel import select
 
-from phancap.api.deps import CurrentUser, ServicesDep, SessionDep
+from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import ApiError
 
 from phancap.api.schemas import CategoryCounts, ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from phancap.api.services import Services
-from phancap.engine.models import Plan, PlanTask
-from phancap.engine.queries import list_plans, rollup
+from phancap.engine.queries import list_plans, plan_detail, progress, rollup
 from phancap.engine.policy import SEE_ROLLUP
 from phancap.engine.users import User
-from phancap.engine.queries import progress
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
 
@@ -32,22 +28,12 @@ def plans(services: ServicesDep, user: CurrentUser) -> list[PlanPublic]:
 
 
 @router.get("/{code}", response_model=PlanDetail, responses={404: {"model": ErrorBody}})
-def plan(session: SessionDep, user: CurrentUser, code: str) -> PlanDetail:
+def plan(services: ServicesDep, user: CurrentUser, code: str) -> PlanDetail:
     """The plan as issued: every task (headings too) with its fields."""
-    row = session.get(Plan, code)
-    if row is None:
+    found = plan_detail(services.db, code)
+    if found is None:
         raise plan_not_found(code)
-    tasks = session.exec(select(PlanTask).where(PlanTask.plan == code).order_by(PlanTask.id)).all()  # type: ignore[arg-type]
-    return PlanDetail(
-        code=row.code, title=row.title, region=row.region, issuer=row.issuer, authority=row.authority,
-        monitor=row.monitor, justice=row.justice,
-        tasks=[PlanTaskPublic(
-            number=t.number, parent=t.parent, heading=t.heading, title=t.title, content=t.content, focal=t.focal,
-            lead=json.loads(t.lead or "[]"), lead_text=t.lead_text, coordinators=json.loads(t.coordinators or "[]"),
-            coordinators_text=t.coordinators_text, product=t.product, deadline_phrase=t.deadline_phrase,
-            deadline_kind=t.deadline_kind, deadline_due=t.deadline_due, workflow=t.workflow,
-        ) for t in tasks],
-    )
+    return PlanDetail(**{**found, "tasks": [PlanTaskPublic(**t) for t in found["tasks"]]})
 
 
 def plan_progress(services: Services, user: User, code: str) -> Progress:
