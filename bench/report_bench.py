@@ -54,7 +54,16 @@ from sweep_bench import (
 from phancap.engine.db import Database
 from phancap.engine.queries import _day, progress
 from phancap.engine.reports import report_content
-from phancap.engine.status import DONE_STATES, WITHDRAWN_STATES, Tally, due_soon_days
+from phancap.engine.status import StatusRules, Tally
+from phancap.engine.workflows import load_workflows
+
+RULES = StatusRules.of([m.workflow for m in load_workflows().values()], due_soon_days=3)
+# The prototype below predates the engine's own set-based queries; it keeps the old fixed state lists.
+DONE_STATES, WITHDRAWN_STATES = frozenset({"approved"}), frozenset({"withdrawn"})
+
+
+def due_soon_days() -> int:
+    return RULES.due_soon_days
 
 WHOLE_PLAN_REPORTER, UNIT_REPORTER = "VN-BNV", "P01-S01"
 
@@ -264,7 +273,7 @@ def measure(url: str, report_ids: dict[str, int], rounds: int, today: date) -> d
                 return len(cur.fetchall())
 
         log("  progress ...")
-        e_t, e_res, e_err = best_of(lambda: progress(db, PLAN, today), rounds)
+        e_t, e_res, e_err = best_of(lambda: progress(db, PLAN, today, RULES), rounds)
         f_t, rows, _ = best_of(fetch_progress_rows, rounds)
         p_t, p_res, p_err = best_of(lambda: progress_setbased(db, PLAN, today), rounds)
         out["progress"] = {
@@ -281,7 +290,7 @@ def measure(url: str, report_ids: dict[str, int], rounds: int, today: date) -> d
         for label, reporter in (("report_content_whole_plan", WHOLE_PLAN_REPORTER), ("report_content_one_department", UNIT_REPORTER)):
             rid = report_ids[reporter]
             log(f"  {label} ...")
-            e_t, e_res, e_err = best_of(lambda rid=rid: report_content(db, rid, today), rounds)
+            e_t, e_res, e_err = best_of(lambda rid=rid: report_content(db, rid, today, RULES), rounds)
             p_t, p_res, p_err = best_of(lambda rid=rid: report_content_setbased(db, rid, today), rounds)
             breakdown: dict[str, float] = {}
             report_content_setbased(db, rid, today, breakdown)
