@@ -161,6 +161,7 @@ class PlanPublic(BaseModel):
     issuer: str
     issuer_code: str
     tasks: int
+    monitor: str | None = Field(None, description="the unit that monitors and urges (Sở Nội vụ / Phòng Nội vụ)")
 
 
 class PlanTaskPublic(BaseModel):

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from phancap.engine.errors import Forbidden, NotFound
-from phancap.engine.policy import sees_all, tracks
-from phancap.engine.queries import TASK_KIND, list_plans
+from phancap.engine.policy import receives, sees_all, tracks
+from phancap.engine.queries import TASK_KIND, PlanSummary, list_plans
 from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, report_standing, timeline
 from phancap.engine.runtime import TaskEngine
@@ -72,11 +72,11 @@ def current_period(firsts: dict[str, date | None], today: date, wanted: str | No
     return begun[-1] if begun else (ordered[0] if ordered else None)
 
 
-def plan_figures(engine: TaskEngine, user: User, plan: dict[str, Any], period: str | None) -> PlanFigures | None:
+def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:
     today, rules = engine.clock.today(), engine.status
     items = plan_matrix(engine.db, user, plan["code"], today, rules)
     tasks = [i for i in items if i["kind"] == TASK_KIND and tracks(user, i, plan["monitor"])]
-    reports = [i for i in items if i["kind"] == REPORT_KIND and (sees_all(user) or i["focal"] == user.unit)]
+    reports = [i for i in items if i["kind"] == REPORT_KIND and receives(user, i)]
     if not tasks and not reports:
         return None
     total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()

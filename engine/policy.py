@@ -94,6 +94,11 @@ def tracks(user: User, task: Mapping[str, Any], plan_monitor: str) -> bool:
     return sees_all(user) or user.unit in (task.get("focal"), task.get("authority")) or user.unit == plan_monitor
 
 
+def receives(user: User, report: Mapping[str, Any]) -> bool:
+    """Whether the dashboard lists a report for the user: its recipient's (everything for those who see all)."""
+    return sees_all(user) or report.get("focal") == user.unit
+
+
 def may_open_report_period(user: User, plan_monitor: str) -> bool:
     return OPEN_REPORT_PERIOD.allows(user) or (MONITOR_ROLE in user.roles and user.unit == plan_monitor)
 

@@ -4,33 +4,47 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, literal, select
 
 from phancap.engine.db import Database
-from phancap.engine.models import Plan, PlanTask
+from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
 from phancap.engine.status import TASK_INSTANCES, StatusRules, Tally
 from phancap.engine.users import User
 
 TASK_KIND = "task"  # plan tasks; reports and difficulties are instances of other kinds
+PLANS, PLAN_TASKS = Plan.__table__, PlanTask.__table__  # type: ignore[attr-defined]
+UNITS, AUDIT_EVENTS = Unit.__table__, AuditEvent.__table__  # type: ignore[attr-defined]
 
 TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "state", "deadline", "version", "workflow", "stage",
                 "overdue_at", "state_since", "authority", "kind", "title", "parent_id", "done_on")
 
 
-def list_plans(db: Database) -> list[dict[str, Any]]:
-    sql = ("SELECT p.code, p.title, u.name, p.issuer, (SELECT COUNT(*) FROM plan_task t WHERE t.plan = p.code "
-           "AND t.heading = :f), p.monitor FROM plan p JOIN unit u ON u.code = p.issuer ORDER BY p.code")
+class PlanSummary(TypedDict):
+    code: str
+    title: str
+    issuer: str  # the issuing body's name
+    issuer_code: str
+    tasks: int  # tasks of the plan, headings not counted
+    monitor: str
+
+
+def list_plans(db: Database) -> list[PlanSummary]:
+    plan, unit, task = PLANS, UNITS, PLAN_TASKS
+    counted = (select(func.count()).where(task.c.plan == plan.c.code, task.c.heading.is_(False))
+               .correlate(plan).scalar_subquery())
+    stmt = (select(plan.c.code, plan.c.title, unit.c.name, plan.c.issuer, counted, plan.c.monitor)
+            .select_from(plan.join(unit, unit.c.code == plan.c.issuer)).order_by(plan.c.code))
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), {"f": False}).all()
-    return [{"code": r[0], "title": r[1], "issuer": r[2], "issuer_code": r[3], "tasks": r[4], "monitor": r[5]}
+        rows = conn.execute(stmt).all()
+    return [PlanSummary(code=r[0], title=r[1], issuer=r[2], issuer_code=r[3], tasks=int(r[4]), monitor=r[5])
             for r in rows]
 
 
 def plan_detail(db: Database, code: str) -> dict[str, Any] | None:
     """The plan as issued, with every task (headings too) and its fields; None when not loaded."""
-    plan, task = Plan.__table__, PlanTask.__table__  # type: ignore[attr-defined]
+    plan, task = PLANS, PLAN_TASKS
     with db.engine.connect() as conn:
         row = conn.execute(select(plan.c.code, plan.c.title, plan.c.region, plan.c.issuer, plan.c.authority,
                                   plan.c.monitor, plan.c.justice).where(plan.c.code == code)).first()
@@ -49,74 +63,71 @@ def plan_detail(db: Database, code: str) -> dict[str, Any] | None:
 def plan_monitor(db: Database, code: str) -> str | None:
     """The plan's monitoring body (Sở Nội vụ / Phòng Nội vụ), or None when no such plan is loaded."""
     with db.engine.connect() as conn:
-        found = conn.execute(text("SELECT monitor FROM plan WHERE code = :c"), {"c": code}).scalar()
+        found = conn.execute(select(PLANS.c.monitor).where(PLANS.c.code == code)).scalar()
     return None if found is None else str(found)
 
 
 def ping(db: Database) -> None:
     """Raise unless the database answers."""
     with db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+        conn.execute(select(literal(1)))
 
 
 def latest_comments(db: Database, ids: list[int], triggers: tuple[str, ...]) -> dict[int, dict[str, str]]:
     """For each instance, the latest comment of each of the triggers (one query for all)."""
     if not ids:
         return {}
-    marks = ", ".join(f":i{n}" for n in range(len(ids)))
-    names = ", ".join(f":g{n}" for n in range(len(triggers)))
-    params = {f"i{n}": i for n, i in enumerate(ids)} | {f"g{n}": g for n, g in enumerate(triggers)}
-    sql = (f"SELECT task_id, trigger, comment FROM audit_event WHERE task_id IN ({marks}) AND trigger IN ({names}) "
-           "ORDER BY task_id, seq")
+    a = AUDIT_EVENTS
+    stmt = (select(a.c.task_id, a.c.trigger, a.c.comment).where(a.c.task_id.in_(ids), a.c.trigger.in_(triggers))
+            .order_by(a.c.task_id, a.c.seq))
     found: dict[int, dict[str, str]] = {}
     with db.engine.connect() as conn:
-        for task_id, trigger, comment in conn.execute(text(sql), params).all():
+        for task_id, trigger, comment in conn.execute(stmt).all():
             found.setdefault(int(task_id), {})[trigger] = comment
     return found
 
 
-def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, state: str | None = None,
-               limit: int | None = None, kind: str | None = "task") -> list[dict[str, Any]]:
-    """Task instances (or, with kind="report"/"difficulty", those instances); kind=None lists all."""
-    where, params = [], {}
-    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("kind", kind)):
-        if value:
-            where.append(f"{column} = :{column}")
-            params[column] = value
-    sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM task_instance"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
-    result = []
-    for r in rows:
-        item = dict(zip(TASK_COLUMNS, r, strict=True))
-        item["deadline"] = str(item["deadline"]) if item["deadline"] is not None else None
-        result.append(item)
-    return result
-
-
-def get_task(db: Database, task_id: int) -> dict[str, Any] | None:
-    with db.engine.connect() as conn:
-        r = conn.execute(text(f"SELECT {', '.join(TASK_COLUMNS)} FROM task_instance WHERE id = :i"), {"i": task_id}).first()
-    if r is None:
-        return None
-    item = dict(zip(TASK_COLUMNS, r, strict=True))
-    item["deadline"] = str(item["deadline"]) if item["deadline"] is not None else None
+def _task_row(row: Any) -> dict[str, Any]:
+    item = dict(row._mapping)
+    for key in ("deadline", "done_on"):  # ISO text, as JSON shows them
+        item[key] = item[key].isoformat() if item[key] is not None else None
     return item
 
 
-def history(db: Database, task_id: int) -> list[dict[str, Any]]:
-    sql = ("SELECT seq, trigger, from_state, to_state, actor, unit, role, capacity, at, comment, evidence, data, "
-           "prev_hash, hash FROM audit_event WHERE task_id = :t ORDER BY seq")
+def list_tasks(db: Database, plan: str | None = None, unit: str | None = None, state: str | None = None,
+               limit: int | None = None, kind: str | None = TASK_KIND) -> list[dict[str, Any]]:
+    """Task instances (or, with kind="report"/"difficulty", those instances); kind=None lists all."""
+    t = TASK_INSTANCES
+    stmt = select(*(t.c[c] for c in TASK_COLUMNS)).order_by(t.c.id)
+    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("kind", kind)):
+        if value:
+            stmt = stmt.where(t.c[column] == value)
+    if limit:
+        stmt = stmt.limit(int(limit))
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), {"t": task_id}).all()
-    keys = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment", "evidence", "data",
-            "prev_hash", "hash")
-    result = [dict(zip(keys, r, strict=True)) for r in rows]
+        return [_task_row(r) for r in conn.execute(stmt).all()]
+
+
+def get_task(db: Database, task_id: int) -> dict[str, Any] | None:
+    t = TASK_INSTANCES
+    with db.engine.connect() as conn:
+        row = conn.execute(select(*(t.c[c] for c in TASK_COLUMNS)).where(t.c.id == task_id)).first()
+    return None if row is None else _task_row(row)
+
+
+EVENT_KEYS = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity", "at", "comment", "evidence", "data",
+              "prev_hash", "hash")
+
+
+def history(db: Database, task_id: int) -> list[dict[str, Any]]:
+    """A task's audit events in order ("from"/"to" are the states; evidence and data decoded)."""
+    a = AUDIT_EVENTS
+    stmt = (select(a.c.seq, a.c.trigger, a.c.from_state, a.c.to_state, a.c.actor, a.c.unit, a.c.role, a.c.capacity,
+                   a.c.at, a.c.comment, a.c.evidence, a.c.data, a.c.prev_hash, a.c.hash)
+            .where(a.c.task_id == task_id).order_by(a.c.seq))
+    with db.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    result = [dict(zip(EVENT_KEYS, r, strict=True)) for r in rows]
     for item in result:
         item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
         item["data"] = json.loads(item["data"]) if item["data"] else None
@@ -179,7 +190,7 @@ def _day(value: object) -> date | None:
 
 def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str, Any]:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    t, pt, child = TASK_INSTANCES, PlanTask.__table__, Plan.__table__  # type: ignore[attr-defined]
+    t, pt, child = TASK_INSTANCES, PLAN_TASKS, PLANS
     category, due_soon = rules.columns(t)
     stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.count())
             .select_from(t.join(pt, and_(pt.c.plan == t.c.plan, pt.c.number == t.c.task))

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.db import Database
-from phancap.engine.models import Plan, PlanTask, Unit
+from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
 from phancap.engine.status import TASK_INSTANCES, StatusRules
 from phancap.engine.policy import sees_all
 from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS
@@ -139,35 +139,28 @@ AUDIT_KEYS = ("id", "task_id", "plan", "task", "task_unit", "seq", "trigger", "f
 
 def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Audit events in the order they happened (time, then id)."""
-    where, params = [], {}
-    for column, value in (("t.plan", f.plan), ("a.actor", f.actor), ("a.trigger", f.trigger), ("a.task_id", f.task)):
+    a = AuditEvent.__table__.alias("a")  # type: ignore[attr-defined]
+    where: list[ColumnElement[bool]] = []
+    for column, value in ((T.c.plan, f.plan), (a.c.actor, f.actor), (a.c.trigger, f.trigger), (a.c.task_id, f.task)):
         if value is not None and value != "":
-            key = column.replace(".", "_")
-            where.append(f"{column} = :{key}")
-            params[key] = value
+            where.append(column == value)
     if f.unit:
-        where.append("(t.unit = :unit OR a.unit = :unit)")
-        params["unit"] = f.unit
+        where.append(or_(T.c.unit == f.unit, a.c.unit == f.unit))
     if f.since:
-        where.append("a.at >= :since")
-        params["since"] = f.since
+        where.append(a.c.at >= f.since)
     if f.until:
         until = f.until
         if len(until) == 10:  # a whole day: up to the end of it
             until = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
-        where.append("a.at < :until")
-        params["until"] = until
-    sql = ("SELECT a.id, a.task_id, t.plan, t.task, t.unit, a.seq, a.trigger, a.from_state, a.to_state, a.actor, "
-           "a.unit, a.role, a.capacity, a.at, a.comment, a.evidence, a.prev_hash, a.hash "
-           "FROM audit_event a JOIN task_instance t ON t.id = a.task_id")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY a.at, a.id"
+        where.append(a.c.at < until)
+    stmt = (select(a.c.id, a.c.task_id, T.c.plan, T.c.task, T.c.unit, a.c.seq, a.c.trigger, a.c.from_state,
+                   a.c.to_state, a.c.actor, a.c.unit, a.c.role, a.c.capacity, a.c.at, a.c.comment, a.c.evidence,
+                   a.c.prev_hash, a.c.hash)
+            .select_from(a.join(T, T.c.id == a.c.task_id)).where(*where).order_by(a.c.at, a.c.id))
     if limit is not None:
-        sql += " LIMIT :lim OFFSET :off"
-        params |= {"lim": int(limit), "off": int(offset)}
+        stmt = stmt.limit(int(limit)).offset(int(offset))
     with db.engine.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
+        rows = conn.execute(stmt).all()
     result = [dict(zip(AUDIT_KEYS, r, strict=True)) for r in rows]
     for item in result:
         item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
