@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select
 
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -18,7 +18,7 @@ from phancap.engine.errors import DefinitionError
 from phancap.engine.instantiate import NewInstance, expand, group_index, open_instances
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.models import AuditEvent
-from phancap.engine.queries import TASK_KIND, _day
+from phancap.engine.queries import PLANS, TASK_KIND, _day
 from phancap.engine.status import DONE, TASK_INSTANCES, WITHDRAWN, StatusRules, Tally
 
 AUDIT_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -115,7 +115,7 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
         if row is None:
             raise KeyError(report_id)
         plan, code, reporter, recipient, state, due, title = row
-        whole_plan = conn.execute(text("SELECT monitor FROM plan WHERE code = :p"), {"p": plan}).scalar_one() == reporter
+        whole_plan = conn.execute(select(PLANS.c.monitor).where(PLANS.c.code == plan)).scalar_one() == reporter
         scope = and_(t.c.plan == plan, t.c.kind == TASK_KIND)
         if not whole_plan:
             scope = and_(scope, or_(t.c.unit == reporter, t.c.focal == reporter))
