@@ -200,16 +200,24 @@ class WorkflowMachine:
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
         self.machine, self._transitions = build_machine(workflow)
-        duty: dict[tuple[str, str | None], dict[str, None]] = {}
+        # (source, trigger or None for any) → (roles granted, not_by) of each transition that declares not_by
+        self._duty: dict[tuple[str, str | None], list[tuple[frozenset[str], tuple[str, ...]]]] = {}
         for t in workflow.transitions:
-            for key in ((t.source, None), (t.source, t.trigger)):
-                duty.setdefault(key, {}).update(dict.fromkeys(t.not_by))
-        self._duty = {key: tuple(triggers) for key, triggers in duty.items() if triggers}
+            if t.not_by:
+                entry = (frozenset(g.role for g in t.grants), t.not_by)
+                for key in ((t.source, None), (t.source, t.trigger)):
+                    self._duty.setdefault(key, []).append(entry)
 
-    def duty_triggers(self, state: str, trigger: str | None = None) -> tuple[str, ...]:
-        """The triggers whose last actor the transitions from `state` (only those of `trigger`, when given)
-        name in `not_by`: what the separation-of-duties conditions need to know; empty for most."""
-        return self._duty.get((state, trigger), ())
+    def duty_triggers(self, state: str, trigger: str | None = None,
+                      roles: frozenset[str] | None = None) -> tuple[str, ...]:
+        """The triggers whose last actor the separation-of-duties conditions need: those named in `not_by`
+        by the transitions from `state` (only those of `trigger`, when given; only those granted to one of
+        `roles`, when given, as the grant is checked first). Empty for most, and then nothing is loaded."""
+        needed: dict[str, None] = {}
+        for granted, not_by in self._duty.get((state, trigger), ()):
+            if roles is None or granted & roles:
+                needed.update(dict.fromkeys(not_by))
+        return tuple(needed)
 
     def fire(self, ctx: TaskContext, trigger: str) -> TransitionDef:
         """Move ctx through the machine, or raise TransitionNotAllowed saying which rule refused."""

@@ -221,9 +221,9 @@ class TaskEngine:
     def _load_earlier_actors(self, cur: Any, machine: WorkflowMachine, ctx: TaskContext,
                              trigger: str | None = None) -> None:
         """Who last fired each trigger that the current state's transitions (those of `trigger`, when given)
-        name in `not_by` (separation of duties), in the caller's transaction: one query on the
-        (task_id, seq) index, and none when no such transition declares `not_by`."""
-        triggers = machine.duty_triggers(ctx.state, trigger)
+        granted to one of the actor's roles name in `not_by` (separation of duties), in the caller's
+        transaction: one query on the (task_id, seq) index, and none when no such transition applies."""
+        triggers = machine.duty_triggers(ctx.state, trigger, ctx.actor.roles)
         ctx.earlier_actors = {}
         if not triggers:
             return

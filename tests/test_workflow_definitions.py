@@ -125,6 +125,8 @@ def test_separation_of_duties_is_declared_for_review_forward_appraisal_approval_
     plan_task = machines["plan_task"]
     assert plan_task.duty_triggers("assigned", "submit_for_review") == ()
     assert set(plan_task.duty_triggers("submitted", "approve")) == forwarder
+    assert plan_task.duty_triggers("assigned", None, frozenset({"officer"})) == ()  # an officer lists: no query
+    assert plan_task.duty_triggers("assigned", None, frozenset({"approver"})) == ("request_extension",)
 
 
 def test_not_by_raise_only_in_a_workflow_users_open(tmp_path: Path) -> None:
