@@ -10,7 +10,7 @@ from typing import Any
 from phancap.engine.errors import Refusal
 
 RULE_STATUS: dict[str, int] = {
-    "task": 404, "user": 401, "role": 403, "state": 409, "version": 409, "trigger": 409,
+    "task": 404, "user": 401, "role": 403, "duty": 403, "state": 409, "version": 409, "trigger": 409,
     "guard": 422, "deadline": 422, "idempotency": 422,
     "not_found": 404, "forbidden": 403, "request": 422, "too_large": 413, "type": 415,
     # refusals of the web layer itself

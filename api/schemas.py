@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 
 class ErrorBody(BaseModel):
-    rule: str = Field(description="which rule refused: task, user, role, state, version, trigger, guard, deadline, "
+    rule: str = Field(description="which rule refused: task, user, role, duty, state, version, trigger, guard, deadline, "
                                   "auth, forbidden, throttled, csrf, request")
     message_vi: str
     message_en: str

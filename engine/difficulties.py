@@ -11,6 +11,7 @@ from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.instantiate import NewInstance, open_instance
 from phancap.engine.policy import difficulty_grant
 from phancap.engine.runtime import TaskEngine
+from phancap.engine.workflow import OPEN_TRIGGER
 
 WORKFLOW = "difficulty"
 
@@ -19,7 +20,7 @@ def raise_difficulty(engine: TaskEngine, task_id: int, actor: str, text: str) ->
     """Open a difficulty on a task; the actor must be granted `opened_by` relative to that task."""
     if not text or not text.strip():
         raise TransitionNotAllowed("guard", "Cần nêu nội dung vướng mắc, kiến nghị", "the difficulty needs a text",
-                                   task_id=task_id, trigger="raise")
+                                   task_id=task_id, trigger=OPEN_TRIGGER)
     machine = engine.workflows[WORKFLOW]
     db = engine.db
     with db.write() as cur:
@@ -30,7 +31,7 @@ def raise_difficulty(engine: TaskEngine, task_id: int, actor: str, text: str) ->
             raise TransitionNotAllowed(
                 "role", f"'{actor}' không được nêu vướng mắc đối với nhiệm vụ này; chỉ: {allowed}",
                 f"'{actor}' may not raise a difficulty on this task; granted to: {allowed}",
-                task_id=task_id, state=ctx.state, trigger="raise")
+                task_id=task_id, state=ctx.state, trigger=OPEN_TRIGGER)
         cur.execute(db.sql("SELECT t.plan, t.task, p.authority, p.monitor, p.definition FROM task_instance t "
                            "JOIN plan p ON p.code = t.plan WHERE t.id = ?"), (task_id,))
         plan, number, authority, monitor, definition = cur.fetchone()
@@ -39,5 +40,5 @@ def raise_difficulty(engine: TaskEngine, task_id: int, actor: str, text: str) ->
         ordinal = int(cur.fetchone()[0]) + 1
         new = NewInstance(plan, f"{number}/VM-{task_id}-{ordinal}", str(ctx.actor.unit), to, authority, monitor, None,
                           machine, kind=WORKFLOW, parent_id=task_id, title=" ".join(text.split())[:200])
-        return open_instance(db, cur, new, stamp(engine.clock.now()), text.strip(), trigger="raise", actor=actor,
+        return open_instance(db, cur, new, stamp(engine.clock.now()), text.strip(), trigger=OPEN_TRIGGER, actor=actor,
                              actor_unit=ctx.actor.unit, role=grant.role)

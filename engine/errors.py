@@ -32,7 +32,8 @@ class Refusal(Exception):
         return f"refused [{self.rule}]: {self.message_vi} / {self.message_en}"
 
 
-RefusalRule = Literal["task", "user", "trigger", "state", "role", "guard", "deadline", "version", "idempotency"]
+RefusalRule = Literal["task", "user", "trigger", "state", "role", "duty", "guard", "deadline", "version",
+                      "idempotency"]
 
 
 class TransitionNotAllowed(Refusal):

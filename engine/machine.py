@@ -51,6 +51,9 @@ class TaskContext:
     overdue_at: str | None = None  # when the task went overdue (cleared when an extension is granted)
     overdue_cleared: bool = False
     data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
+    # trigger → actor of its most recent firing on this instance, for the triggers the current state's
+    # transitions name in `not_by` (loaded by the runtime only then; None: not loaded)
+    earlier_actors: dict[str, str] | None = None
     # Written by the machine:
     granted_role: str | None = None
     refusal: tuple[str, str, str] | None = None  # (rule, vi, en)
@@ -121,6 +124,37 @@ def _rule_check(rule: str, check: Guard, *, reads_request: bool) -> Any:
     return satisfied
 
 
+def _duty_check(workflow: Workflow, transition: TransitionDef) -> Any:
+    """Separation of duties: the actor must not be who last fired any of the `not_by` triggers here."""
+
+    def separate(event: EventData) -> bool:
+        ctx: TaskContext = _context(event)
+        if ctx.earlier_actors is None:  # fail closed: a caller that did not load them may not fire this
+            ctx.refusal = ("duty", "Chưa xác định được người đã thực hiện các bước trước (phân tách nhiệm vụ)",
+                           "separation of duties: the earlier steps' actors were not loaded")
+            return False
+        for before in transition.not_by:
+            if ctx.earlier_actors.get(before) == ctx.actor.name:
+                ctx.refusal = ("duty", *_duty_refusal(workflow, ctx, before, transition))
+                return False
+        return True
+
+    return separate
+
+
+def _duty_refusal(workflow: Workflow, ctx: TaskContext, before: str, transition: TransitionDef) -> tuple[str, str]:
+    def verb(label: str) -> str:
+        return label[:1].lower() + label[1:]
+
+    return (
+        f"Người đã {verb(workflow.label_of(before))} không được tự {verb(transition.label)} (phân tách nhiệm vụ): "
+        f"'{ctx.actor.name}' đã thực hiện '{before}' trên nhiệm vụ này, việc '{transition.trigger}' phải do "
+        f"người khác làm",
+        f"separation of duties: '{ctx.actor.name}' fired '{before}' on this instance and may not also fire "
+        f"'{transition.trigger}'; someone else must",
+    )
+
+
 def _stage_check(stage: str) -> Any:
     return lambda event: event.model.stage == stage
 
@@ -150,6 +184,8 @@ def build_machine(workflow: Workflow) -> tuple[Machine, list[tuple[TransitionDef
     for t in workflow.transitions:
         conditions = [_stage_check(t.stage)] if t.stage else []
         conditions.append(_grant_check(t))
+        if t.not_by:
+            conditions.append(_duty_check(workflow, t))
         conditions += [_rule_check("guard", REQUIREMENTS[r], reads_request=True) for r in t.requires]
         conditions += [_rule_check("deadline" if g == "deadline_passed" else "guard", GUARDS[g],
                                    reads_request=g not in STATE_GUARDS) for g in t.guards]
@@ -164,6 +200,24 @@ class WorkflowMachine:
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
         self.machine, self._transitions = build_machine(workflow)
+        # (source, trigger or None for any) → (roles granted, not_by) of each transition that declares not_by
+        self._duty: dict[tuple[str, str | None], list[tuple[frozenset[str], tuple[str, ...]]]] = {}
+        for t in workflow.transitions:
+            if t.not_by:
+                entry = (frozenset(g.role for g in t.grants), t.not_by)
+                for key in ((t.source, None), (t.source, t.trigger)):
+                    self._duty.setdefault(key, []).append(entry)
+
+    def duty_triggers(self, state: str, trigger: str | None = None,
+                      roles: frozenset[str] | None = None) -> tuple[str, ...]:
+        """The triggers whose last actor the separation-of-duties conditions need: those named in `not_by`
+        by the transitions from `state` (only those of `trigger`, when given; only those granted to one of
+        `roles`, when given, as the grant is checked first). Empty for most, and then nothing is loaded."""
+        needed: dict[str, None] = {}
+        for granted, not_by in self._duty.get((state, trigger), ()):
+            if roles is None or granted & roles:
+                needed.update(dict.fromkeys(not_by))
+        return tuple(needed)
 
     def fire(self, ctx: TaskContext, trigger: str) -> TransitionDef:
         """Move ctx through the machine, or raise TransitionNotAllowed saying which rule refused."""

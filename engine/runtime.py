@@ -92,6 +92,7 @@ class TaskEngine:
         self._select_read = db.sql(_SELECT_TASK)
         self._update = db.sql(_UPDATE_TASK)
         self._insert = db.sql(_INSERT_EVENT)
+        self._earlier: dict[int, str] = {}  # the earlier-actors query per number of triggers
         self._find_key = db.sql("SELECT request, response FROM idempotency_key WHERE actor = ? AND key = ?")
         self._store_key = db.sql("INSERT INTO idempotency_key (actor, key, request, response, created_at) "
                                  "VALUES (?, ?, ?, ?, ?)")
@@ -162,6 +163,7 @@ class TaskEngine:
             ctx.comment, ctx.evidence, ctx.capacity = comment, evidence, capacity
             ctx.proposed_deadline = proposed_deadline
             from_state = ctx.state
+            self._load_earlier_actors(cur, machine, ctx, trigger)
             fired = machine.fire(ctx, trigger)
             result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
             if idempotency_key is not None:
@@ -213,7 +215,26 @@ class TaskEngine:
         actor_name = actor if isinstance(actor, str) else actor.name
         cur.execute(self._select if lock else self._select_read, (actor_name, task_id))
         machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+        self._load_earlier_actors(cur, machine, ctx)
         return machine, ctx
+
+    def _load_earlier_actors(self, cur: Any, machine: WorkflowMachine, ctx: TaskContext,
+                             trigger: str | None = None) -> None:
+        """Who last fired each trigger that the current state's transitions (those of `trigger`, when given)
+        granted to one of the actor's roles name in `not_by` (separation of duties), in the caller's
+        transaction: one query on the (task_id, seq) index, and none when no such transition applies."""
+        triggers = machine.duty_triggers(ctx.state, trigger, ctx.actor.roles)
+        ctx.earlier_actors = {}
+        if not triggers:
+            return
+        sql = self._earlier.get(len(triggers))
+        if sql is None:
+            sql = self._earlier[len(triggers)] = self.db.sql(
+                "SELECT trigger, actor FROM audit_event WHERE task_id = ? AND trigger IN "
+                f"({', '.join('?' * len(triggers))}) ORDER BY seq DESC")
+        cur.execute(sql, (ctx.task_id, *triggers))
+        for fired, who in cur.fetchall():
+            ctx.earlier_actors.setdefault(fired, who)
 
     def triggers(self, task_id: int, actor: Actor | str) -> list[TransitionDef]:
         """What the actor may fire now (by state and grant; comments and evidence come with the request)."""
@@ -221,4 +242,5 @@ class TaskEngine:
         with self.db.read() as cur:
             cur.execute(self._select_read, (actor_name, task_id))
             machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+            self._load_earlier_actors(cur, machine, ctx)
         return machine.allowed_triggers(ctx)

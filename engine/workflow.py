@@ -21,6 +21,10 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 COUNTINGS = ("calendar", "working")
 # How official figures count a state (engine/status.py); one definition, declared per state in the YAML.
 STATE_CATEGORIES = ("open", "done", "withdrawn", "overdue")
+# The trigger of the first audit event of an instance a user opens on a task (a difficulty's `raise`,
+# engine/difficulties.py): a workflow with `opened_by` may name it in `not_by`.
+OPEN_TRIGGER = "raise"
+OPEN_LABEL = "Nêu vướng mắc, kiến nghị"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class TransitionDef:
     resume: bool = False  # fired from overdue, the task goes back to the stage it was in
     stage: str | None = None  # set on copies that leave the overdue state: the stage it interrupted
     where: str = ""
+    # Separation of duties: the actor must differ from the actor of the most recent earlier firing of
+    # each of these triggers on the same instance (refused with rule `duty`).
+    not_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,12 @@ class Workflow:
 
     def open_states(self) -> tuple[str, ...]:
         return tuple(s for s, d in self.states.items() if not d.final)
+
+    def label_of(self, trigger: str) -> str:
+        """The label of a trigger (its first transition's), for messages."""
+        if trigger == OPEN_TRIGGER and self.opened_by:
+            return OPEN_LABEL
+        return next((t.label for t in self.transitions if t.trigger == trigger), trigger)
 
 
 class _Problems:
@@ -173,13 +186,17 @@ def _parse_states(doc: Located, p: _Problems, declared: set[str]) -> dict[str, S
     return states
 
 
-def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) -> list[TransitionDef]:
+def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems,
+                       named: list[tuple[str, str, list[str]]]) -> list[TransitionDef]:
+    """`named` collects each `not_by` (where, which transition, the triggers it names), checked once
+    every trigger is known."""
     result: list[TransitionDef] = []
     raw = doc.get("transitions")
     if not isinstance(raw, list) or not raw:
         p.add(doc.where("transitions"), "field 'transitions': must be a non-empty list")
         return result
-    allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards", "effects", "on_overdue"}
+    allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards", "effects", "on_overdue",
+               "not_by"}
     for item in raw:
         if not isinstance(item, Located):
             p.add(doc.where("transitions"), "field 'transitions': each item must be a mapping")
@@ -217,15 +234,31 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems) 
         on_overdue = item.get("on_overdue", "stay")
         if on_overdue not in ("stay", "resume"):
             p.add(item.where("on_overdue"), f"{what}: field 'on_overdue': must be stay or resume")
+        not_by = _strings(item.get("not_by")) if "not_by" in item else []
+        if "not_by" in item and (not not_by or not all(isinstance(n, str) and IDENTIFIER.match(n) for n in not_by)):
+            p.add(item.where("not_by"), f"{what}: field 'not_by': must name a trigger or a list of triggers")
+            not_by = []
         for s in sources:
             if s in states and states[s].final:
                 p.add(item.where("source"), f"{what}: state '{s}' is final; nothing may leave it")
             result.append(
                 TransitionDef(trigger, str(item.get("label", trigger)), str(s), dest, tuple(grants),
                               tuple(requires), tuple(guards), tuple(effects), on_overdue == "resume",
-                              where=item.where("trigger"))
+                              where=item.where("trigger"), not_by=tuple(dict.fromkeys(str(n) for n in not_by)))
             )
+        if not_by:
+            named.append((item.where("not_by"), what, [str(n) for n in not_by]))
     return result
+
+
+def _check_not_by(named: list[tuple[str, str, list[str]]], transitions: list[TransitionDef], opened: bool,
+                  p: _Problems) -> None:
+    """`not_by` names triggers of this workflow (or `raise`, for a workflow users open on a task)."""
+    known = list(dict.fromkeys(t.trigger for t in transitions)) + ([OPEN_TRIGGER] if opened else [])
+    for where, what, triggers in named:
+        for trigger in triggers:
+            if trigger not in known:
+                p.add(where, f"{what}: field 'not_by': unknown trigger '{trigger}' (triggers: {', '.join(known)})")
 
 
 def _parse_overdue(doc: Located, states: dict[str, StateDef], p: _Problems) -> OverduePolicy | None:
@@ -286,7 +319,8 @@ def _with_overdue(transitions: list[TransitionDef], policy: OverduePolicy, where
             if t.source == stage and (t.trigger, policy.state) not in explicit:
                 dest = t.dest or (stage if t.resume else None)
                 result.append(TransitionDef(t.trigger, t.label, policy.state, dest, t.grants, t.requires,
-                                            t.guards, t.effects, t.resume, stage=stage, where=t.where))
+                                            t.guards, t.effects, t.resume, stage=stage, where=t.where,
+                                            not_by=t.not_by))
     return result
 
 
@@ -319,11 +353,13 @@ def parse_workflow(path: Path | str, text: str | None = None) -> Workflow:
     initial = doc.get("initial")
     if states and initial not in states:
         p.add(doc.where("initial"), f"field 'initial': unknown state '{initial}'")
-    transitions = _parse_transitions(doc, states, p)
+    named: list[tuple[str, str, list[str]]] = []
+    transitions = _parse_transitions(doc, states, p, named)
     overdue = _parse_overdue(doc, states, p)
     if not p.items:
         states = _check_categories(doc, states, declared, overdue, p)
     opened_by = [g for g in (_parse_grant(r, doc.where("opened_by"), p) for r in _strings(doc.get("opened_by") or [])) if g]
+    _check_not_by(named, transitions, bool(opened_by), p)
     if p.items:
         raise DefinitionError(p.items)
     if overdue:

@@ -53,8 +53,12 @@ def test_plan_task_has_the_named_triggers_and_grants() -> None:
          "dest: reviewing", "field 'dest': unknown state 'reviewing'"),
         ("    grants: [reviewer@focal]\n    requires: [comment]", "    grants: []\n    requires: [comment]",
          "grants: []", "grants no role"),
-        ("    grants: [approver@authority]\n  # Coord", "    grants: [approver@authority]\n    guards: [is_sunny]\n  # Coord",
+        ("    not_by: [submit_for_review, submit]   # approval: not by who did the work nor who forwarded it", "    guards: [is_sunny]\n    not_by: [submit_for_review, submit]",
          "guards: [is_sunny]", "unknown guard 'is_sunny'"),
+        ("    not_by: submit_for_review   # review and forward: the focal never passes on its own result", "    not_by: sumbit_for_review",
+         "not_by: sumbit_for_review", "field 'not_by': unknown trigger 'sumbit_for_review'"),
+        ("    not_by: submit_for_review   # review and forward: the focal never passes on its own result", "    not_by: [Submit]",
+         "not_by: [Submit]", "field 'not_by': must name a trigger or a list of triggers"),
         ("[officer@lead, head@lead]\n  - trigger: submit\n", "[officer@lead, chief@lead]\n  - trigger: submit\n",
          "chief@lead", "unknown role 'chief'"),
         ("[officer@lead, head@lead]\n  - trigger: submit\n", "[officer@lead, head@neighbour]\n  - trigger: submit\n",
@@ -89,3 +93,43 @@ def test_one_bad_file_refuses_the_whole_set(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load_workflows(tmp_path)
     assert all("broken.yaml" in p for p in caught.value.problems)
+
+
+def test_separation_of_duties_is_declared_for_review_forward_appraisal_approval_and_answers() -> None:
+    """The shipped `not_by` pairs (issue 11): (trigger, source) → the triggers whose last actor may not fire it.
+    The copies leaving the overdue state carry the same rule."""
+    machines = load_workflows()
+    declared = {name: {(t.trigger, t.source): set(t.not_by) for t in m.workflow.transitions if t.not_by}
+                for name, m in machines.items()}
+    author, forwarder = {"submit_for_review"}, {"submit_for_review", "submit"}
+    drafter, submitter = {"submit_for_appraisal"}, {"submit_for_appraisal", "appraise"}
+    extension = {"request_extension"}
+    assert {k: v for k, v in declared["plan_task"].items() if k[1] != "overdue"} == {
+        ("submit", "in_review"): author, ("return", "in_review"): author,
+        ("approve", "submitted"): forwarder, ("return", "submitted"): forwarder,
+        **{(t, s): extension for t in ("grant_extension", "refuse_extension") for s in ("assigned", "in_review", "submitted")},
+    }
+    assert declared["plan_task"][("approve", "overdue")] == forwarder
+    assert {k: v for k, v in declared["shortened_procedure"].items() if k[1] != "overdue"} == {
+        ("appraise", "in_review"): drafter, ("return", "in_review"): drafter,
+        ("adopt", "submitted"): submitter, ("return", "submitted"): submitter,
+        **{(t, s): extension for t in ("grant_extension", "refuse_extension") for s in ("assigned", "in_review", "submitted")},
+    }
+    assert declared["difficulty"] == {("answer", "raised"): {"raise"}, ("escalate", "raised"): {"raise"},
+                                      ("answer", "escalated"): {"raise"}}
+    assert declared["periodic_report"] == {("accept", "submitted"): {"submit"}, ("return", "submitted"): {"submit"}}
+    for machine in machines.values():  # comments, urging and withdrawal are never restricted
+        assert not any(t.not_by for t in machine.workflow.transitions
+                       if t.trigger in ("comment", "urge", "withdraw", "request_extension", "mark_overdue"))
+    # the earlier actors are loaded only where a transition needs them
+    plan_task = machines["plan_task"]
+    assert plan_task.duty_triggers("assigned", "submit_for_review") == ()
+    assert set(plan_task.duty_triggers("submitted", "approve")) == forwarder
+    assert plan_task.duty_triggers("assigned", None, frozenset({"officer"})) == ()  # an officer lists: no query
+    assert plan_task.duty_triggers("assigned", None, frozenset({"approver"})) == ("request_extension",)
+
+
+def test_not_by_raise_only_in_a_workflow_users_open(tmp_path: Path) -> None:
+    text = GOOD.replace("    not_by: submit_for_review   # review and forward: the focal never passes on its own result", "    not_by: raise", 1)
+    problems = problems_of(tmp_path, text)
+    assert any(f":{line_of(text, 'not_by: raise')}:" in p and "unknown trigger 'raise'" in p for p in problems), problems

@@ -50,7 +50,7 @@ def get_task(services: ServicesDep, user: CurrentUser, task_id: int) -> TaskDeta
              responses={s: {"model": ErrorBody} for s in (403, 404, 409, 422)})
 def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: TransitionRequest,
          idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> TransitionResult:
-    """Fire a trigger. Refusals: 403 role, 404 task, 409 state/trigger/version, 422 guard/deadline;
+    """Fire a trigger. Refusals: 403 role/duty, 404 task, 409 state/trigger/version, 422 guard/deadline;
     the body names the rule in Vietnamese and English, and nothing changes. With an `Idempotency-Key`
     header, a retried request gets the first answer and is never applied twice (also after a restart);
     the same key with a different request is refused (422, rule idempotency)."""

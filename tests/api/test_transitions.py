@@ -98,9 +98,9 @@ def test_malformed_body_is_422_request(client: TestClient, app: FastAPI, seeded:
     assert snapshot(seeded.db, tid) == before
 
 
-@pytest.mark.parametrize("rule", ["task", "user", "trigger", "state", "role", "guard", "deadline", "version"])
+@pytest.mark.parametrize("rule", ["task", "user", "trigger", "state", "role", "duty", "guard", "deadline", "version"])
 def test_every_engine_rule_maps_to_its_status(rule: str) -> None:
-    expected = {"task": 404, "user": 401, "role": 403, "state": 409, "version": 409, "trigger": 409,
+    expected = {"task": 404, "user": 401, "role": 403, "duty": 403, "state": 409, "version": 409, "trigger": 409,
                 "guard": 422, "deadline": 422}[rule]
     error = TransitionNotAllowed(rule, "vi", "en", task_id=1, state="assigned", trigger="x")  # type: ignore[arg-type]
     assert http_status(error) == RULE_STATUS[rule] == expected
