@@ -32,7 +32,7 @@ class Refusal(Exception):
         return f"refused [{self.rule}]: {self.message_vi} / {self.message_en}"
 
 
-RefusalRule = Literal["task", "user", "trigger", "state", "role", "guard", "deadline", "version", "idempotency"]
+RefusalRule = Literal["task", "user", "trigger", "state", "role", "guard", "deadline", "version", "idempotency", "evidence"]
 
 
 class TransitionNotAllowed(Refusal):

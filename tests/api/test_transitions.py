@@ -44,7 +44,11 @@ def test_evidence_and_document_number_guard(client: TestClient, app: FastAPI, se
     before = snapshot(seeded.db, tid)
     assert_refusal(fire(client, app, "cv.snv", tid, "submit_for_appraisal"), 422, "guard")  # no dossier
     assert snapshot(seeded.db, tid) == before
-    ok = fire(client, app, "cv.snv", tid, "submit_for_appraisal", evidence={"title": "Hồ sơ dự thảo", "sha256": "a" * 64})
+    never_uploaded = fire(client, app, "cv.snv", tid, "submit_for_appraisal",
+                          evidence={"title": "Hồ sơ dự thảo", "sha256": "a" * 64})
+    assert "a" * 64 in assert_refusal(never_uploaded, 422, "evidence")["message_en"]  # a file must be this task's
+    assert snapshot(seeded.db, tid) == before
+    ok = fire(client, app, "cv.snv", tid, "submit_for_appraisal", evidence={"title": "Hồ sơ dự thảo"})
     assert ok.status_code == 200, ok.text
     assert fire(client, app, "dm.stp", tid, "appraise", evidence={"number": "15/BC-STP"}).status_code == 200
     before = snapshot(seeded.db, tid)
