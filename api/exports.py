@@ -1,4 +1,5 @@
-"""Audit events as downloads: CSV and JSON Lines, shaped for people and for machines."""
+"""Audit events as downloads: CSV and JSON Lines, shaped for people and for machines. The CSV neutralises text a
+spreadsheet would run as a formula (engine/cells.py); the JSON Lines stay faithful to the stored events."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 from phancap.api.views import event_fields
 from phancap.engine.audit import HASHED_FIELDS
+from phancap.engine.cells import csv_row
 
 CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
 
@@ -16,11 +18,11 @@ CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "
 def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_row(CSV_COLUMNS))
     for row in rows:
         values = dict(row, from_state=row["from"], to_state=row["to"],
                       evidence=json.dumps(row["evidence"], ensure_ascii=False) if row["evidence"] else "")
-        writer.writerow(["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS])
+        writer.writerow(csv_row("" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

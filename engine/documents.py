@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.chart import BarChart, LineChart, Reference
 
+from phancap.engine.cells import append_text_safe
 from phancap.engine.charts import bar_chart, line_chart
 from phancap.engine.status import CATEGORIES, LABELS_VI
 
@@ -109,10 +110,10 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
         sheet = book.active if first else book.create_sheet()
         assert isinstance(sheet, Worksheet)
         sheet.title = caption[:31]
-        sheet.append([caption])
-        sheet.append(head)
+        append_text_safe(sheet, [caption])
+        append_text_safe(sheet, head)
         for row in rows:
-            sheet.append(list(row))
+            append_text_safe(sheet, list(row))
         if first:  # categories as a bar chart beside the table (rows 3-8: the six categories)
             chart = BarChart()
             chart.title, chart.legend = caption, None
@@ -123,10 +124,10 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
     timeline = content.get("timeline") or []
     if timeline:
         sheet = book.create_sheet("Tiến độ theo thời gian")
-        sheet.append(["Tiến độ theo thời gian"])
-        sheet.append(["Đến ngày", "Đã hoàn thành (lũy kế)"])
+        append_text_safe(sheet, ["Tiến độ theo thời gian"])
+        append_text_safe(sheet, ["Đến ngày", "Đã hoàn thành (lũy kế)"])
         for point in timeline:
-            sheet.append([point["date"], point["done"]])
+            append_text_safe(sheet, [point["date"], point["done"]])
         progress = LineChart()
         progress.title, progress.legend = "Đã hoàn thành (lũy kế)", None
         progress.add_data(Reference(sheet, min_col=2, min_row=2, max_row=2 + len(timeline)), titles_from_data=True)

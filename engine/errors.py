@@ -33,7 +33,7 @@ class Refusal(Exception):
 
 
 RefusalRule = Literal["task", "user", "trigger", "state", "role", "duty", "guard", "deadline", "version",
-                      "idempotency"]
+                      "idempotency", "evidence"]
 
 
 class TransitionNotAllowed(Refusal):

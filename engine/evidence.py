@@ -3,8 +3,15 @@
 An upload is streamed to a temporary file inside the store while it is hashed and counted; past the
 size limit it is refused; its type is read from its first bytes (PDF, DOCX, XLSX, PNG, JPEG), not
 from its name; then it is renamed to `<dir>/<sha[:2]>/<sha>`. A sidecar `<sha>.json` keeps the
-detected type, the size, the first name given (shown only, sanitised) and the tasks it was uploaded
-for. The hash is what a transition's `evidence.sha256` carries. Knows nothing of HTTP."""
+detected type, the size and the first name given (shown only, sanitised). A failed or aborted upload
+leaves no temporary file: it is removed on failure, and what a killed process left (older than an
+hour) is swept when the store is opened at start and on every upload.
+
+Evidence belongs to the task it was uploaded for: each upload is a row of `evidence_upload` (task,
+hash, uploader, unit, time, name, type, size). A transition may cite only a file uploaded for that
+same task (checked in the transition's own transaction, rule `evidence`), and a download is
+authorised by the tasks the file was uploaded for, never by a task that merely cites its hash.
+Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -14,21 +21,29 @@ import json
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import text
+from sqlalchemy import select
 
 from phancap.engine.db import Database
-from phancap.engine.errors import Refusal
+from phancap.engine.errors import Refusal, TransitionNotAllowed
+from phancap.engine.models import EvidenceUpload
+from phancap.engine.policy import may_upload_evidence
+from phancap.engine.users import User
+from phancap.engine.visibility import visible_task
 from phancap.engine.settings import DEFAULT_EVIDENCE_DIR as DEFAULT_DIR
 from phancap.engine.settings import DEFAULT_EVIDENCE_MAX_BYTES as DEFAULT_MAX_BYTES
 from phancap.engine.settings import Settings
+
 CHUNK = 1 << 16
+TEMP_PREFIX = ".upload-"
+STALE_AFTER = 3600.0  # seconds: a temporary file this old belongs to no live upload (its writes touch it)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 PDF = "application/pdf"
@@ -102,7 +117,30 @@ class EvidenceStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceStore:
-        return cls(settings.evidence_dir, settings.evidence_max_bytes)
+        """The server's store; opening it (at start) sweeps what a killed upload left behind."""
+        store = cls(settings.evidence_dir, settings.evidence_max_bytes)
+        store.sweep_stale()
+        return store
+
+    def sweep_stale(self, max_age: float = STALE_AFTER, now: float | None = None) -> int:
+        """Remove temporary files (partial uploads, unfinished sidecars) older than `max_age` seconds, left by a
+        process killed mid-upload; returns how many. A live upload keeps touching its file, so it is spared."""
+        limit = (time.time() if now is None else now) - max_age
+        removed = 0
+        try:
+            candidates = [p for p in self.directory.iterdir() if p.name.startswith(TEMP_PREFIX)]
+        except OSError:
+            return 0
+        for sub in self.directory.glob("??/*.json.tmp"):
+            candidates.append(sub)
+        for path in candidates:
+            try:
+                if path.is_file() and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue  # gone already (another worker swept it) or not ours to remove
+        return removed
 
     def path_of(self, sha256: str) -> Path:
         if not SHA256.match(sha256):
@@ -116,7 +154,8 @@ class EvidenceStore:
              uploader: str | None = None) -> StoredEvidence:
         """Hash, count and check the upload; keep it under its hash (once: the same content is stored once)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".upload-", dir=self.directory)
+        self.sweep_stale()
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.directory)
         tmp = Path(tmp_name)
         try:
             digest, size = hashlib.sha256(), 0
@@ -171,8 +210,8 @@ class EvidenceStore:
             return None
         return data if isinstance(data, dict) else None
 
-    def get(self, sha256: str) -> tuple[StoredEvidence, Path, list[int]] | None:
-        """The stored file, its description and the tasks it was uploaded for; None when absent."""
+    def get(self, sha256: str) -> tuple[StoredEvidence, Path] | None:
+        """The stored file and its description; None when absent. Who may have it is `uploaded_for`'s to say."""
         if not SHA256.match(sha256):
             return None
         path = self.path_of(sha256)
@@ -180,21 +219,64 @@ class EvidenceStore:
         if meta is None or not path.is_file():
             return None
         stored = StoredEvidence(sha256, int(meta["size"]), str(meta["media_type"]), str(meta["name"]))
-        return stored, path, [int(t) for t in meta.get("tasks", [])]
+        return stored, path
 
 
-def referencing_tasks(db: Database, sha256: str) -> list[int]:
-    """Tasks whose audit trail cites this file in a transition's evidence."""
+def require_upload_allowed(db: Database, user: User, task_id: int, allowed: Callable[[], Sequence[Any]]) -> None:
+    """Before any byte of the upload is read: the caller sees the task (else the same answer as a missing task) and
+    may act on it now (`allowed` lists what the caller may fire; the rule is engine/policy.py's)."""
+    sees = visible_task(db, user, task_id) is not None
+    if not sees:
+        raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id} (hoặc bạn không được xem)",
+                                   f"no task {task_id} (or not visible to you)", task_id=task_id)
+    if not may_upload_evidence(sees, bool(allowed())):
+        raise Refusal("role", "Bạn không có thao tác nào trên nhiệm vụ này nên không thể nộp minh chứng",
+                      "you may not act on this task now, so you may not upload evidence for it",
+                      extra={"task": task_id})
+
+
+def store_upload(db: Database, store: EvidenceStore, task_id: int, stream: BinaryIO, name: str | None,
+                 user: User, at: str) -> StoredEvidence:
+    """Keep the file (checked, under its hash) and record that it was uploaded for this task. Call only after
+    `require_upload_allowed`."""
+    stored = store.save(stream, name, task_id=task_id, uploader=user.name)
+    record_upload(db, task_id, stored, user.name, user.unit, at)
+    return stored
+
+
+def record_upload(db: Database, task_id: int, stored: StoredEvidence, uploader: str, unit: str | None,
+                  at: str) -> None:
+    """The upload belongs to this task: from now on the task may cite it and its viewers may download it."""
+    with db.write() as cur:
+        cur.execute(db.sql("INSERT INTO evidence_upload (task_id, sha256, uploader, unit, at, name, media_type, size, "
+                           "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'upload')"),
+                    (task_id, stored.sha256, uploader, unit, at, stored.name[:255], stored.media_type, stored.size))
+
+
+def uploaded_for(db: Database, sha256: str) -> list[int]:
+    """The tasks this file was uploaded for (the only tasks that authorise its download)."""
     if not SHA256.match(sha256):
         return []
+    e = EvidenceUpload.__table__.c  # type: ignore[attr-defined]
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT DISTINCT task_id FROM audit_event WHERE evidence LIKE :p"),
-                            {"p": f'%"sha256":"{sha256}"%'}).all()
+        rows = conn.execute(select(e.task_id).where(e.sha256 == sha256).distinct().order_by(e.task_id)).all()
     return [int(r[0]) for r in rows]
 
 
-def candidate_tasks(db: Database, sha256: str, uploaded_for: Iterable[int]) -> list[int]:
-    return sorted(set(uploaded_for) | set(referencing_tasks(db, sha256)))
+def check_cited(cur: Any, db: Database, task_id: int, evidence: dict[str, Any] | None, *,
+                state: str | None = None, trigger: str | None = None) -> None:
+    """Inside the transition's transaction: a cited file must have been uploaded for this very task, so a hash
+    from another task (or one never uploaded) neither grants its download nor satisfies "evidence required"."""
+    sha = (evidence or {}).get("sha256")
+    if not sha:
+        return
+    cur.execute(db.sql("SELECT 1 FROM evidence_upload WHERE task_id = ? AND sha256 = ? LIMIT 1"), (task_id, str(sha)))
+    if cur.fetchone() is None:
+        raise TransitionNotAllowed(
+            "evidence",
+            f"Tệp minh chứng {sha} chưa được nộp cho nhiệm vụ này; hãy tải tệp lên cho nhiệm vụ trước khi trích dẫn",
+            f"evidence file {sha} was not uploaded for this task; upload it for this task before citing it",
+            task_id=task_id, state=state, trigger=trigger)
 
 
 def _fsync_dir(path: Path) -> None:

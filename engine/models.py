@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -153,6 +153,24 @@ class AuditEvent(SQLModel, table=True):
     data: str | None = None  # canonical JSON of what the transition changed (e.g. old and new deadline)
     prev_hash: str
     hash: str = Field(max_length=64)
+
+
+class EvidenceUpload(SQLModel, table=True):
+    """One upload of an evidence file for a task (engine/evidence.py): the task may cite it, and whoever sees the
+    task may download it. `source` is 'upload', or 'audit' for rows migration 0010 took from older events."""
+
+    __tablename__ = "evidence_upload"
+    __table_args__ = (Index("ix_evidence_upload_task_sha", "task_id", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task_instance.id")
+    sha256: str = Field(max_length=64, index=True)
+    uploader: str = Field(max_length=64)
+    unit: str | None = Field(default=None, max_length=64)
+    at: str = Field(max_length=32)
+    name: str | None = Field(default=None, max_length=255)
+    media_type: str | None = Field(default=None, max_length=128)
+    size: int | None = Field(default=None, sa_type=BigInteger)
+    source: str = Field(max_length=16)
 
 
 class PlanDraft(SQLModel, table=True):

@@ -72,6 +72,12 @@ def sees_all(user: RoleHolder) -> bool:
     return SEE_ALL.allows(user)
 
 
+def may_upload_evidence(sees_task: bool, may_act_now: bool) -> bool:
+    """Evidence is uploaded for a task by someone who sees it and may act on it now (holds a grant on one of its
+    transitions); checked before the upload's body is read."""
+    return sees_task and may_act_now
+
+
 def may_audit(user: User | None) -> bool:
     return READ_AUDIT.allows(user)
 

@@ -15,6 +15,7 @@ from typing import Any
 from phancap.engine.audit import data_json, event_hash, evidence_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
+from phancap.engine.evidence import check_cited
 from phancap.engine.status import StatusRules
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.machine import Actor, TaskContext, WorkflowMachine
@@ -165,6 +166,7 @@ class TaskEngine:
             from_state = ctx.state
             self._load_earlier_actors(cur, machine, ctx, trigger)
             fired = machine.fire(ctx, trigger)
+            check_cited(cur, self.db, task_id, evidence, state=from_state, trigger=trigger)
             result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
             if idempotency_key is not None:
                 cur.execute(self._store_key, (actor_name, idempotency_key, request,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from phancap.engine.clock import stamp
 from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
+from phancap.engine.evidence import EvidenceStore, require_upload_allowed, store_upload
 from phancap.engine.instantiate import instantiate
 from phancap.engine.loader import existing_units, read_definitions, store_definitions
 from phancap.engine.queries import history, list_plans, list_tasks
@@ -154,10 +155,19 @@ def triggers(task: int, as_user: Annotated[str, typer.Option("--as", help="User 
     emit(rows, as_json, "\n".join(f"{r['trigger']}\t{r['label']}" for r in rows) or "(nothing)")
 
 
-def _evidence(number: str | None, title: str | None, file: Path | None) -> dict[str, str] | None:
+def _evidence(task: int, as_user: str, number: str | None, title: str | None,
+              file: Path | None) -> dict[str, str] | None:
+    """The evidence to cite; a file is first uploaded for the task (into PHANCAP_EVIDENCE_DIR, with the API's checks),
+    since a transition may cite only a file uploaded for that same task."""
     evidence = {"number": number, "title": title}
     if file is not None:
-        evidence["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+        c = ctx()
+        user = c.user(as_user)
+        require_upload_allowed(c.db, user, task, lambda: c.engine().triggers(task, as_user))
+        with file.open("rb") as stream:
+            stored = store_upload(c.db, EvidenceStore.from_settings(c.settings), task, stream, file.name, user,
+                                  stamp(c.clock.now()))
+        evidence["sha256"] = stored.sha256
     kept = {k: v for k, v in evidence.items() if v}
     return kept or None
 
@@ -178,11 +188,12 @@ def fire(
     """Fire TRIGGER on TASK as USER; prints the new state, or exits non-zero with the reason."""
     try:
         result = ctx().engine().fire(task, trigger, as_user, comment=comment,
-                                     evidence=_evidence(evidence, evidence_title, evidence_file),
+                                     evidence=_evidence(task, as_user, evidence, evidence_title, evidence_file),
                                      capacity=capacity, version=version)
-    except TransitionNotAllowed as exc:
+    except Refusal as exc:
         if as_json:
-            typer.echo(json.dumps(exc.to_json(), ensure_ascii=False), err=True)
+            body = exc.to_json() if isinstance(exc, TransitionNotAllowed) else exc.body()
+            typer.echo(json.dumps(body, ensure_ascii=False), err=True)
         fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
         return
     emit(result.to_json(), as_json, result.to_state)

@@ -144,3 +144,24 @@ def test_units_list(tmp_path: Path) -> None:
     assert units and all(set(u) == {"code", "name", "kind", "region"} and u["region"] == "KT" for u in units)
     assert "KT-UBND" in {u["code"] for u in units}
     assert "HN-SCT\t" in run(tmp_path, "units", "list").stdout
+
+
+def test_fire_with_an_evidence_file_uploads_it_for_the_task(loaded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transition may cite only a file uploaded for that task: --evidence-file uploads it first."""
+    import hashlib
+
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    tid = str(next(t for t in tasks if t["task"] == "1.1")["id"])
+    dossier = loaded / "ho-so.pdf"
+    dossier.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    sha = hashlib.sha256(dossier.read_bytes()).hexdigest()
+    monkeypatch.setenv("PHANCAP_EVIDENCE_DIR", str(loaded / "evidence"))
+    assert run(loaded, "fire", tid, "submit_for_review", "--as", "cv.sct", "--evidence-file",
+               str(dossier)).stdout.strip() == "in_review"
+    assert (loaded / "evidence" / sha[:2] / sha).read_bytes() == dossier.read_bytes()
+    history = json.loads(run(loaded, "history", tid, "--json").stdout)
+    assert history[-1]["evidence"] == {"sha256": sha}
+    not_a_pdf = loaded / "x.txt"
+    not_a_pdf.write_text("không phải PDF")
+    bad = run(loaded, "fire", tid, "submit", "--as", "dm.stp", "--evidence-file", str(not_a_pdf), check=False)
+    assert bad.returncode == 3 and "refused [type]" in bad.stderr

@@ -16,7 +16,9 @@ from phancap.api.routes.evidence import evidence_store
 from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
 from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
+from phancap.engine.evidence import require_upload_allowed, store_upload
 from phancap.engine.queries import history
 from phancap.engine.users import User
 from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
@@ -77,11 +79,16 @@ def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, 
     return task_page(request, services, user, task_id, done=done, raised=raised)
 
 
-def _stored(request: Request, upload: UploadFile | None, task_id: int, user: str) -> str | None:
-    """Keep an uploaded evidence file under its hash (same limits and type checks as the API)."""
+def _stored(request: Request, services: Services, upload: UploadFile | None, task_id: int, user: User,
+            trigger: str) -> str | None:
+    """Keep an uploaded evidence file under its hash, recorded for this task (same limits and type checks as the
+    API), only once the caller is known to see the task and to hold a grant on the trigger being fired."""
     if upload is None or not upload.filename:
         return None
-    return evidence_store(request).save(upload.file, upload.filename, task_id=task_id, uploader=user).sha256
+    require_upload_allowed(services.db, user, task_id,
+                           lambda: [t for t in services.engine.triggers(task_id, user.name) if t.trigger == trigger])
+    return store_upload(services.db, evidence_store(request), task_id, upload.file, upload.filename, user,
+                        stamp(services.engine.clock.now())).sha256
 
 
 def _date(text: str) -> date:
@@ -107,7 +114,7 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
             "proposed_deadline": proposed_deadline}
     try:
         given = {"number": evidence_number.strip(), "title": evidence_title.strip(),
-                 "sha256": _stored(request, evidence_file, task_id, user.name)}
+                 "sha256": _stored(request, services, evidence_file, task_id, user, trigger)}
         evidence: dict[str, Any] | None = {k: v for k, v in given.items() if v} or None
         proposed = _date(proposed_deadline) if proposed_deadline.strip() else None
         services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, evidence=evidence,

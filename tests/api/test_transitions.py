@@ -44,7 +44,11 @@ def test_evidence_and_document_number_guard(client: TestClient, app: FastAPI, se
     before = snapshot(seeded.db, tid)
     assert_refusal(fire(client, app, "cv.snv", tid, "submit_for_appraisal"), 422, "guard")  # no dossier
     assert snapshot(seeded.db, tid) == before
-    ok = fire(client, app, "cv.snv", tid, "submit_for_appraisal", evidence={"title": "Hồ sơ dự thảo", "sha256": "a" * 64})
+    never_uploaded = fire(client, app, "cv.snv", tid, "submit_for_appraisal",
+                          evidence={"title": "Hồ sơ dự thảo", "sha256": "a" * 64})
+    assert "a" * 64 in assert_refusal(never_uploaded, 422, "evidence")["message_en"]  # a file must be this task's
+    assert snapshot(seeded.db, tid) == before
+    ok = fire(client, app, "cv.snv", tid, "submit_for_appraisal", evidence={"title": "Hồ sơ dự thảo"})
     assert ok.status_code == 200, ok.text
     assert fire(client, app, "dm.stp", tid, "appraise", evidence={"number": "15/BC-STP"}).status_code == 200
     before = snapshot(seeded.db, tid)
@@ -98,10 +102,11 @@ def test_malformed_body_is_422_request(client: TestClient, app: FastAPI, seeded:
     assert snapshot(seeded.db, tid) == before
 
 
-@pytest.mark.parametrize("rule", ["task", "user", "trigger", "state", "role", "duty", "guard", "deadline", "version"])
+@pytest.mark.parametrize("rule", ["task", "user", "trigger", "state", "role", "duty", "guard", "deadline", "version",
+                                  "evidence"])
 def test_every_engine_rule_maps_to_its_status(rule: str) -> None:
     expected = {"task": 404, "user": 401, "role": 403, "duty": 403, "state": 409, "version": 409, "trigger": 409,
-                "guard": 422, "deadline": 422}[rule]
+                "guard": 422, "deadline": 422, "evidence": 422}[rule]
     error = TransitionNotAllowed(rule, "vi", "en", task_id=1, state="assigned", trigger="x")  # type: ignore[arg-type]
     assert http_status(error) == RULE_STATUS[rule] == expected
     state = {} if rule == "task" else {"state": "assigned"}  # a hidden task's state is never told
