@@ -84,3 +84,24 @@ def test_limits_refuse_size_before_reading_and_tasks_after(registry: Registry) -
     assert "PHANCAP_IMPORT_MAX_TASKS" in tasks.value.message_en
     assert len(read_limited(synthetic(10), ImportLimits(max_tasks=10), source="t.txt", registry=registry,
                             region="KT").plan["tasks"]) == 10
+
+
+def test_import_plan_command_keeps_the_limits(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "plan.txt"
+    source.write_text(synthetic(6), encoding="utf-8")
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "phancap", "import-plan", str(source), "--registry", "KT",
+                               "--code", "KT-CLI", "-o", str(tmp_path / "out.yaml")], capture_output=True, text=True,
+                              env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", **env}, timeout=120)
+
+    many = run(PHANCAP_IMPORT_MAX_TASKS="5")
+    assert many.returncode == 3 and "refused [too_large]" in many.stderr and "PHANCAP_IMPORT_MAX_TASKS" in many.stderr
+    big = run(PHANCAP_IMPORT_MAX_BYTES="100")
+    assert big.returncode == 3 and "PHANCAP_IMPORT_MAX_BYTES" in big.stderr and "Traceback" not in big.stderr
+    assert not (tmp_path / "out.yaml").exists()
+    assert run().returncode in (0, 1) and (tmp_path / "out.yaml").exists()
