@@ -4,7 +4,8 @@
 
 Shapes: `tasks` (n numbered tasks "a.b.c." with lead and deadline fields, Kon Tum registry),
 `duplicates` (n lines "1.1. a", the probe's draft), `paragraph` (one task whose content runs over
-n wrapped lines), `bullets` (one task with n content bullets).
+n wrapped lines), `bullets` (one task with n content bullets),
+`titled` (one task whose title runs on over n paragraphs).
 
     python bench/import_bench.py [--n 4000] [--only tasks|duplicates|paragraph]
 """
@@ -36,11 +37,15 @@ def paragraph(n: int) -> str:
     return "KẾ HOẠCH\nI. NHIỆM VỤ\n1. Rà soát\n" + "".join(f"nội dung dòng {i} tiếp tục\n" for i in range(n))
 
 
+def titled(n: int) -> str:
+    return "KẾ HOẠCH\nI. NHIỆM VỤ\n1. Rà soát\n" + "".join(f"(ghi chú số {i})\n" for i in range(n))
+
+
 def bullets(n: int) -> str:
     return "KẾ HOẠCH\nI. NHIỆM VỤ\n1. Rà soát.\n" + "".join(f"- Nội dung gạch đầu dòng {i}.\n" for i in range(n))
 
 
-SHAPES = {"tasks": synthetic_tasks, "duplicates": duplicates, "paragraph": paragraph, "bullets": bullets}
+SHAPES = {"tasks": synthetic_tasks, "duplicates": duplicates, "paragraph": paragraph, "bullets": bullets, "titled": titled}
 
 
 def main() -> None:

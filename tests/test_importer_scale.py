@@ -59,6 +59,15 @@ def test_a_paragraph_wrapped_over_fifty_thousand_lines_is_one_item() -> None:
     assert items[0].text.startswith("Rà soát nội dung dòng 0 tiếp tục") and items[0].text.endswith("dòng 49999 tiếp tục")
 
 
+def test_a_task_continued_over_fifty_thousand_items_is_joined_once(registry: Registry) -> None:
+    bullets = "KẾ HOẠCH\nI. NHIỆM VỤ\n1. Rà soát.\n" + "".join(f"- Nội dung {i}.\n" for i in range(50_000))
+    [task] = import_plan_text(bullets, source="b.txt", registry=registry, code="KT-B", region="KT").plan["tasks"]
+    assert task["content"].startswith("Nội dung 0. Nội dung 1.") and task["content"].endswith("Nội dung 49999.")
+    titled = "KẾ HOẠCH\nI. NHIỆM VỤ\n1. Rà soát\n" + "".join(f"(ghi chú {i})\n" for i in range(50_000))
+    [task] = import_plan_text(titled, source="t.txt", registry=registry, code="KT-T", region="KT").plan["tasks"]
+    assert task["title"].startswith("Rà soát (ghi chú 0) (ghi chú 1) ") and task["title"].endswith("(ghi chú 49999)")
+
+
 def test_headings_are_the_numbers_with_sub_tasks() -> None:
     assert parent_numbers(["1", "1.1", "1.2.a", "2", "3.4"]) == {"1", "1.2", "3"}
     assert parent_numbers(["1.1"] * 5) == {"1"}

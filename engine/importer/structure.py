@@ -44,6 +44,36 @@ class RawTask:
     mode: str = ""
     last: str = "title"
     title_ended: bool = False
+    more: dict[str, list[str]] = field(default_factory=dict)  # text continuing a field (or the title), joined by settle()
+
+    def extend(self, name: str, text: str, line: int) -> None:
+        """fields[name] = (f"{value} {text}".strip(), its line), without copying the value per line: a task
+        continued over many items was quadratic. The value stays empty or not exactly as it would."""
+        value, at = self.fields.get(name, ("", line))
+        if not value:
+            self.fields[name] = (text.strip(), at)
+        elif text.rstrip():
+            self.more.setdefault(name, []).append(text.rstrip())
+
+    def extend_title(self, text: str) -> None:
+        """title = one_line(f"{title} {text}") or title, kept as pieces (one_line of the whole each time was
+        quadratic): the title is already one line, so the result is the title, a space and one_line(text)."""
+        piece = one_line(text)
+        if not piece:
+            return
+        if not self.title:
+            self.title = piece
+        else:
+            self.more.setdefault("title", []).append(piece)
+
+    def settle(self) -> None:
+        for name, parts in self.more.items():
+            if name == "title":
+                self.title = " ".join([self.title, *parts])
+            else:
+                value, at = self.fields[name]
+                self.fields[name] = (" ".join([value, *parts]), at)
+        self.more = {}
 
 
 @dataclass
@@ -244,8 +274,7 @@ class TaskReader:
         if name == "executors" and not head.strip():
             task.mode = "executors"
         elif name == "content" and "content" in task.fields:
-            old, at = task.fields["content"]
-            task.fields["content"] = (f"{old} {head}".strip(), at)
+            task.extend("content", head, line)
         elif name in task.fields:
             self.notes.append(Note(line, f"nhiệm vụ {task.number}: trường '{name}' lặp lại, bỏ qua / "
                                          f"task {task.number}: second '{name}' field ignored", value))
@@ -315,10 +344,9 @@ class TaskReader:
         else:
             key = task.last if task.last != "title" else "title"
             if key == "title":
-                task.title = one_line(f"{task.title} {item.text}") or task.title
+                task.extend_title(item.text)
             else:
-                value, at = task.fields.get(key, ("", item.line))
-                task.fields[key] = (f"{value} {item.text}".strip(), at)
+                task.extend(key, item.text, item.line)
 
     def flush_table(self) -> None:
         if not self.rows:
@@ -383,6 +411,8 @@ class TaskReader:
         """Close the last table; a numbered item holding several one-sentence tasks ("- Sở X chủ
         trì …; hoàn thành …" bullets) becomes a heading over sub-tasks numbered in order."""
         self.flush_table()
+        for task in self.tasks:
+            task.settle()
         parents = parent_numbers(t.number for t in self.tasks)
         result: list[RawTask] = []
         for task in self.tasks:
