@@ -104,6 +104,7 @@ class Draft:
     mapped_units: list[str] = field(default_factory=list)  # names mapped to a unit (now matched)
     validation: list[str] | None = None  # the last validation's problems; None: never validated
     places: list[dict[str, Any]] = field(default_factory=list)  # the importer's UnitPlace of tasks naming unknown units
+    has_places: bool = True  # False: stored before the places were kept (read once more, on the first mapping)
 
     @property
     def region(self) -> str:
@@ -200,15 +201,20 @@ def _parse(registry: Registry, source_text: str, source_name: str, code: str | N
 
 
 def _remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str | None) -> _Parsed:
-    """The stored reading with the mapped names resolved where the text put them; the text is not read again."""
-    plan = json.loads(json.dumps(_jsonable(draft.plan)))
-    plan = _revive(plan)
-    problems, unmatched = remap_units(plan, draft.problems, draft.places, _with_aliases(registry, mapping), draft.region)
+    """The stored reading with the mapped names resolved where the text put them; the text is not read
+    again (only a draft stored before the places were kept is read once more, to keep them from then on)."""
+    places, problems = draft.places, draft.problems
+    if draft.has_places:
+        plan = _revive(json.loads(json.dumps(_jsonable(draft.plan))))
+    else:
+        legacy = _parse(registry, draft.source_text, draft.source_name, draft.code or None, draft.region, ImportLimits())
+        plan, places, problems = legacy.plan, legacy.places, legacy.problems
+    problems, unmatched = remap_units(plan, problems, places, _with_aliases(registry, mapping), draft.region)
     if code and code != plan.get("code"):
         plan["code"] = code
         problems = [p for p in problems if not str(p.get("message", "")).startswith(CODE_GUESSED)]
     mapped = [n for n, c in mapping.items() if c]
-    return _Parsed(plan, problems, unmatched, mapped, draft.places)
+    return _Parsed(plan, problems, unmatched, mapped, places)
 
 
 def _row_to_draft(row: Any) -> Draft:
@@ -219,7 +225,7 @@ def _row_to_draft(row: Any) -> Draft:
         created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         problems=report.get("problems", []), unmatched_units=report.get("unmatched_units", []),
         mapped_units=report.get("mapped_units", []), validation=report.get("validation"),
-        places=report.get("places", []),
+        places=report.get("places", []), has_places="places" in report,
     )
 
 

@@ -422,3 +422,19 @@ def test_drafts_are_scoped_to_the_users_registry(client: TestClient, app: FastAP
     with seeded.db.engine.connect() as conn:
         state = conn.execute(text("SELECT state, mapping_json FROM plan_draft WHERE id = :i"), {"i": hid}).one()
     assert tuple(state) == ("draft", "{}")
+
+
+def test_a_draft_stored_before_the_places_were_kept_maps_once(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    import json
+
+    did = create(client, app).json()["id"]
+    with seeded.db.engine.begin() as conn:
+        report = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
+        del report["places"]
+        conn.execute(text("UPDATE plan_draft SET report_json = :r WHERE id = :i"), {"r": json.dumps(report), "i": did})
+    mapped = client.post(f"/api/v1/imports/{did}/mapping", headers=bearer(app, "admin"),
+                         json={"mapping": {UNKNOWN: "KT-PTP"}}).json()
+    assert next(t for t in mapped["plan"]["tasks"] if t["number"] == "2")["lead"] == ["KT-PTP"]
+    with seeded.db.engine.connect() as conn:
+        stored = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
+    assert stored["places"] and stored["places"][0]["names"] == [UNKNOWN]
