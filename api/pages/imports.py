@@ -42,7 +42,7 @@ from phancap.engine.users import User
 router = APIRouter()
 PROBLEMS_PAGE = 200  # problems listed per page
 TASKS_PAGE = 500  # parsed tasks per page
-LINES_PAGE = 1000  # source lines per page
+LINES_PAGE = 500  # source lines per page
 PER_LINE = 3  # problems beside one source line (or one task row); "và N vấn đề khác" for the rest
 TO_MAP = 25  # unmatched names offered in the mapping form at a time
 IGNORE = "-"  # the select's value for "not a unit of the registry"
