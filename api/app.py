@@ -71,7 +71,8 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     owned = database is None
     db = database or Database.from_settings(config)
     services = Services(db, workflows or load_workflows(), clock or config.clock(), web,
-                        notify=config.notify(), due_soon_days=config.due_soon_days)
+                        notify=config.notify(), due_soon_days=config.due_soon_days,
+                        import_limits=config.import_limits())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from phancap.api.settings import ApiSettings
 from phancap.engine.accounts import LoginPolicy
 from phancap.engine.clock import Clock
 from phancap.engine.db import Database
+from phancap.engine.importer import ImportLimits
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.notify import Notifier, NotifySettings
 from phancap.engine.runtime import TaskEngine
@@ -27,6 +28,7 @@ class Services:
     settings: ApiSettings
     notify: NotifySettings = field(default_factory=NotifySettings)
     due_soon_days: int = 3
+    import_limits: ImportLimits = field(default_factory=ImportLimits)  # PHANCAP_IMPORT_MAX_*
     engine: TaskEngine = field(init=False)
     signer: Signer = field(init=False)
     templates: Jinja2Templates = field(init=False)

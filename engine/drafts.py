@@ -1,16 +1,22 @@
 """Plan drafts (issue 7): a plan read from its text by engine.importer, kept for review before it
 becomes a plan that runs.
 
-    draft  --apply_mapping-->  draft          (unknown unit names mapped; the text read again)
+    draft  --apply_mapping-->  draft          (unknown unit names mapped; the stored reading resolved again)
     draft  --validate_draft--> valid | draft  (validate_plan against the database's registry and workflows)
     valid  --activate_draft--> active         (store_definitions of this one plan, then instantiate)
 
 Unit names the importer could not match are never invented: each must be mapped to a unit of the
 plan's registry, or explicitly marked as not a unit of the registry (mapped to ""), before the draft
-validates. Mapping a name re-reads the source text with the name as an extra alias of the chosen unit,
-so the name lands where the text put it (lead, coordinators, focal…). Nothing is instantiated from a
-draft that does not validate, and activation is all or nothing: if instantiating fails, the plan rows
-just written are removed again and the draft stays valid."""
+validates. The text is read once, when the draft is made, within the import limits (size, tasks);
+the reading is stored (plan_json, and in report_json the places where tasks name unknown units).
+Mapping a name resolves those places again with the name as an extra alias of the chosen unit, so
+the name lands where the text put it (lead, coordinators, focal); validating and activating use the
+stored plan. Nothing is instantiated from a draft that does not validate, and activation is all or
+nothing: if instantiating fails, the plan rows just written are removed again and the draft stays valid.
+
+Drafts belong to a registry (the plan's): a user sees and handles only the drafts of their unit's
+registry, admins every registry (engine.policy.may_edit_draft); any other draft is answered like a
+missing one."""
 
 from __future__ import annotations
 
@@ -27,23 +33,58 @@ from sqlalchemy import text
 from phancap.engine.errors import Refusal
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
-from phancap.engine.importer import import_plan_text, validate_plan, write_plan_yaml
+from phancap.engine.importer import (
+    CODE_GUESSED,
+    ImportLimits,
+    check_size,
+    read_limited,
+    remap_units,
+    validate_plan,
+    write_plan_yaml,
+)
 from phancap.engine.instantiate import InstantiateResult, instantiate
 from phancap.engine.loader import Definitions, existing_units, store_definitions
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.organisations import GroupDef, Registry, name_key
 from phancap.engine.plans import PlanDef, read_plan
+from phancap.engine.policy import draft_region_of, may_edit_draft
+from phancap.engine.users import User
 
 STATES = ("draft", "valid", "active")
 STATE_LABELS_VI = {"draft": "Bản nháp", "valid": "Hợp lệ, chờ kích hoạt", "active": "Đã kích hoạt"}
 PLAN_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
-MAX_SOURCE = 2_000_000  # characters
 _TEMP_PATH = re.compile(r"^\S*?\.yaml:(\d+): ")
 _DATE_KEYS = ("issued", "due", "start")
 
 
 class DraftError(Refusal):
     """A refused draft operation; nothing was changed. rule: not_found, state, request."""
+
+
+@dataclass(frozen=True)
+class DraftScope:
+    """Whose drafts these are: the user and their unit's registry (engine.policy decides)."""
+
+    user: User
+    region: str | None
+
+    def allows(self, draft_region: str) -> bool:
+        return may_edit_draft(self.user, self.region, draft_region)
+
+    @property
+    def only_region(self) -> str | None:
+        """The one registry this user imports into; None: any."""
+        return draft_region_of(self.user, self.region)
+
+
+def scope_of(db: Database, user: User) -> DraftScope:
+    with db.engine.connect() as conn:
+        region = conn.execute(text("SELECT region FROM unit WHERE code = :u"), {"u": user.unit}).scalar()
+    return DraftScope(user, str(region) if region is not None else None)
+
+
+def _missing(draft_id: int) -> DraftError:
+    return DraftError("not_found", f"Không có bản nháp số {draft_id}", f"no draft {draft_id}")
 
 
 @dataclass
@@ -62,6 +103,8 @@ class Draft:
     unmatched_units: list[str] = field(default_factory=list)  # names the importer could not match, after mapping
     mapped_units: list[str] = field(default_factory=list)  # names mapped to a unit (now matched)
     validation: list[str] | None = None  # the last validation's problems; None: never validated
+    places: list[dict[str, Any]] = field(default_factory=list)  # the importer's UnitPlace of tasks naming unknown units
+    has_places: bool = True  # False: stored before the places were kept (read once more, on the first mapping)
 
     @property
     def region(self) -> str:
@@ -147,14 +190,31 @@ class _Parsed:
     problems: list[dict[str, Any]]
     unmatched: list[str]
     mapped: list[str]
+    places: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _parse(registry: Registry, source_text: str, source_name: str, code: str | None, region: str | None,
-           mapping: dict[str, str]) -> _Parsed:
-    result = import_plan_text(source_text, source=source_name, registry=_with_aliases(registry, mapping),
-                              code=code, region=region or None)
+           limits: ImportLimits) -> _Parsed:
+    """The one reading of a draft's text (at creation, within the limits)."""
+    result = read_limited(source_text, limits, source=source_name, registry=registry, code=code, region=region or None)
+    return _Parsed(result.plan, result.problems, list(result.unmatched_units), [], result.places)
+
+
+def _remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str | None) -> _Parsed:
+    """The stored reading with the mapped names resolved where the text put them; the text is not read
+    again (only a draft stored before the places were kept is read once more, to keep them from then on)."""
+    places, problems = draft.places, draft.problems
+    if draft.has_places:
+        plan = _revive(json.loads(json.dumps(_jsonable(draft.plan))))
+    else:
+        legacy = _parse(registry, draft.source_text, draft.source_name, draft.code or None, draft.region, ImportLimits())
+        plan, places, problems = legacy.plan, legacy.places, legacy.problems
+    problems, unmatched = remap_units(plan, problems, places, _with_aliases(registry, mapping), draft.region)
+    if code and code != plan.get("code"):
+        plan["code"] = code
+        problems = [p for p in problems if not str(p.get("message", "")).startswith(CODE_GUESSED)]
     mapped = [n for n, c in mapping.items() if c]
-    return _Parsed(result.plan, result.problems, list(result.unmatched_units), mapped)
+    return _Parsed(plan, problems, unmatched, mapped, places)
 
 
 def _row_to_draft(row: Any) -> Draft:
@@ -165,6 +225,7 @@ def _row_to_draft(row: Any) -> Draft:
         created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         problems=report.get("problems", []), unmatched_units=report.get("unmatched_units", []),
         mapped_units=report.get("mapped_units", []), validation=report.get("validation"),
+        places=report.get("places", []), has_places="places" in report,
     )
 
 
@@ -172,23 +233,33 @@ _COLUMNS = ("id, code, source_name, source_text, plan_json, mapping_json, report
             "created_at, updated_at")
 
 
-def get_draft(db: Database, draft_id: int) -> Draft:
+def get_draft(db: Database, draft_id: int, scope: DraftScope | None = None) -> Draft:
+    """The draft; refused like a missing one when it is outside the scope's registry."""
     with db.engine.connect() as conn:
         row = conn.execute(text(f"SELECT {_COLUMNS} FROM plan_draft WHERE id = :i"), {"i": draft_id}).first()
     if row is None:
-        raise DraftError("not_found", f"Không có bản nháp số {draft_id}", f"no draft {draft_id}")
-    return _row_to_draft(row)
+        raise _missing(draft_id)
+    draft = _row_to_draft(row)
+    if scope is not None and not scope.allows(draft.region):
+        raise _missing(draft_id)
+    return draft
 
 
-def list_drafts(db: Database) -> list[Draft]:
+_LIST_COLUMNS = _COLUMNS.replace("source_text", "'' AS source_text")
+
+
+def list_drafts(db: Database, scope: DraftScope | None = None) -> list[Draft]:
+    """The drafts (of the scope's registry), newest first, without their texts."""
     with db.engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT {_COLUMNS} FROM plan_draft ORDER BY id DESC")).all()
-    return [_row_to_draft(r) for r in rows]
+        rows = conn.execute(text(f"SELECT {_LIST_COLUMNS} FROM plan_draft ORDER BY id DESC")).all()
+    drafts = [_row_to_draft(r) for r in rows]
+    return [d for d in drafts if scope is None or scope.allows(d.region)]
 
 
 def _report(parsed: _Parsed, validation: list[str] | None) -> str:
     return json.dumps({"problems": parsed.problems, "unmatched_units": parsed.unmatched,
-                       "mapped_units": parsed.mapped, "validation": validation}, ensure_ascii=False, default=str)
+                       "mapped_units": parsed.mapped, "validation": validation, "places": parsed.places},
+                      ensure_ascii=False, default=str)
 
 
 def _check_code(code: str | None) -> str | None:
@@ -202,17 +273,26 @@ def _check_code(code: str | None) -> str | None:
 
 
 def save_draft(db: Database, source_text: str, *, source_name: str, created_by: str, clock: Clock,
-               code: str | None = None, region: str | None = None) -> Draft:
-    """Read the text and keep the result as a new draft (state draft)."""
+               code: str | None = None, region: str | None = None, limits: ImportLimits | None = None,
+               scope: DraftScope | None = None) -> Draft:
+    """Read the text (once, within `limits`) and keep the reading as a new draft (state draft). With a
+    scope, the draft's registry is the user's own unless the user may import into any."""
+    limits = limits or ImportLimits()
     if not source_text.strip():
         raise DraftError("request", "Văn bản kế hoạch trống", "the plan text is empty")
-    if len(source_text) > MAX_SOURCE:
-        raise DraftError("request", "Văn bản kế hoạch quá dài", "the plan text is too long")
+    check_size(len(source_text.encode("utf-8")), limits)
+    if scope is not None and scope.only_region is not None:
+        if region and region != scope.only_region:
+            raise DraftError("request", f"Không có danh mục tổ chức '{region}'", f"no organisation registry '{region}'")
+        region = scope.only_region
     code = _check_code(code)
     registry = db_registry(db)
     if region and not any(u.region == region for u in registry.units.values()):
         raise DraftError("request", f"Không có danh mục tổ chức '{region}'", f"no organisation registry '{region}'")
-    parsed = _parse(registry, source_text, source_name, code, region, {})
+    parsed = _parse(registry, source_text, source_name, code, region, limits)
+    if scope is not None and not scope.allows(str(parsed.plan.get("registry") or "")):
+        raise DraftError("request", "Không xác định được danh mục tổ chức của kế hoạch; hãy chọn danh mục",
+                         "cannot tell the plan's registry; choose one")
     now = stamp(clock.now())
     row = {"code": str(parsed.plan.get("code") or code or ""), "source_name": source_name[:255],
            "source_text": source_text, "plan_json": json.dumps(_jsonable(parsed.plan), ensure_ascii=False),
@@ -249,10 +329,11 @@ def _update(db: Database, draft: Draft, parsed: _Parsed, mapping: dict[str, str]
 
 
 def apply_mapping(db: Database, draft_id: int, mapping: dict[str, str | None], clock: Clock,
-                  code: str | None = None) -> Draft:
+                  code: str | None = None, scope: DraftScope | None = None) -> Draft:
     """Map unmatched unit names to unit codes of the plan's registry ("" or None: not a unit of the
-    registry), optionally change the plan code, and read the text again. The draft goes back to draft."""
-    draft = get_draft(db, draft_id)
+    registry), optionally change the plan code, and resolve the stored reading again (the text is
+    not read again). The draft goes back to draft."""
+    draft = get_draft(db, draft_id, scope)
     _not_active(draft)
     registry = db_registry(db)
     region = draft.region
@@ -268,7 +349,7 @@ def apply_mapping(db: Database, draft_id: int, mapping: dict[str, str | None], c
                              f"'{unit}' is not a unit of registry {region}")
         merged[name] = unit
     new_code = _check_code(code) or draft.code or None
-    parsed = _parse(registry, draft.source_text, draft.source_name, new_code, region, merged)
+    parsed = _remap(registry, draft, merged, new_code)
     return _update(db, draft, parsed, merged, "draft", None, clock, expect=draft.state)
 
 
@@ -295,13 +376,14 @@ def draft_problems(db: Database, draft: Draft, registry: Registry, workflows: se
     return problems
 
 
-def validate_draft(db: Database, draft_id: int, workflows: set[str], clock: Clock) -> Draft:
+def validate_draft(db: Database, draft_id: int, workflows: set[str], clock: Clock,
+                   scope: DraftScope | None = None) -> Draft:
     """Check the draft; valid when nothing is wrong, back to draft otherwise (with the problems kept)."""
-    draft = get_draft(db, draft_id)
+    draft = get_draft(db, draft_id, scope)
     _not_active(draft)
     registry = db_registry(db)
     problems = draft_problems(db, draft, registry, workflows)
-    parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units)
+    parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units, draft.places)
     return _update(db, draft, parsed, draft.mapping, "draft" if problems else "valid", problems, clock,
                    expect=draft.state)
 
@@ -319,11 +401,11 @@ def _plan_def(plan: dict[str, Any], registry: Registry, workflows: set[str], sou
 
 
 def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMachine],
-                   clock: Clock) -> tuple[Draft, InstantiateResult]:
+                   clock: Clock, scope: DraftScope | None = None) -> tuple[Draft, InstantiateResult]:
     """A valid draft becomes a plan: stored with the database's registry, then instantiated.
     It is validated again first; a draft that no longer validates goes back to draft, and nothing
     is stored. All or nothing: if instantiating fails, the plan just stored is removed again."""
-    draft = get_draft(db, draft_id)
+    draft = get_draft(db, draft_id, scope)
     if draft.state != "valid":
         _not_active(draft)
         raise DraftError("state", f"Bản nháp {draft.id} chưa được kiểm tra hợp lệ; hãy kiểm tra trước khi kích hoạt",
@@ -331,7 +413,7 @@ def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMac
     registry = db_registry(db)
     problems = draft_problems(db, draft, registry, set(workflows))
     if problems:
-        parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units)
+        parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units, draft.places)
         _update(db, draft, parsed, draft.mapping, "draft", problems, clock, expect="valid")
         raise DraftError("state", "Bản nháp không còn hợp lệ: " + "; ".join(problems),
                          "the draft no longer validates: " + "; ".join(problems))

@@ -50,6 +50,10 @@ READ_AUDIT = Permission("read_audit", frozenset({"auditor", "monitor"}),
                         "only auditors and monitors may read the audit trail")
 IMPORT_PLANS = Permission("import_plans", frozenset({"admin", "monitor"}),
                           "Chỉ quản trị và theo dõi, đôn đốc được nhập kế hoạch", "only admins and monitors may import plans")
+# Drafts and imports of any registry; everyone else who imports works in their own unit's registry.
+EDIT_ANY_DRAFT = Permission("edit_any_draft", frozenset({"admin"}),
+                            "Chỉ quản trị được xử lý bản nháp của mọi danh mục tổ chức",
+                            "only admins handle drafts of every registry", rule="not_found")
 ACTIVATE_PLANS = Permission("activate_plans", frozenset({"admin"}),
                             "Chỉ quản trị được kích hoạt kế hoạch", "only admins may activate plans")
 SEE_ROLLUP = Permission("see_rollup", frozenset({"monitor", "auditor", "approver", "admin"}),
@@ -84,6 +88,20 @@ def may_audit(user: User | None) -> bool:
 
 def may_import(user: User | None) -> bool:
     return IMPORT_PLANS.allows(user)
+
+
+def may_edit_draft(user: User | None, user_region: str | None, draft_region: str) -> bool:
+    """Whether the user may see, map, validate (and, with may_activate, activate) a draft of
+    `draft_region`: importers of that registry (their unit's region), admins for every registry.
+    A draft outside the user's registry is answered like a missing one (rule not_found)."""
+    if not may_import(user):
+        return False
+    return EDIT_ANY_DRAFT.allows(user) or (bool(draft_region) and draft_region == user_region)
+
+
+def draft_region_of(user: User | None, user_region: str | None) -> str | None:
+    """The one registry the user's imports are limited to; None: every registry (admins)."""
+    return None if EDIT_ANY_DRAFT.allows(user) else (user_region or "")
 
 
 def may_activate(user: User | None) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from phancap.engine.clock import Clock
 
 if TYPE_CHECKING:  # notify imports db, which imports this module
+    from phancap.engine.importer import ImportLimits
     from phancap.engine.notify import NotifySettings
 
 DEFAULT_DATABASE_URL = "sqlite:///phancap.db"
@@ -82,6 +83,9 @@ class Settings(BaseSettings):
     evidence_dir: str = DEFAULT_EVIDENCE_DIR
     evidence_max_bytes: Annotated[int, BeforeValidator(_whole("PHANCAP_EVIDENCE_MAX_BYTES", 1))] = \
         DEFAULT_EVIDENCE_MAX_BYTES
+    # plan import: the text's size and its tasks, per import (API, page, command line)
+    import_max_bytes: Annotated[int, BeforeValidator(_whole("PHANCAP_IMPORT_MAX_BYTES", 1))] = 2 * 1024 * 1024
+    import_max_tasks: Annotated[int, BeforeValidator(_whole("PHANCAP_IMPORT_MAX_TASKS", 1))] = 5000
     # notices (urging)
     smtp_host: str | None = None
     smtp_port: Annotated[int, BeforeValidator(_whole("PHANCAP_SMTP_PORT", 1))] = 25
@@ -122,6 +126,11 @@ class Settings(BaseSettings):
         from phancap.engine.notify import NotifySettings
 
         return NotifySettings(self.smtp_host, self.smtp_port, self.smtp_from, self.webhook_url, self.webhook_secret)
+
+    def import_limits(self) -> ImportLimits:
+        from phancap.engine.importer import ImportLimits
+
+        return ImportLimits(self.import_max_bytes, self.import_max_tasks)
 
 
 def _message(error: Any) -> str:

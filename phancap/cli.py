@@ -243,13 +243,16 @@ def import_plan(
     registry: Annotated[str | None, typer.Option("--registry", help="Organisation registry, e.g. HN or KT.")] = None,
 ) -> None:
     """Read a plan's text and write its definition; everything not placed is reported with its line.
-    The file is always written; the exit status is non-zero when anything needs a person's decision."""
-    from phancap.engine.importer import format_problems, import_plan_text, validate_plan, write_plan_yaml
+    The file is always written; the exit status is non-zero when anything needs a person's decision.
+    A text over PHANCAP_IMPORT_MAX_BYTES or with more tasks than PHANCAP_IMPORT_MAX_TASKS is refused (exit 3)."""
+    from phancap.engine.importer import check_size, format_problems, read_limited, validate_plan, write_plan_yaml
 
+    limits = ctx().settings.import_limits()
+    check_size(file.stat().st_size, limits)
     workflows = load_workflows()
     known = read_definitions(None, set(workflows)).registry
-    result = import_plan_text(file.read_text(encoding="utf-8"), source=str(file), registry=known, code=code,
-                              region=registry)
+    result = read_limited(file.read_text(encoding="utf-8"), limits, source=str(file), registry=known, code=code,
+                          region=registry)
     text = write_plan_yaml(result.plan)
     if out is None:
         sys.stdout.write(text)

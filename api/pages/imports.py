@@ -1,12 +1,17 @@
 """Pages for importing a plan from its text: paste or upload, review the parsed plan beside the source
-(problems and unknown units highlighted), map unknown units, validate, activate (admins)."""
+(problems and unknown units highlighted), map unknown units, validate, activate (admins).
+
+Every page is bounded whatever the draft holds: each problem is shown once in the list (paged), at most
+a few beside its line and its task (first row of a task number), "và N vấn đề khác" for the rest; the
+tasks and the source lines are paged; the mapping form offers a bounded number of names at a time."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from phancap.api.deps import FormUser, PageUser, ServicesDep
@@ -15,10 +20,10 @@ from phancap.api.pages.render import render
 from phancap.api.routes.imports import require_activate, require_import
 from phancap.api.services import Services
 from phancap.engine.drafts import (
-    MAX_SOURCE,
     STATE_LABELS_VI,
     Draft,
     DraftError,
+    DraftScope,
     activate_draft,
     apply_mapping,
     db_registry,
@@ -26,41 +31,48 @@ from phancap.engine.drafts import (
     list_drafts,
     region_units,
     save_draft,
+    scope_of,
     validate_draft,
 )
+from phancap.engine.importer import ImportLimits, check_size
 from phancap.engine.errors import Refusal
 from phancap.engine.policy import may_activate
 from phancap.engine.users import User
 
 router = APIRouter()
-MAX_UPLOAD = 4 * 1024 * 1024
+PROBLEMS_PAGE = 200  # problems listed per page
+TASKS_PAGE = 500  # parsed tasks per page
+LINES_PAGE = 500  # source lines per page
+PER_LINE = 3  # problems beside one source line (or one task row); "và N vấn đề khác" for the rest
+TO_MAP = 25  # unmatched names offered in the mapping form at a time
 IGNORE = "-"  # the select's value for "not a unit of the registry"
 DONE_VI = {"created": "Đã đọc văn bản và lưu bản nháp.", "mapping": "Đã ánh xạ đơn vị và đọc lại văn bản.",
            "validate": "Đã kiểm tra.", "activate": "Đã kích hoạt kế hoạch: các nhiệm vụ đã được giao."}
 
 
-def _regions(services: Services) -> list[str]:
-    return sorted({u.region for u in db_registry(services.db).units.values()})
+def _regions(services: Services, scope: DraftScope) -> list[str]:
+    regions = sorted({u.region for u in db_registry(services.db).units.values()})
+    return [r for r in regions if scope.only_region is None or r == scope.only_region]
 
 
-def _form_page(request: Request, services: Services, *, error: Refusal | None = None,
+def _form_page(request: Request, services: Services, user: User, *, error: Refusal | None = None,
                form: dict[str, str] | None = None) -> Response:
-    return render(request, "import_form.html", {"error": error, "form": form or {}, "regions": _regions(services)},
-                  status=http_status(error) if error else 200)
+    context = {"error": error, "form": form or {}, "regions": _regions(services, scope_of(services.db, user)),
+               "limits": services.import_limits}
+    return render(request, "import_form.html", context, status=http_status(error) if error else 200)
 
 
 @router.get("/plans/import")
 def import_form(request: Request, services: ServicesDep, user: PageUser) -> Response:
     require_import(user)
-    return _form_page(request, services)
+    return _form_page(request, services, user)
 
 
-def _read_upload(upload: UploadFile | None) -> str | None:
+def _read_upload(upload: UploadFile | None, limits: ImportLimits) -> str | None:
     if upload is None or not upload.filename:
         return None
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ApiError("request", "Tệp quá lớn (tối đa 4 MB)", "file too large (4 MB)")
+    data = upload.file.read(limits.max_bytes + 1)
+    check_size(len(data), limits)
     if upload.filename.lower().endswith(".docx"):
         return docx_text(data)
     try:
@@ -95,28 +107,32 @@ def docx_text(data: bytes) -> str:
 
 @router.post("/plans/import")
 def import_submit(request: Request, services: ServicesDep, user: FormUser,
-                  text: Annotated[str, Form(max_length=MAX_SOURCE)] = "",
+                  text: Annotated[str, Form()] = "",
                   code: Annotated[str, Form(max_length=64)] = "",
                   registry: Annotated[str, Form(max_length=32)] = "",
                   source_name: Annotated[str, Form(max_length=255)] = "",
                   file: Annotated[UploadFile | None, File()] = None) -> Response:
     require_import(user)
-    form = {"text": text, "code": code, "registry": registry, "source_name": source_name}
+    limits = services.import_limits
+    form = {"text": text if len(text) <= limits.max_bytes else "", "code": code, "registry": registry,
+            "source_name": source_name}
     try:
-        uploaded = _read_upload(file)
+        uploaded = _read_upload(file, limits)
         source = uploaded if uploaded is not None else text
         name = (file.filename if uploaded is not None and file else None) or source_name.strip() or "ke-hoach-dan.txt"
         draft = save_draft(services.db, source, source_name=name, created_by=user.name, clock=services.clock,
-                           code=code.strip() or None, region=registry.strip() or None)
+                           code=code.strip() or None, region=registry.strip() or None, limits=limits,
+                           scope=scope_of(services.db, user))
     except Refusal as exc:
-        return _form_page(request, services, error=exc, form=form)
+        return _form_page(request, services, user, error=exc, form=form)
     return RedirectResponse(f"/plans/imports/{draft.id}?done=created", status_code=303)
 
 
 @router.get("/plans/imports")
 def drafts_page(request: Request, services: ServicesDep, user: PageUser) -> Response:
     require_import(user)
-    return render(request, "import_list.html", {"drafts": list_drafts(services.db), "state_vi": STATE_LABELS_VI})
+    drafts = list_drafts(services.db, scope_of(services.db, user))
+    return render(request, "import_list.html", {"drafts": drafts, "state_vi": STATE_LABELS_VI})
 
 
 def _segments(line: str, names: dict[str, str]) -> list[tuple[str, str | None]]:
@@ -136,50 +152,130 @@ def _segments(line: str, names: dict[str, str]) -> list[tuple[str, str | None]]:
     return out
 
 
-def _task_flags(draft: Draft) -> dict[str, list[str]]:
-    """Task number -> the importer's messages about it (the messages name "nhiệm vụ N / task N")."""
-    flags: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list: which page (1-based), how many pages, where it starts."""
+
+    param: str
+    page: int
+    pages: int
+    total: int
+    start: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return min(self.total, self.start + self.size)
+
+    def page_of(self, index: int) -> int:
+        return index // self.size + 1
+
+
+def _pager(param: str, total: int, size: int, requested: int | None) -> Pager:
+    pages = max(1, -(-total // size))
+    page = min(max(1, requested or 1), pages)
+    return Pager(param, page, pages, total, (page - 1) * size, size)
+
+
+def _capped(messages: list[str], cap: int = PER_LINE) -> list[str]:
+    if len(messages) <= cap:
+        return messages
+    return [*messages[:cap], f"và {len(messages) - cap} vấn đề khác"]
+
+
+TASK_MESSAGE = re.compile(r"nhiệm vụ ([0-9][0-9a-zđ.]*) /")
+
+
+def _task_flags(draft: Draft, rows: range) -> dict[int, list[str]]:
+    """Row index (of the rows shown) -> the importer's messages about its task number, on the first row
+    of that number only and capped: a problem is never repeated per task, so duplicate numbers cost
+    nothing (they made this page quadratic)."""
+    tasks = draft.plan.get("tasks") or []
+    first_row: dict[str, int] = {}
+    for i, t in enumerate(tasks):
+        first_row.setdefault(str(t.get("number")), i)
+    about: dict[int, list[str]] = {}
     for p in draft.problems:
-        m = re.match(r"nhiệm vụ ([0-9][0-9a-zđ.]*) /", str(p.get("message", "")))
+        m = TASK_MESSAGE.match(str(p.get("message", "")))
         if m:
-            flags.setdefault(m.group(1).rstrip("."), []).append(f"dòng {p['line']}: {p['message']}")
-    for t in draft.plan.get("tasks") or []:
+            row = first_row.get(m.group(1).rstrip("."))
+            if row is not None and row in rows:
+                about.setdefault(row, []).append(f"dòng {p['line']}: {p['message']}")
+    flags = {row: _capped(messages) for row, messages in about.items()}
+    for i in rows:
+        t = tasks[i]
         if not t.get("heading") and not t.get("lead"):
-            flags.setdefault(str(t.get("number")), []).append("chưa xác định được đơn vị chủ trì")
+            flags.setdefault(i, []).append("chưa xác định được đơn vị chủ trì")
     return flags
 
 
+def _line_names(draft: Draft, raw_lines: list[str], shown: range) -> dict[int, dict[str, str]]:
+    """Line number -> the unit names to highlight on it (unknown, mapped, ignored): only the names the
+    importer found in that task's unit texts, looked up on the lines those texts start on (and the
+    few after, for wrapped text), so the work follows the text, not lines × names."""
+    kind: dict[str, str] = {n: "unknown" for n in draft.undecided}
+    kind |= {n: "ignored" for n, c in draft.mapping.items() if not c}
+    kind |= {n: "mapped" for n, c in draft.mapping.items() if c}
+    out: dict[int, dict[str, str]] = {}
+    for place in draft.places:
+        names = [n for n in place.get("names") or [] if n in kind]
+        starts = {int(place.get(k) or 0) for k in ("lead_line", "coord_line", "focal_line")}
+        for name in names:
+            for start in starts:
+                for number in range(start, min(start + 6, len(raw_lines) + 1)):
+                    if number in shown and name in raw_lines[number - 1]:
+                        out.setdefault(number, {})[name] = kind[name]
+    return out
+
+
 def draft_page(request: Request, services: Services, user: User, draft_id: int, *, error: Refusal | None = None,
-               done: str | None = None) -> Response:
-    draft = get_draft(services.db, draft_id)
+               done: str | None = None, pages: dict[str, int | None] | None = None) -> Response:
+    pages = pages or {}
+    draft = get_draft(services.db, draft_id, scope_of(services.db, user))
     registry = db_registry(services.db)
     units = region_units(registry, draft.region)
-    names = {n: "unknown" for n in draft.undecided}
-    names |= {n: "ignored" for n, c in draft.mapping.items() if not c and n in draft.unmatched_units}
-    names |= {n: "mapped" for n, c in draft.mapping.items() if c}
+    raw_lines = draft.source_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    line_pager = _pager("lines", len(raw_lines), LINES_PAGE, pages.get("lines"))
+    shown_lines = range(line_pager.start + 1, line_pager.end + 1)
     by_line: dict[int, list[str]] = {}
     for p in draft.problems:
-        by_line.setdefault(int(p.get("line") or 1), []).append(str(p.get("message", "")))
-    raw_lines = draft.source_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [{"number": i, "segments": _segments(raw, names), "problems": by_line.get(i, [])}
-             for i, raw in enumerate(raw_lines, start=1)]
+        number = int(p.get("line") or 1)
+        if number in shown_lines:
+            by_line.setdefault(number, []).append(str(p.get("message", "")))
+    names = _line_names(draft, raw_lines, shown_lines)
+    lines = [{"number": i, "segments": _segments(raw_lines[i - 1], names.get(i, {})),
+              "problems": _capped(by_line.get(i, []))} for i in shown_lines]
+    tasks = draft.plan.get("tasks") or []
+    task_pager = _pager("tasks", len(tasks), TASKS_PAGE, pages.get("tasks"))
+    task_rows = range(task_pager.start, task_pager.end)
+    problem_pager = _pager("problems", len(draft.problems), PROBLEMS_PAGE, pages.get("problems"))
     unit_names = {code: name for code, name in units}
     unit_names |= {c: u.name for c, u in registry.units.items()}
-    to_map = list(dict.fromkeys([*draft.unmatched_units, *draft.mapping]))
+    to_map = list(dict.fromkeys([*draft.undecided, *draft.unmatched_units, *draft.mapping]))
+    validation = draft.validation
     context: dict[str, Any] = {
-        "draft": draft, "lines": lines, "units": units, "unit_names": unit_names, "to_map": to_map,
-        "flags": _task_flags(draft), "state_vi": STATE_LABELS_VI, "error": error, "done": DONE_VI.get(done or ""),
-        "may_activate": may_activate(user), "IGNORE": IGNORE,
-        "general": [p for p in draft.problems if int(p.get("line") or 1) == 1 and not p.get("text")],
+        "draft": draft, "lines": lines, "units": units, "unit_names": unit_names,
+        "to_map": to_map[:TO_MAP], "to_map_more": max(0, len(to_map) - TO_MAP),
+        "tasks": [(i, tasks[i]) for i in task_rows], "task_pager": task_pager,
+        "line_pager": line_pager, "line_page_of": line_pager.page_of,
+        "problems": draft.problems[problem_pager.start:problem_pager.end], "problem_pager": problem_pager,
+        "validation": None if validation is None else validation[:PROBLEMS_PAGE],
+        "validation_more": max(0, len(validation or []) - PROBLEMS_PAGE),
+        "pages": {k: v for k, v in pages.items() if v},
+        "flags": _task_flags(draft, task_rows), "state_vi": STATE_LABELS_VI, "error": error,
+        "done": DONE_VI.get(done or ""), "may_activate": may_activate(user), "IGNORE": IGNORE,
     }
     return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
 
 
 @router.get("/plans/imports/{draft_id}")
 def draft_view(request: Request, services: ServicesDep, user: PageUser, draft_id: int,
-               done: str | None = None) -> Response:
+               done: str | None = None, problems: Annotated[int | None, Query(ge=1)] = None,
+               tasks: Annotated[int | None, Query(ge=1)] = None,
+               lines: Annotated[int | None, Query(ge=1)] = None) -> Response:
     require_import(user)
-    return draft_page(request, services, user, draft_id, done=done)
+    return draft_page(request, services, user, draft_id, done=done,
+                      pages={"problems": problems, "tasks": tasks, "lines": lines})
 
 
 def _after(request: Request, services: Services, user: User, draft_id: int, action: str, run: Any) -> Response:
@@ -203,18 +299,21 @@ def draft_mapping(request: Request, services: ServicesDep, user: FormUser, draft
         raise ApiError("request", "Biểu mẫu ánh xạ không khớp", "the mapping form does not match")
     mapping: dict[str, str | None] = {n: ("" if u == IGNORE else u) for n, u in zip(names, units, strict=True) if u}
     return _after(request, services, user, draft_id, "mapping",
-                  lambda: apply_mapping(services.db, draft_id, mapping, services.clock, code=code.strip() or None))
+                  lambda: apply_mapping(services.db, draft_id, mapping, services.clock, code=code.strip() or None,
+                                        scope=scope_of(services.db, user)))
 
 
 @router.post("/plans/imports/{draft_id}/validate")
 def draft_validate(request: Request, services: ServicesDep, user: FormUser, draft_id: int) -> Response:
     require_import(user)
     return _after(request, services, user, draft_id, "validate",
-                  lambda: validate_draft(services.db, draft_id, set(services.workflows), services.clock))
+                  lambda: validate_draft(services.db, draft_id, set(services.workflows), services.clock,
+                                         scope_of(services.db, user)))
 
 
 @router.post("/plans/imports/{draft_id}/activate")
 def draft_activate(request: Request, services: ServicesDep, user: FormUser, draft_id: int) -> Response:
     require_activate(user)
     return _after(request, services, user, draft_id, "activate",
-                  lambda: activate_draft(services.db, draft_id, services.workflows, services.clock))
+                  lambda: activate_draft(services.db, draft_id, services.workflows, services.clock,
+                                         scope_of(services.db, user)))

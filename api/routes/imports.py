@@ -1,7 +1,9 @@
 """Importing a plan from its text (issue 7): a draft per text, unknown units mapped, validated, activated.
 
 Admins and monitors import, map and validate; only admins activate (store the plan and instantiate it).
-The rules live in engine/drafts.py; these routes only translate."""
+A monitor handles only the drafts of their unit's registry (others answer 404 like missing ones); a
+text over PHANCAP_IMPORT_MAX_BYTES or with more tasks than PHANCAP_IMPORT_MAX_TASKS is refused (413).
+The rules live in engine/drafts.py and engine/policy.py; these routes only translate."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from phancap.engine.drafts import (
     get_draft,
     list_drafts,
     save_draft,
+    scope_of,
     validate_draft,
 )
 from phancap.engine.policy import ACTIVATE_PLANS, IMPORT_PLANS
@@ -35,7 +38,8 @@ class ImportProblem(BaseModel):
 
 
 class ImportRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=2_000_000, description="the plan's text (UTF-8)")
+    text: str = Field(min_length=1, description="the plan's text (UTF-8); at most PHANCAP_IMPORT_MAX_BYTES "
+                                                 "bytes and PHANCAP_IMPORT_MAX_TASKS tasks (413 above)")
     source_name: str = Field(default="ke-hoach.txt", max_length=255)
     code: str | None = Field(default=None, max_length=64, description="the plan's code, e.g. KT-2025-B; "
                                                                        "guessed from the text when missing")
@@ -94,14 +98,14 @@ def detail(draft: Draft) -> DraftDetail:
     return DraftDetail(**{k: v for k, v in draft.to_json().items() if k in DraftDetail.model_fields})
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in (404, 409, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in (404, 409, 413, 422)}
 
 
 @router.get("", response_model=list[DraftSummary])
 def drafts(services: ServicesDep, user: CurrentUser) -> list[DraftSummary]:
     """Every draft, newest first."""
     require_import(user)
-    return [summary(d) for d in list_drafts(services.db)]
+    return [summary(d) for d in list_drafts(services.db, scope_of(services.db, user))]
 
 
 @router.post("", response_model=DraftDetail, status_code=201, responses=ERRORS)
@@ -110,22 +114,24 @@ def create(services: ServicesDep, user: CurrentUser, body: ImportRequest) -> Dra
     unit names the registry does not know."""
     require_import(user)
     draft = save_draft(services.db, body.text, source_name=body.source_name, created_by=user.name,
-                       clock=services.clock, code=body.code, region=body.registry)
+                       clock=services.clock, code=body.code, region=body.registry, limits=services.import_limits,
+                       scope=scope_of(services.db, user))
     return detail(draft)
 
 
 @router.get("/{draft_id}", response_model=DraftDetail, responses=ERRORS)
 def read(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDetail:
     require_import(user)
-    return detail(get_draft(services.db, draft_id))
+    return detail(get_draft(services.db, draft_id, scope_of(services.db, user)))
 
 
 @router.post("/{draft_id}/mapping", response_model=DraftDetail, responses=ERRORS)
 def mapping(services: ServicesDep, user: CurrentUser, draft_id: int, body: MappingRequest) -> DraftDetail:
-    """Map unknown unit names to units of the registry (and optionally set the plan code); the text is
-    read again and the draft must be validated again."""
+    """Map unknown unit names to units of the registry (and optionally set the plan code); the
+    stored reading is resolved again (the text is not read again) and the draft must be validated again."""
     require_import(user)
-    return detail(apply_mapping(services.db, draft_id, body.mapping, services.clock, code=body.code))
+    return detail(apply_mapping(services.db, draft_id, body.mapping, services.clock, code=body.code,
+                                scope=scope_of(services.db, user)))
 
 
 @router.post("/{draft_id}/validate", response_model=DraftDetail, responses=ERRORS)
@@ -133,7 +139,8 @@ def validate(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDe
     """Validate against the registry and workflows: state valid when nothing is wrong, else draft with the
     problems in `validation`."""
     require_import(user)
-    return detail(validate_draft(services.db, draft_id, set(services.workflows), services.clock))
+    return detail(validate_draft(services.db, draft_id, set(services.workflows), services.clock,
+                                 scope_of(services.db, user)))
 
 
 @router.post("/{draft_id}/activate", response_model=Activation, responses=ERRORS)
@@ -141,5 +148,5 @@ def activate(services: ServicesDep, user: CurrentUser, draft_id: int) -> Activat
     """Admins only: store the valid draft as a plan and open its task instances (all or nothing).
     409 when the draft is not valid (or no longer validates) or is already active."""
     require_activate(user)
-    draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock)
+    draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock, scope_of(services.db, user))
     return Activation(draft=detail(draft), plan=result.plan, created=result.created)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from phancap.engine.importer.emit import TaskBuilder, write_plan_yaml
+from phancap.engine.importer.emit import TaskBuilder, UnitPlace, resolve_place, write_plan_yaml
 from phancap.engine.importer.fields import (
     Note,
     cap,
@@ -28,12 +28,14 @@ from phancap.engine.importer.fields import (
     one_line,
     reporting,
 )
-from phancap.engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout
+from phancap.engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout, parent_numbers
 from phancap.engine.importer.text import clean, fold, is_caps, split_lines
 from phancap.engine.importer.units import UnitMatcher
+from phancap.engine.errors import Refusal
 from phancap.engine.organisations import Registry
 
-__all__ = ["ImportResult", "format_problems", "import_plan_text", "validate_plan", "write_plan_yaml"]
+__all__ = ["CODE_GUESSED", "ImportLimits", "ImportResult", "check_size", "check_tasks", "format_problems",
+           "import_plan_text", "read_limited", "remap_units", "validate_plan", "write_plan_yaml"]
 
 ISSUES = re.compile(r"\s(?:ban hành|xây dựng|triển khai)\s+(?:[Kk]ế hoạch|KẾ HOẠCH)")
 BASIS_START = re.compile(r"^(?:Căn cứ|Thực hiện)\s")
@@ -46,6 +48,7 @@ class ImportResult:
     problems: list[dict[str, Any]] = field(default_factory=list)  # {"line", "message", "text"}, by line
     unmatched_units: list[str] = field(default_factory=list)
     source: str = ""
+    places: list[dict[str, Any]] = field(default_factory=list)  # UnitPlace.to_json() of tasks naming unknown units
 
 
 def _title_case(text: str) -> str:
@@ -163,13 +166,16 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
         elif section.kind == "other":
             notes.append(Note(section.line, "mục không đọc được, bỏ qua / section not read, skipped", section.heading))
     raw_tasks: list[RawTask] = reader.finish()
-    numbers = [t.number for t in raw_tasks]
-    for n, count in Counter(numbers).items():
+    first: dict[str, RawTask] = {}
+    for t in raw_tasks:
+        first.setdefault(t.number, t)
+    for n, count in Counter(t.number for t in raw_tasks).items():
         if count > 1:
-            t = next(t for t in raw_tasks if t.number == n)
+            t = first[n]
             notes.append(Note(t.line, f"số nhiệm vụ {n} lặp lại / duplicate task number {n}", t.title))
+    parents = parent_numbers(first)
     builder = TaskBuilder(matcher, notes, unmatched, issued)
-    tasks = [builder.build(t, any(m.startswith(t.number + ".") for m in numbers)) for t in raw_tasks]
+    tasks = [builder.build(t, t.number in parents) for t in raw_tasks]
     if not tasks:
         notes.append(Note(1, "không thấy nhiệm vụ nào / no tasks found", ""))
 
@@ -216,7 +222,7 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
         year = str(issued.year) if issued else (re.search(r"\b(20\d\d)\b", title or "") or [None, None])[1]
         year = year or (years.most_common(1)[0][0] if years else None)
         code = f"{region}-{year}" if year else f"{region}-PLAN"
-        notes.append(Note(1, f"mã kế hoạch chưa được cho, tạm đặt {code} / no plan code given, using {code}", ""))
+        notes.append(Note(1, f"{CODE_GUESSED}, tạm đặt {code} / no plan code given, using {code}", ""))
 
     plan: dict[str, Any] = {
         "code": code, "title": title, "registry": region, "issuer": issuer, "authority": issuer,
@@ -224,8 +230,45 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
         "legal_basis": legal_basis, "signer": signer, "recipients": recipients, "reporting": entries,
         "difficulties_to": difficulties_to, "tasks": tasks,
     }
-    problems = [{"line": n.line, "message": n.message, "text": n.text} for n in sorted(notes, key=lambda n: n.line)]
-    return ImportResult(plan, problems, unmatched, source)
+    placed = {id(n): i for i, (_, place_notes) in enumerate(builder.places) for n in place_notes}
+    problems = [_problem(n, placed.get(id(n))) for n in sorted(notes, key=lambda n: n.line)]
+    return ImportResult(plan, problems, unmatched, source, [p.to_json() for p, _ in builder.places])
+
+
+def _problem(note: Note, place: int | None = None) -> dict[str, Any]:
+    """A note as stored; `place`: the index of the UnitPlace it is about (mapping a unit redoes those)."""
+    problem: dict[str, Any] = {"line": note.line, "message": note.message, "text": note.text}
+    if place is not None:
+        problem["place"] = place
+    return problem
+
+
+CODE_GUESSED = "mã kế hoạch chưa được cho"
+
+
+def remap_units(result_plan: dict[str, Any], problems: list[dict[str, Any]], places: list[dict[str, Any]],
+                registry: Registry, region: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Resolve the stored unit places of a parsed plan again against `registry` (with the names a user
+    mapped as aliases), without reading the text again: the tasks' lead, coordinators and focal change in
+    place; returns the problems (those about the places replaced) and the names still unmatched."""
+    matcher = UnitMatcher(registry, region)
+    kept = [p for p in problems if "place" not in p]
+    unmatched: list[str] = []
+    seen: set[str] = set()
+    tasks = result_plan.get("tasks") or []
+    for i, data in enumerate(places):
+        place = UnitPlace.from_json(data)
+        units = resolve_place(matcher, place)
+        if 0 <= place.task < len(tasks):
+            task = tasks[place.task]
+            task["lead"], task["coordinators"], task["focal"] = units.lead, units.coordinators, units.focal
+        kept.extend(_problem(n, i) for n in units.notes)
+        for name in units.unmatched:
+            if name not in seen:
+                seen.add(name)
+                unmatched.append(name)
+    kept.sort(key=lambda p: int(p.get("line") or 1))
+    return kept, unmatched
 
 
 def format_problems(result: ImportResult, source: str | None = None) -> list[str]:
@@ -253,3 +296,57 @@ def validate_plan(plan: dict[str, Any], registry: Registry, workflows: set[str])
         path.write_text(write_plan_yaml(plan), encoding="utf-8")
         read_plan(path, registry, workflows, problems)
     return problems
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_TASKS = 5000
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much one import may read (PHANCAP_IMPORT_MAX_BYTES, PHANCAP_IMPORT_MAX_TASKS): the text's
+    size in UTF-8 bytes, checked before reading it, and the tasks read, checked before anything is kept."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_tasks: int = DEFAULT_MAX_TASKS
+
+
+class TooLarge(Refusal):
+    """An import over the limits; nothing was read or kept. Rule too_large (HTTP 413)."""
+
+    def __init__(self, message_vi: str, message_en: str, **extra: Any) -> None:
+        super().__init__("too_large", message_vi, message_en, extra=extra)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def check_size(size: int, limits: ImportLimits) -> None:
+    """Refuse a text (or file) of `size` bytes over the limit, before reading it."""
+    if size > limits.max_bytes:
+        raise TooLarge(f"Văn bản kế hoạch quá lớn ({_size(size)}); tối đa {_size(limits.max_bytes)} "
+                       "(PHANCAP_IMPORT_MAX_BYTES)",
+                       f"the plan text is too large ({size} bytes); at most {limits.max_bytes} bytes "
+                       "(PHANCAP_IMPORT_MAX_BYTES)", limit=limits.max_bytes)
+
+
+def check_tasks(result: ImportResult, limits: ImportLimits) -> None:
+    """Refuse a reading with more tasks (headings included) than the limit."""
+    count = len(result.plan.get("tasks") or [])
+    if count > limits.max_tasks:
+        raise TooLarge(f"Văn bản có {count} nhiệm vụ; tối đa {limits.max_tasks} nhiệm vụ một lần nhập "
+                       "(PHANCAP_IMPORT_MAX_TASKS)",
+                       f"the text holds {count} tasks; at most {limits.max_tasks} per import "
+                       "(PHANCAP_IMPORT_MAX_TASKS)", limit=limits.max_tasks)
+
+
+def read_limited(text: str, limits: ImportLimits, *, source: str, registry: Registry, code: str | None = None,
+                 region: str | None = None) -> ImportResult:
+    """import_plan_text within the limits: the size checked first, the task count after reading."""
+    check_size(len(text.encode("utf-8")), limits)
+    result = import_plan_text(text, source=source, registry=registry, code=code, region=region)
+    check_tasks(result, limits)
+    return result

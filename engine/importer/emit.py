@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -32,21 +33,82 @@ PLAN_ORDER = ("code", "title", "registry", "issuer", "authority", "monitor", "ju
               "parent_plan", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "tasks")
 
 
+@dataclass
+class UnitPlace:
+    """Where a task's text names units: the lead, coordinators and focal texts and their lines. Kept
+    for the tasks that name a unit the registry does not know, so that mapping such a name resolves
+    these texts again (resolve_place) instead of reading the whole plan text again."""
+
+    task: int  # index in the plan's tasks
+    what: str
+    lead_text: str | None
+    lead_line: int
+    coord_text: str | None
+    coord_line: int
+    focal_text: str | None
+    focal_line: int
+    names: list[str] = field(default_factory=list)  # the unknown names these texts held when the text was read
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UnitPlace:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+    def texts(self) -> list[tuple[str, int]]:
+        return [(t, n) for t, n in ((self.lead_text, self.lead_line), (self.coord_text, self.coord_line),
+                                    (self.focal_text, self.focal_line)) if t]
+
+
+@dataclass
+class PlaceUnits:
+    lead: list[str]
+    coordinators: list[str]
+    focal: str | None
+    notes: list[Note] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def resolve_place(matcher: UnitMatcher, place: UnitPlace) -> PlaceUnits:
+    """The units a task's lead, coordinators and focal texts name, with the notes about them."""
+    notes: list[Note] = []
+    unmatched: list[str] = []
+
+    def refs(text: str | None, line: int) -> list[str]:
+        found = matcher.resolve(text)
+        for name in found.unmatched:
+            notes.append(Note(line, f"{place.what}: đơn vị \"{name}\" không có trong danh mục tổ chức / "
+                                    f"unit \"{name}\" is not in the registry", text or ""))
+            if name not in unmatched:
+                unmatched.append(name)
+        return found.refs
+
+    lead = refs(place.lead_text, place.lead_line)
+    coordinators = refs(place.coord_text, place.coord_line)
+    if place.lead_text is not None and not lead:
+        notes.append(Note(place.lead_line, f"{place.what}: cơ quan chủ trì chưa khớp danh mục / "
+                                           "the lead names no unit of the registry", place.lead_text))
+    focal = None
+    if place.focal_text is not None:
+        found = refs(place.focal_text, place.focal_line)
+        if len(found) == 1 and matcher.is_unit(found[0]):
+            focal = found[0]
+        elif found:
+            notes.append(Note(place.focal_line, f"{place.what}: đầu mối phải là một đơn vị / the focal agency "
+                                                "must be one unit", place.focal_text or ""))
+    return PlaceUnits(lead, coordinators, focal, notes, unmatched)
+
+
 class TaskBuilder:
     def __init__(self, matcher: UnitMatcher, notes: list[Note], unmatched: list[str], issued: date | None) -> None:
         self.matcher = matcher
         self.notes = notes
         self.unmatched = unmatched
         self.issued = issued
-
-    def refs(self, text: str | None, line: int, what: str) -> list[str]:
-        found = self.matcher.resolve(text)
-        for name in found.unmatched:
-            self.notes.append(Note(line, f"{what}: đơn vị \"{name}\" không có trong danh mục tổ chức / "
-                                         f"unit \"{name}\" is not in the registry", text or ""))
-            if name not in self.unmatched:
-                self.unmatched.append(name)
-        return found.refs
+        self.built = 0
+        self._seen = set(unmatched)
+        self.places: list[tuple[UnitPlace, list[Note]]] = []  # tasks naming unknown units, with those notes
 
     def deadline(self, phrase: str, line: int, what: str) -> dict[str, Any]:
         try:
@@ -61,6 +123,10 @@ class TaskBuilder:
         return result
 
     def build(self, raw: RawTask, heading: bool) -> dict[str, Any]:
+        self.built += 1
+        return self._build(raw, heading)
+
+    def _build(self, raw: RawTask, heading: bool) -> dict[str, Any]:
         what = f"nhiệm vụ {raw.number} / task {raw.number}"
         if heading:
             result: dict[str, Any] = {"number": raw.number, "heading": True, "title": raw.title}
@@ -137,22 +203,20 @@ class TaskBuilder:
                     if written is title:
                         title = one_line(title[: m.start()] + title[m.end():]) or title
                     break
-        lead = self.refs(lead_text, lead_line, what)
-        coordinators = self.refs(coord_text, line_of.get("coordinators", raw.line), what)
+        place = UnitPlace(self.built - 1, what, lead_text, lead_line, coord_text, line_of.get("coordinators", raw.line),
+                          one_line(f["focal"][0]) if "focal" in f else None, line_of.get("focal", raw.line))
+        units = resolve_place(self.matcher, place)
+        lead, coordinators, focal = units.lead, units.coordinators, units.focal
+        self.notes.extend(units.notes)
+        for name in units.unmatched:
+            if name not in self._seen:
+                self._seen.add(name)
+                self.unmatched.append(name)
+        if units.unmatched:
+            place.names = list(units.unmatched)
+            self.places.append((place, units.notes))
         if lead_text is None:
             self.notes.append(Note(raw.line, f"{what}: không thấy cơ quan chủ trì / no lead (Chủ trì) found", title))
-        elif not lead:
-            self.notes.append(Note(lead_line, f"{what}: cơ quan chủ trì chưa khớp danh mục / "
-                                              "the lead names no unit of the registry", lead_text))
-        focal = None
-        if "focal" in f:
-            focal_text = one_line(f["focal"][0])
-            found = self.refs(focal_text, line_of["focal"], what)
-            if len(found) == 1 and self.matcher.is_unit(found[0]):
-                focal = found[0]
-            elif found:
-                self.notes.append(Note(line_of["focal"], f"{what}: đầu mối phải là một đơn vị / the focal agency "
-                                                         "must be one unit", focal_text or ""))
         deadline: dict[str, Any] | None = None
         if phrase:
             deadline = self.deadline(phrase, phrase_line, what)

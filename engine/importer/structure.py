@@ -5,6 +5,7 @@ list and the signature block."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from phancap.engine.importer.fields import (
@@ -43,6 +44,36 @@ class RawTask:
     mode: str = ""
     last: str = "title"
     title_ended: bool = False
+    more: dict[str, list[str]] = field(default_factory=dict)  # text continuing a field (or the title), joined by settle()
+
+    def extend(self, name: str, text: str, line: int) -> None:
+        """fields[name] = (f"{value} {text}".strip(), its line), without copying the value per line: a task
+        continued over many items was quadratic. The value stays empty or not exactly as it would."""
+        value, at = self.fields.get(name, ("", line))
+        if not value:
+            self.fields[name] = (text.strip(), at)
+        elif text.rstrip():
+            self.more.setdefault(name, []).append(text.rstrip())
+
+    def extend_title(self, text: str) -> None:
+        """title = one_line(f"{title} {text}") or title, kept as pieces (one_line of the whole each time was
+        quadratic): the title is already one line, so the result is the title, a space and one_line(text)."""
+        piece = one_line(text)
+        if not piece:
+            return
+        if not self.title:
+            self.title = piece
+        else:
+            self.more.setdefault("title", []).append(piece)
+
+    def settle(self) -> None:
+        for name, parts in self.more.items():
+            if name == "title":
+                self.title = " ".join([self.title, *parts])
+            else:
+                value, at = self.fields[name]
+                self.fields[name] = (" ".join([value, *parts]), at)
+        self.more = {}
 
 
 @dataclass
@@ -207,6 +238,18 @@ def _layout(items: list[Item], lines: list[Line], recipients: list[tuple[str, in
 # --------------------------------------------------------------------------- tasks from text
 
 
+def parent_numbers(numbers: Iterable[str]) -> set[str]:
+    """The numbers that have sub-tasks ("1" and "1.2" for "1.2.a"): every proper prefix at a dot, so
+    one pass over the numbers instead of comparing each task with every other."""
+    parents: set[str] = set()
+    for number in numbers:
+        at = number.find(".")
+        while at != -1:
+            parents.add(number[:at])
+            at = number.find(".", at + 1)
+    return parents
+
+
 class TaskReader:
     def __init__(self, notes: list[Note]) -> None:
         self.tasks: list[RawTask] = []
@@ -214,6 +257,12 @@ class TaskReader:
         self.current: RawTask | None = None
         self.parent: RawTask | None = None
         self.rows: list[Item] = []
+        self.top_level = 0  # tasks numbered without a dot so far (counted, not recounted per bullet)
+
+    def _append(self, task: RawTask) -> None:
+        self.tasks.append(task)
+        if "." not in task.number:
+            self.top_level += 1
 
     def note(self, item: Item, message: str) -> None:
         self.notes.append(Note(item.line, message, item.text))
@@ -225,8 +274,7 @@ class TaskReader:
         if name == "executors" and not head.strip():
             task.mode = "executors"
         elif name == "content" and "content" in task.fields:
-            old, at = task.fields["content"]
-            task.fields["content"] = (f"{old} {head}".strip(), at)
+            task.extend("content", head, line)
         elif name in task.fields:
             self.notes.append(Note(line, f"nhiệm vụ {task.number}: trường '{name}' lặp lại, bỏ qua / "
                                          f"task {task.number}: second '{name}' field ignored", value))
@@ -247,7 +295,7 @@ class TaskReader:
         task.title_ended = head.rstrip().endswith(".")
         for name, value in more:
             self.set_field(task, name, value, item.line, from_bullet=False)
-        self.tasks.append(task)
+        self._append(task)
         return task
 
     def add(self, item: Item) -> None:
@@ -274,8 +322,8 @@ class TaskReader:
         task = self.current
         if task is None and CHU_TRI.search(item.text) and not labelled and self.parent is None:
             # tasks written as unnumbered one-sentence bullets: number them in order (and say so)
-            number = str(sum(1 for t in self.tasks if "." not in t.number) + 1)
-            self.tasks.append(RawTask(number, item.line, "", sentences=[(item.text, item.line)]))
+            number = str(self.top_level + 1)
+            self._append(RawTask(number, item.line, "", sentences=[(item.text, item.line)]))
             self.notes.append(Note(item.line, f"nhiệm vụ {number}: số thứ tự do chương trình đặt / task {number}: "
                                               "numbered by the importer", item.text))
             return
@@ -296,10 +344,9 @@ class TaskReader:
         else:
             key = task.last if task.last != "title" else "title"
             if key == "title":
-                task.title = one_line(f"{task.title} {item.text}") or task.title
+                task.extend_title(item.text)
             else:
-                value, at = task.fields.get(key, ("", item.line))
-                task.fields[key] = (f"{value} {item.text}".strip(), at)
+                task.extend(key, item.text, item.line)
 
     def flush_table(self) -> None:
         if not self.rows:
@@ -345,7 +392,7 @@ class TaskReader:
             if number in ROMAN_VALUES:
                 group += 1
                 task = RawTask(str(group), row.line, one_line(title) or "")
-                self.tasks.append(task)
+                self._append(task)
                 continue
             if not re.fullmatch(r"\d{1,2}(?:\.\d{1,2})*|[a-zđ]", number):
                 self.note(row, f"dòng bảng không có số thứ tự đọc được (\"{number}\") / table row without a readable number")
@@ -357,18 +404,20 @@ class TaskReader:
             task = RawTask(number, row.line, one_line(title) or "")
             for name, value in values.items():
                 self.set_field(task, name, prose(value) or "", row.line, from_bullet=False)
-            self.tasks.append(task)
+            self._append(task)
         self.current = self.parent = None
 
     def finish(self) -> list[RawTask]:
         """Close the last table; a numbered item holding several one-sentence tasks ("- Sở X chủ
         trì …; hoàn thành …" bullets) becomes a heading over sub-tasks numbered in order."""
         self.flush_table()
-        numbers = {t.number for t in self.tasks}
+        for task in self.tasks:
+            task.settle()
+        parents = parent_numbers(t.number for t in self.tasks)
         result: list[RawTask] = []
         for task in self.tasks:
             result.append(task)
-            has_children = any(n.startswith(task.number + ".") for n in numbers)
+            has_children = task.number in parents
             if len(task.sentences) < 2 or has_children or task.fields or task.bodies:
                 continue
             for i, (text, line) in enumerate(task.sentences, 1):

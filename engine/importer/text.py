@@ -94,10 +94,21 @@ def is_caps(text: str) -> bool:
     return len(text.split()) >= 2 and len(letters) >= 2 and all(not c.islower() for c in letters)
 
 
-def _marker(text: str, prev: Item | None) -> tuple[str, str | None, str] | None:
+def ends_sentence(text: str) -> bool:
+    """Whether the text ends a sentence (``[.:;!?]\\W*$``), read backwards from its end: a regex search
+    would try every position, quadratic on a long run of punctuation."""
+    for ch in reversed(text):
+        if ch.isalnum() or ch == "_":
+            return False
+        if ch in ".:;!?":
+            return True
+    return False
+
+
+def _marker(text: str, prev_kind: str | None, prev_ended: bool) -> tuple[str, str | None, str] | None:
     # A line wrapped mid-sentence can start like a marker: "… kinh tế" / "- xã hội …",
     # "… (trước ngày 14 tháng" / "12) để tổng hợp …". Those two shapes continue an open sentence.
-    open_sentence = prev is not None and prev.kind != "row" and not re.search(r"[.:;!?]\W*$", prev.text)
+    open_sentence = prev_kind is not None and prev_kind != "row" and not prev_ended
     m = ROMAN.match(text)
     if m:
         return "roman", m.group(1), m.group(2)
@@ -114,39 +125,82 @@ def _marker(text: str, prev: Item | None) -> tuple[str, str | None, str] | None:
     return None
 
 
+@dataclass
+class _Growing:
+    """The item being read, as it grows line by line: its lines (joined once, at the end) and what the
+    next line's decision needs of the whole text, kept up to date per line. Joining or scanning the
+    whole text per line made a long paragraph quadratic."""
+
+    item: Item
+    parts: list[str]
+    words: int = 0
+    letters: int = 0
+    lower: bool = False
+    ended: bool = False  # the whole text ends a sentence ([.:;!?]\\W*$)
+
+    def add(self, part: str) -> None:
+        self.parts.append(part)
+        self.words += len(part.split())
+        for ch in part:
+            if ch.isalpha():
+                self.letters += 1
+                self.lower = self.lower or ch.islower()
+        word_chars = any(ch.isalnum() or ch == "_" for ch in part)
+        self.ended = ends_sentence(part) or (not word_chars and self.ended)
+
+    @property
+    def caps(self) -> bool:  # is_caps of the whole text
+        return self.words >= 2 and self.letters >= 2 and not self.lower
+
+    def close(self) -> None:
+        self.item.text = " ".join(self.parts)
+
+
 def logical_items(lines: list[Line]) -> list[Item]:
     items: list[Item] = []
+    grow: _Growing | None = None
+
+    def start(item: Item) -> _Growing:
+        if grow is not None:
+            grow.close()
+        items.append(item)
+        started = _Growing(item, [])
+        started.add(item.text)
+        return started
+
     for line in lines:
         if not line.text:
             continue
         cells = table_cells(line.raw)
         if cells is not None:
             if not is_separator_row(cells):
-                items.append(Item("row", None, " | ".join(cells), line.no, cells))
+                grow = start(Item("row", None, " | ".join(cells), line.no, cells))
             continue
         bold = "**" in line.raw
-        marker = _marker(line.text, items[-1] if items else None)
+        marker = _marker(line.text, grow.item.kind if grow else None, grow.ended if grow else False)
         if marker:
             kind, label, text = marker
-            items.append(Item(kind, label, text, line.no, bold=bold))
+            grow = start(Item(kind, label, text, line.no, bold=bold))
             continue
-        prev = items[-1] if items else None
-        if prev is not None and prev.kind == "roman" and is_caps(prev.text) and is_caps(line.text):
-            prev.text = f"{prev.text} {line.text}"  # a heading wrapped over two lines
+        if grow is not None and grow.item.kind == "roman" and grow.caps and is_caps(line.text):
+            grow.add(line.text)  # a heading wrapped over two lines
             continue
+        first, tail = (grow.parts[0], grow.parts[-1]) if grow else ("", "")
         new_paragraph = (
-            prev is None
-            or prev.kind == "row"
+            grow is None
+            or grow.item.kind == "row"
             or is_caps(line.text)
-            or is_caps(prev.text)
-            or (prev.text.startswith("(") and prev.text.endswith(")"))
+            or grow.caps
+            or (first.startswith("(") and tail.endswith(")"))
             or line.text.startswith("(") and line.text.endswith(")")
-            or (STARTERS.match(line.text) is not None and not prev.text.endswith(","))
-            or (SENTENCE_END.search(prev.text) is not None and line.text[0].isupper())
+            or (STARTERS.match(line.text) is not None and not tail.endswith(","))
+            or (SENTENCE_END.search(tail) is not None and line.text[0].isupper())
         )
         if new_paragraph:
-            items.append(Item("para", None, line.text, line.no, bold=bold))
+            grow = start(Item("para", None, line.text, line.no, bold=bold))
         else:
-            assert prev is not None
-            prev.text = f"{prev.text} {line.text}"
+            assert grow is not None
+            grow.add(line.text)
+    if grow is not None:
+        grow.close()
     return items

@@ -291,3 +291,150 @@ def test_page_reads_a_word_document(client: TestClient, app: FastAPI, seeded: An
     broken = client.post("/plans/import", data={"csrf_token": csrf},
                          files={"file": ("x.docx", b"not a zip", "application/octet-stream")})
     assert broken.status_code == 422 and "Word" in broken.text
+
+
+# --- issue 11: bounded work, the stored reading, limits, scope ----------------------------------
+
+HN_SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_22f93b5388a59456.txt"
+
+
+def test_the_draft_page_of_a_thousand_duplicate_numbers_stays_small(client: TestClient, app: FastAPI,
+                                                                   seeded: Any) -> None:
+    """The probe's draft: 1,000 lines of "1.1. a" (6 KB) rendered 265 MB, every problem once per task.
+    Now each problem is listed once (paged), beside its line and the first row of its number (capped)."""
+    created = client.post("/api/v1/imports", headers=bearer(app, "admin"),
+                          json={"text": "1.1. a\n" * 1000, "code": "KT-DUP", "registry": "KT"})
+    assert created.status_code == 201, created.text
+    did = created.json()["id"]
+    assert len(created.json()["problems"]) > 2000
+    page_login(client, app, "admin")
+    page = client.get(f"/plans/imports/{did}")
+    assert page.status_code == 200
+    assert len(page.content) < 1_000_000, len(page.content)
+    body = page.text
+    assert body.count("duplicate task number 1.1") <= 4  # the list, its line (note and title), the first 1.1 row
+    assert "vấn đề khác" in body and 'data-pager="problems"' in body
+    assert body.count('<tr class="parsed-task') == 500 and 'data-pager="tasks"' in body
+    second = client.get(f"/plans/imports/{did}?problems=2&tasks=2")
+    assert second.status_code == 200 and second.text.count('<tr class="parsed-task') == 500
+    assert len(second.content) < 1_000_000
+
+
+def test_mapping_validating_and_activating_use_the_stored_reading(client: TestClient, app: FastAPI, seeded: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text is read once, when the draft is made: afterwards the importer is never called again, and
+    the stored text can be anything (here emptied) without changing what mapping, validating, activating do."""
+    did = create(client, app).json()["id"]
+    with seeded.db.engine.begin() as conn:
+        conn.execute(text("UPDATE plan_draft SET source_text = '' WHERE id = :i"), {"i": did})
+    import phancap.engine.importer as importer
+
+    def no_reading(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the plan text was read again")
+
+    monkeypatch.setattr(importer, "import_plan_text", no_reading)
+    admin = bearer(app, "admin")
+    mapped = client.post(f"/api/v1/imports/{did}/mapping", headers=admin, json={"mapping": {UNKNOWN: "KT-PTP"}})
+    assert mapped.status_code == 200, mapped.text
+    body = mapped.json()
+    assert body["unmatched_units"] == [] and body["mapped_units"] == [UNKNOWN]
+    assert next(t for t in body["plan"]["tasks"] if t["number"] == "2")["lead"] == ["KT-PTP"]
+    assert not any(UNKNOWN in p["message"] for p in body["problems"])
+    assert client.post(f"/api/v1/imports/{did}/validate", headers=admin).json()["state"] == "valid"
+    activated = client.post(f"/api/v1/imports/{did}/activate", headers=admin)
+    assert activated.status_code == 200, activated.text
+    assert plan_rows(seeded.db, CODE)[2] == activated.json()["created"] > 0
+    page_login(client, app, "admin")
+    assert client.get(f"/plans/imports/{did}").status_code == 200
+
+
+def test_mapping_back_and_forth_gives_the_first_reading_again(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    first = create(client, app).json()
+    admin = bearer(app, "admin")
+    client.post(f"/api/v1/imports/{first['id']}/mapping", headers=admin, json={"mapping": {UNKNOWN: "KT-PTP"}})
+    again = client.post(f"/api/v1/imports/{first['id']}/mapping", headers=admin,
+                        json={"mapping": {UNKNOWN: "", "x": None}}).json()
+    assert again["plan"]["tasks"] == first["plan"]["tasks"]
+    assert again["unmatched_units"] == [UNKNOWN] and again["undecided"] == []
+    assert again["problems"] == first["problems"]
+
+
+def test_imports_over_the_limits_are_refused_413(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    from phancap.engine.importer import ImportLimits
+
+    app.state.services.import_limits = ImportLimits(max_bytes=20_000, max_tasks=5)
+    admin = bearer(app, "admin")
+    big = assert_refusal(client.post("/api/v1/imports", headers=admin, json={"text": "a" * 20_001}), 413, "too_large")
+    assert "PHANCAP_IMPORT_MAX_BYTES" in big["message_en"] and "tối đa" in big["message_vi"]
+    many = assert_refusal(create(client, app), 413, "too_large")  # the Kon Tum plan has 7 tasks
+    assert "PHANCAP_IMPORT_MAX_TASKS" in many["message_en"] and "7 nhiệm vụ" in many["message_vi"]
+    csrf = page_login(client, app, "admin")
+    page = client.post("/plans/import", data={"csrf_token": csrf, "text": kon_tum_text()})
+    assert page.status_code == 413 and 'data-rule="too_large"' in page.text
+    upload = client.post("/plans/import", data={"csrf_token": csrf}, files={"file": ("k.txt", b"x" * 30_000, "text/plain")})
+    assert upload.status_code == 413 and "PHANCAP_IMPORT_MAX_BYTES" in upload.text
+    form = client.get("/plans/import")
+    assert "5 nhiệm vụ" in form.text
+    with seeded.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM plan_draft")).scalar_one() == 0
+
+
+def test_import_limits_are_settings() -> None:
+    from phancap.engine.settings import Settings
+
+    limits = Settings.from_env(import_max_bytes="1000", import_max_tasks="3").import_limits()
+    assert (limits.max_bytes, limits.max_tasks) == (1000, 3)
+    assert Settings.from_env().import_limits().max_tasks == 5000
+    with pytest.raises(ValueError, match="PHANCAP_IMPORT_MAX_TASKS"):
+        Settings.from_env(import_max_tasks="0")
+
+
+def test_drafts_are_scoped_to_the_users_registry(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    """A monitor of Kon Tum sees and handles only Kon Tum drafts: a Hà Nội draft answers 404 like a
+    missing one, everywhere; the Hà Nội monitor and admins keep it."""
+    hanoi = client.post("/api/v1/imports", headers=bearer(app, "admin"),
+                        json={"text": HN_SEED.read_text(encoding="utf-8"), "code": "HN-2025-B", "registry": "HN"})
+    assert hanoi.status_code == 201, hanoi.text
+    hid = hanoi.json()["id"]
+    kid = create(client, app, user="dm.pnv").json()["id"]
+    kt, hn = bearer(app, "dm.pnv"), bearer(app, "dm.snv")
+    missing = assert_refusal(client.get("/api/v1/imports/999999", headers=kt), 404, "not_found")
+    hidden = assert_refusal(client.get(f"/api/v1/imports/{hid}", headers=kt), 404, "not_found")
+    assert hidden["message_en"] == missing["message_en"].replace("999999", str(hid))
+    assert_refusal(client.post(f"/api/v1/imports/{hid}/mapping", headers=kt, json={"mapping": {}}), 404, "not_found")
+    assert_refusal(client.post(f"/api/v1/imports/{hid}/validate", headers=kt), 404, "not_found")
+    assert [d["id"] for d in client.get("/api/v1/imports", headers=kt).json()] == [kid]
+    assert [d["id"] for d in client.get("/api/v1/imports", headers=hn).json()] == [hid]
+    assert {d["id"] for d in client.get("/api/v1/imports", headers=bearer(app, "admin")).json()} == {hid, kid}
+    assert client.get(f"/api/v1/imports/{hid}", headers=hn).status_code == 200
+    assert_refusal(client.get(f"/api/v1/imports/{kid}", headers=hn), 404, "not_found")
+    # a monitor imports into their own registry only
+    assert create(client, app, user="dm.pnv", registry=None).json()["region"] == "KT"
+    assert_refusal(create(client, app, user="dm.pnv", registry="HN"), 422, "request")
+    # the pages say the same
+    csrf = page_login(client, app, "dm.pnv")
+    assert client.get(f"/plans/imports/{hid}").status_code == 404
+    assert client.post(f"/plans/imports/{hid}/validate", data={"csrf_token": csrf}).status_code == 404
+    assert client.post(f"/plans/imports/{hid}/mapping", data={"csrf_token": csrf, "code": "HN-X"}).status_code == 404
+    listing = client.get("/plans/imports").text
+    assert f'data-draft="{kid}"' in listing and f'data-draft="{hid}"' not in listing
+    assert '<option value="HN"' not in client.get("/plans/import").text
+    with seeded.db.engine.connect() as conn:
+        state = conn.execute(text("SELECT state, mapping_json FROM plan_draft WHERE id = :i"), {"i": hid}).one()
+    assert tuple(state) == ("draft", "{}")
+
+
+def test_a_draft_stored_before_the_places_were_kept_maps_once(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    import json
+
+    did = create(client, app).json()["id"]
+    with seeded.db.engine.begin() as conn:
+        report = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
+        del report["places"]
+        conn.execute(text("UPDATE plan_draft SET report_json = :r WHERE id = :i"), {"r": json.dumps(report), "i": did})
+    mapped = client.post(f"/api/v1/imports/{did}/mapping", headers=bearer(app, "admin"),
+                         json={"mapping": {UNKNOWN: "KT-PTP"}}).json()
+    assert next(t for t in mapped["plan"]["tasks"] if t["number"] == "2")["lead"] == ["KT-PTP"]
+    with seeded.db.engine.connect() as conn:
+        stored = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
+    assert stored["places"] and stored["places"][0]["names"] == [UNKNOWN]
