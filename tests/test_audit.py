@@ -9,8 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from phancap.engine.clock import Clock
+from phancap.engine.db import Database
+from phancap.engine.machine import WorkflowMachine
 from phancap.engine.queries import verify_audit
 from phancap.engine.runtime import TaskEngine
+from phancap.engine.users import add_user
 from tests.helpers import allow_tampering, instance
 
 
@@ -99,7 +103,6 @@ def test_state_changed_without_audit_is_caught(seeded: TaskEngine) -> None:
 # --- issue 11: the chain covers every field that decides who acts and when, and the plan's text ---------------
 
 from phancap.engine.audit_export import checkpoint, export_events, read_jsonl, verify_offline  # noqa: E402
-from phancap.engine.clock import Clock  # noqa: E402
 from phancap.engine.queries import history  # noqa: E402
 from phancap.engine.tick import tick  # noqa: E402
 from phancap.engine.visibility import AuditFilter, search_audit  # noqa: E402
@@ -295,3 +298,46 @@ def test_offline_verify_names_unreadable_lines_and_null_hashes(seeded: TaskEngin
                               point).problems
     assert any(f"task {tid} event id" in p and "malformed row (hash" in p for p in problems), problems
     assert any("malformed row" in p and "line" in p for p in problems), problems
+
+
+def test_events_written_before_0008_still_verify_after_the_upgrade(db: Database, workflows: dict[str, WorkflowMachine],
+                                                                     clock: Clock) -> None:
+    """A database at 0007 with an instance and its (snapshot-less) event: after the upgrade it verifies as
+    before, the head starts at it, and instances opened later link to it."""
+    from alembic import command
+
+    from phancap.engine.audit import GENESIS, event_hash
+    from phancap.engine.instantiate import instantiate
+
+    config = db.alembic_config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+    at = "2025-04-01T02:00:00+00:00"
+    values = (1, 1, "assign", None, "assigned", "system", None, "system", None, at, "Giao (cũ)", None, None)
+    digest = event_hash(GENESIS, values)
+    execute_on(db, "INSERT INTO task_instance (id, plan, task, unit, focal, authority, monitor, justice, coordinators, "
+               "workflow, state, stage, version, deadline, complex, state_since, created_at, last_hash, kind) VALUES "
+               "(1, 'HN-2025', '1.1', 'HN-SCT', 'HN-STP', 'HN-UBND', 'HN-SNV', 'HN-STP', '[]', 'plan_task', "
+               "'assigned', 'assigned', 1, '2025-04-14', false, :at, :at, :h, 'task')", at=at, h=digest)
+    names = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at",
+             "comment", "evidence", "data")
+    execute_on(db, f"INSERT INTO audit_event ({', '.join(names)}, prev_hash, hash) VALUES "
+               f"({', '.join(':' + n for n in names)}, :prev, :h)", **dict(zip(names, values)), prev=GENESIS, h=digest)
+    if not db.is_sqlite:
+        execute_on(db, "SELECT setval(pg_get_serial_sequence('task_instance', 'id'), 1)")
+    db.upgrade()
+    report = verify_audit(db)
+    assert report.ok and (report.tasks, report.events) == (1, 1), report.problems
+    instantiate(db, "HN-2025", workflows, clock)
+    assert verify_audit(db).ok, verify_audit(db).problems
+    engine = TaskEngine(db, workflows, clock)
+    add_user(db, "cv.sct", "HN-SCT", ["officer"], clock)
+    engine.fire(1, "submit_for_review", "cv.sct")  # the legacy task is covered from its next event on
+    execute_on(db, "UPDATE task_instance SET deadline = '2026-12-31' WHERE id = 1")
+    assert any(p.startswith("task 1: deadline differs") for p in verify_audit(db).problems)
+
+
+def execute_on(db: Database, sql: str, **params: object) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), params)

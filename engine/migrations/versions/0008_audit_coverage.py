@@ -47,7 +47,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_head")
-    with op.batch_alter_table("audit_event") as batch:
-        batch.drop_column("snapshot")
-    with op.batch_alter_table("plan") as batch:
-        batch.drop_column("definition_sha256")
+    # plain DROP COLUMN (SQLite >= 3.35), not a table copy that would drop audit_event's triggers
+    op.execute("ALTER TABLE audit_event DROP COLUMN snapshot")
+    op.execute("ALTER TABLE plan DROP COLUMN definition_sha256")
