@@ -80,15 +80,16 @@ def open_instances(db: Database, cur: Any, batch: list[tuple[NewInstance, str]],
     instances, events = [], []
     for task_id, (new, comment) in zip(ids, batch, strict=True):
         initial = new.workflow.workflow.initial
+        coordinators = json.dumps(list(new.coordinators))
         snapshot = snapshot_json(state=initial, stage=initial, version=1, unit=new.unit, focal=new.focal,
                                  authority=new.authority, monitor=new.monitor, justice=new.justice,
-                                 coordinators=new.coordinators, deadline=new.deadline, pending_deadline=None,
+                                 coordinators=coordinators, deadline=new.deadline, pending_deadline=None,
                                  state_due=None, overdue_at=None, complex=new.complex, plan=versions.get(new.plan),
                                  created_after=link)
         digest = event_hash(GENESIS, (task_id, 1, trigger, None, initial, actor, actor_unit, role, None, at, comment,
                                       None, data), snapshot)
         instances.append((task_id, new.plan, new.task, new.unit, new.focal, new.authority, new.monitor, new.justice,
-                          json.dumps(list(new.coordinators)), new.workflow.workflow.name, initial, initial, 1,
+                          coordinators, new.workflow.workflow.name, initial, initial, 1,
                           new.deadline, new.deadline_phrase, None, new.complex, at, None, at, digest, new.kind,
                           new.parent_id, new.title))
         events.append((task_id, trigger, initial, actor, actor_unit, role, at, comment, data, GENESIS, digest, snapshot))

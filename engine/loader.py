@@ -102,6 +102,15 @@ AMEND_TRIGGER = "amend_plan"
 AMEND_COMMENT = "Kế hoạch được nạp lại với nội dung mới / plan definition reloaded with new text"
 
 
+def _json_or_literal(value: str | None) -> str:
+    """Stored JSON text as is when it parses, else as a JSON string (verification then names it)."""
+    try:
+        json.loads(value or "[]")
+    except ValueError:
+        return json.dumps(value, ensure_ascii=False)
+    return value or "[]"
+
+
 def _amend_instances(conn: Any, plan: str, old: str, new: str, at: str) -> None:
     """A plan reloaded with other text: every instance following it gets an audit event (state unchanged)
     committing to the new definition version, so the change is on the record and verification agrees."""
@@ -117,7 +126,7 @@ def _amend_instances(conn: Any, plan: str, old: str, new: str, at: str) -> None:
         values = (task_id, seq, AMEND_TRIGGER, state, state, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, AMEND_COMMENT,
                   None, data)
         snapshot = snapshot_json(state=state, stage=stage, version=seq, unit=unit, focal=focal, authority=authority,
-                                 monitor=monitor, justice=justice, coordinators=json.loads(coordinators or "[]"),
+                                 monitor=monitor, justice=justice, coordinators=_json_or_literal(coordinators),
                                  deadline=deadline, pending_deadline=pending, state_due=state_due,
                                  overdue_at=overdue_at, complex=bool(complex_), plan=new)
         digest = event_hash(last_hash, values, snapshot)

@@ -164,14 +164,15 @@ class TaskEngine:
             from_state = ctx.state
             fired = machine.fire(ctx, trigger)
             result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash,
-                                   plan_version=row[18])
+                                   plan_version=row[18], coordinators=row[9])
             if idempotency_key is not None:
                 cur.execute(self._store_key, (actor_name, idempotency_key, request,
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
             return result
 
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
-                 current_version: int, last_hash: str, *, plan_version: str | None = None) -> FireResult:
+                 current_version: int, last_hash: str, *, plan_version: str | None = None,
+                 coordinators: str | None = None) -> FireResult:
         to_state = ctx.state
         overdue_state = workflow.overdue.state if workflow.overdue else None
         if to_state == overdue_state:  # the stage remembers where on the path the task was interrupted
@@ -191,7 +192,7 @@ class TaskEngine:
         # what the event commits to, from the values in hand (engine/audit.py): no query
         snapshot = snapshot_json(state=to_state, stage=stage, version=seq, unit=ctx.unit, focal=ctx.focal,
                                  authority=ctx.authority, monitor=ctx.monitor, justice=ctx.justice,
-                                 coordinators=ctx.coordinators, deadline=ctx.deadline,
+                                 coordinators=coordinators, deadline=ctx.deadline,
                                  pending_deadline=ctx.pending_deadline, state_due=state_due, overdue_at=overdue_at,
                                  complex=ctx.complex, plan=plan_version)
         new_hash = event_hash(last_hash, values, snapshot)
