@@ -12,7 +12,7 @@ from phancap.api.views import event_fields
 from phancap.engine.audit import HASHED_FIELDS
 from phancap.engine.cells import csv_row
 
-CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash")
+CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash", "malformed")
 
 
 def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
@@ -20,7 +20,7 @@ def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(csv_row(CSV_COLUMNS))
     for row in rows:
-        values = dict(row, from_state=row["from"], to_state=row["to"],
+        values = dict(row, from_state=row["from"], to_state=row["to"], malformed="malformed" if row.get("malformed") else "",
                       evidence=json.dumps(row["evidence"], ensure_ascii=False) if row["evidence"] else "")
         writer.writerow(csv_row("" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS))
         yield buffer.getvalue()

@@ -125,7 +125,7 @@ class TransitionResult(BaseModel):
 
 
 class EventPublic(BaseModel):
-    seq: int
+    seq: int | None = Field(description="null only in a malformed row")
     trigger: str
     from_state: str | None
     to_state: str
@@ -138,6 +138,8 @@ class EventPublic(BaseModel):
     evidence: dict[str, Any] | None
     prev_hash: str
     hash: str
+    malformed: bool = Field(False, description="the stored row is damaged (tampering): unreadable parts are null; "
+                                               "`GET /audit/verify` names it")
 
 
 class AuditEventPublic(EventPublic):

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from phancap.engine import runtime  # noqa: E402
-from phancap.engine.audit import HASHED_FIELDS, event_hash  # noqa: E402
+from phancap.engine.audit import HASHED_FIELDS, event_hash, snapshot_json  # noqa: E402
 from phancap.engine.clock import Clock, stamp  # noqa: E402
 from phancap.engine.db import Database  # noqa: E402
 from phancap.engine.instantiate import instantiate  # noqa: E402
@@ -74,7 +74,10 @@ def _update_columns() -> list[str]:
 
 
 UPDATE_COLUMNS = _update_columns()
-EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "snapshot")
+# what the snapshot needs beside the updated columns (engine/audit.py), read with each task
+SNAPSHOT_EXTRA = ("authority", "monitor", "justice", "coordinators", "complex",
+                  "(SELECT p.definition_sha256 FROM plan p WHERE p.code = task_instance.plan)")
 RAW_UPDATE = (f"UPDATE task_instance SET {', '.join(c + ' = ?' for c in UPDATE_COLUMNS)} "
               "WHERE id = ? AND version = ?")
 RAW_INSERT = f"INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
@@ -123,16 +126,18 @@ def plan_steps(db: Database, n: int, clock: Clock) -> list[Step]:
     """n transitions round-robin over the plan_task instances, from their current state."""
     with db.read() as cur:
         cur.execute(db.sql(
-            f"SELECT id, state, version, unit, focal, last_hash, {', '.join(UPDATE_COLUMNS)} FROM task_instance "
-            "WHERE workflow = ? AND state IN (?, ?) ORDER BY id"), ("plan_task", "assigned", "in_review"))
-        tasks = [(list(r[:6]), dict(zip(UPDATE_COLUMNS, r[6:]))) for r in cur.fetchall()]
+            f"SELECT id, state, version, unit, focal, last_hash, {', '.join(UPDATE_COLUMNS)}, {', '.join(SNAPSHOT_EXTRA)} "
+            "FROM task_instance WHERE workflow = ? AND state IN (?, ?) ORDER BY id"), ("plan_task", "assigned", "in_review"))
+        width = 6 + len(UPDATE_COLUMNS)
+        tasks = [(list(r[:6]), dict(zip(UPDATE_COLUMNS, r[6:width])), r[width:]) for r in cur.fetchall()]
     if not tasks:
         raise SystemExit("no plan_task instance to cycle over")
     at = stamp(clock.now())
     steps: list[Step] = []
     for i in range(n):
-        task, columns = tasks[i % len(tasks)]
+        task, columns, extra = tasks[i % len(tasks)]
         task_id, state, version, unit, focal, last_hash = task
+        authority, monitor, justice, coordinators, complex_, plan_version = extra
         if state == "assigned":
             trigger, to_state, actor, actor_unit, role, comment = (
                 "submit_for_review", "in_review", bench_user(unit), unit, "officer", None)
@@ -144,11 +149,17 @@ def plan_steps(db: Database, n: int, clock: Clock) -> list[Step]:
         event.update(task_id=task_id, seq=seq, trigger=trigger, from_state=state, to_state=to_state, actor=actor,
                      unit=actor_unit, role=role, at=at, comment=comment)
         values = tuple(event[f] for f in HASHED_FIELDS)
-        new_hash = event_hash(last_hash, values)
         # plan_task states have no time limit: state_due stays empty; other columns keep their value
+        snapshot = snapshot_json(state=to_state, stage=to_state, version=seq, unit=unit, focal=focal,
+                                 authority=authority, monitor=monitor, justice=justice, coordinators=coordinators,
+                                 deadline=columns.get("deadline"), pending_deadline=columns.get("pending_deadline"),
+                                 state_due=None, overdue_at=columns.get("overdue_at"), complex=bool(complex_),
+                                 plan=plan_version)
+        new_hash = event_hash(last_hash, values, snapshot)
         columns.update(state=to_state, stage=to_state, version=seq, state_since=at, state_due=None, last_hash=new_hash)
         steps.append(Step(task_id, trigger, actor, comment, version,
-                          (*(columns[c] for c in UPDATE_COLUMNS), task_id, version), (*values, last_hash, new_hash)))
+                          (*(columns[c] for c in UPDATE_COLUMNS), task_id, version),
+                          (*values, last_hash, new_hash, snapshot)))
         task[1], task[2], task[5] = to_state, seq, new_hash
     return steps
 
@@ -404,8 +415,8 @@ def _components(path: Path, workflows: dict[str, Any], clock: Clock) -> dict[str
                 out["machine_fire_alone"] = round(out["context_plus_machine_fire"] - out["context_from_row"], 2)
             except Exception as exc:  # the engine's private API moved: skip, say so
                 out["context_error"] = str(exc)  # type: ignore[assignment]
-        values = step.insert[:-2]
-        out["event_hash"] = _hot(lambda: event_hash(step.insert[-2], values))
+        values, snap = step.insert[:-3], step.insert[-1]
+        out["event_hash"] = _hot(lambda: event_hash(step.insert[-3], values, snap))
         out["stamp_clock_now"] = _hot(lambda: stamp(clock.now()))
     finally:
         raw.close()

@@ -54,7 +54,7 @@ from sweep_bench import (
     scratch_dir,
 )
 
-from phancap.engine.audit import GENESIS, event_hash
+from phancap.engine.audit import GENESIS, event_hash, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.instantiate import ASSIGN_TRIGGER, expand, group_index, instantiate
@@ -69,7 +69,7 @@ TASK_COLUMNS = ("id", "plan", "task", "unit", "focal", "authority", "monitor", "
                 "state", "stage", "version", "deadline", "deadline_phrase", "state_due", "complex", "state_since",
                 "overdue_at", "created_at", "last_hash", "kind", "parent_id", "title")
 EVENT_COLUMNS = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at",
-                 "comment", "evidence", "data", "prev_hash", "hash")
+                 "comment", "evidence", "data", "prev_hash", "hash", "snapshot")
 INSERT_TASK = f"INSERT INTO task_instance ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join('?' for _ in TASK_COLUMNS)})"
 INSERT_EVENT = f"INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
 
@@ -112,17 +112,32 @@ def planned_rows(db: Database, workflows: dict[str, WorkflowMachine], at: str) -
     return rows
 
 
-def build_batch(ids: list[int], planned: list[tuple[Any, ...]], at: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """task_instance and audit_event parameter rows, the first event's hash computed in one Python pass."""
+def build_batch(ids: list[int], planned: list[tuple[Any, ...]], at: str, link: str = GENESIS,
+                plan_version: str | None = None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], str]:
+    """task_instance and audit_event parameter rows, the first event's hash computed in one Python pass; each
+    first event's snapshot names the one before (engine/audit.py); returns the new audit head too."""
     tasks, events = [], []
     for task_id, (values, comment) in zip(ids, planned):
         initial = values[9]
+        snapshot = snapshot_json(state=initial, stage=initial, version=1, unit=values[2], focal=values[3],
+                                 authority=values[4], monitor=values[5], justice=values[6], coordinators=values[7],
+                                 deadline=values[12], pending_deadline=None, state_due=None, overdue_at=None,
+                                 complex=values[15], plan=plan_version, created_after=link)
         digest = event_hash(GENESIS, (task_id, 1, ASSIGN_TRIGGER, None, initial, SYSTEM_ACTOR, None, SYSTEM_ROLE, None,
-                                      at, comment, None, None))
+                                      at, comment, None, None), snapshot)
         tasks.append((task_id, *values, digest, "task", None, None))
         events.append((task_id, 1, ASSIGN_TRIGGER, None, initial, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, comment,
-                       None, None, GENESIS, digest))
-    return tasks, events
+                       None, None, GENESIS, digest, snapshot))
+        link = digest
+    return tasks, events, link
+
+
+def head_and_version(cur: Any, pg: bool) -> tuple[str, str | None]:
+    """What the engine reads before a batch: the audit head (locked) and the plan's definition version."""
+    cur.execute("SELECT hash FROM audit_head WHERE id = 1" + (" FOR UPDATE" if pg else ""))
+    head = cur.fetchone()
+    cur.execute(f"SELECT definition_sha256 FROM plan WHERE code = {'%s' if pg else '?'}", (PLAN,))
+    return (str(head[0]) if head else GENESIS), cur.fetchone()[0]
 
 
 def take_ids(cur: Any, pg: bool, count: int) -> list[int]:
@@ -140,9 +155,11 @@ def run_raw_sqlite(path: Path, planned: list[tuple[Any, ...]], at: str) -> float
         cur = conn.cursor()
         t0 = time.perf_counter()
         cur.execute("BEGIN IMMEDIATE")
-        tasks, events = build_batch(take_ids(cur, False, len(planned)), planned, at)
+        link, version = head_and_version(cur, False)
+        tasks, events, head = build_batch(take_ids(cur, False, len(planned)), planned, at, link, version)
         cur.executemany(INSERT_TASK, tasks)
         cur.executemany(INSERT_EVENT, events)
+        cur.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (head,))
         cur.execute("COMMIT")
         return time.perf_counter() - t0
     finally:
@@ -157,7 +174,8 @@ def run_raw_pg(url: str, planned: list[tuple[Any, ...]], at: str, copy: bool = F
         conn.commit()
         cur = conn.cursor()
         t0 = time.perf_counter()
-        tasks, events = build_batch(take_ids(cur, True, len(planned)), planned, at)
+        link, version = head_and_version(cur, True)
+        tasks, events, head = build_batch(take_ids(cur, True, len(planned)), planned, at, link, version)
         if copy:
             with cur.copy(f"COPY task_instance ({', '.join(TASK_COLUMNS)}) FROM STDIN") as cp:
                 for row in tasks:
@@ -168,6 +186,7 @@ def run_raw_pg(url: str, planned: list[tuple[Any, ...]], at: str, copy: bool = F
         else:
             cur.executemany(INSERT_TASK.replace("?", "%s"), tasks)
             cur.executemany(INSERT_EVENT.replace("?", "%s"), events)
+        cur.execute("UPDATE audit_head SET hash = %s WHERE id = 1", (head,))
         conn.commit()
         return time.perf_counter() - t0
 

@@ -63,7 +63,7 @@ def bare_app() -> Any:
     from sqlalchemy import create_engine
 
     from phancap.engine import runtime
-    from phancap.engine.audit import event_hash
+    from phancap.engine.audit import event_hash, snapshot_json
     from phancap.engine.clock import Clock, stamp
     from phancap.engine.settings import normalise_url
 
@@ -100,10 +100,16 @@ def bare_app() -> Any:
             at = stamp(clock.now())
             seq = int(version) + 1
             values = (task_id, seq, trigger, state, to_state, actor, user_unit, role, None, at, comment, None, None)
-            new_hash = event_hash(last_hash, values)
-            cur.execute(update, (to_state, to_state, seq, at, state_due, overdue_at, deadline, pending, new_hash,
-                                 task_id, version))
-            cur.execute(insert, (*values, last_hash, new_hash))
+            snapshot = snapshot_json(state=to_state, stage=to_state, version=seq, unit=row[4], focal=row[5],
+                                     authority=row[6], monitor=row[7], justice=row[8], coordinators=row[9],
+                                     deadline=deadline, pending_deadline=pending, state_due=state_due,
+                                     overdue_at=overdue_at, complex=bool(row[12]), plan=row[18])
+            new_hash = event_hash(last_hash, values, snapshot)
+            update_params = (to_state, to_state, seq, at, state_due, overdue_at, deadline, pending, new_hash)
+            if update.count("%s") > len(update_params) + 2:  # done_on (0007): plan_task's moves here are not done
+                update_params += (False, None)
+            cur.execute(update, (*update_params, task_id, version))
+            cur.execute(insert, (*values, last_hash, new_hash, snapshot))
             conn.commit()
             cur.close()
             return {"task": task_id, "state": to_state, "version": seq, "hash": new_hash}

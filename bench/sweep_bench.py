@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phancap.engine.audit import GENESIS, HASHED_FIELDS, encode, sql_encode, verify_rows
+from phancap.engine.audit import GENESIS, HASHED_FIELDS, encode, snapshot_sql, sql_encode, verify_rows
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database, sha256_hex
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
@@ -312,10 +312,23 @@ def _sweep_constants(at: str) -> tuple[str, str]:
     return head, tail
 
 
+def raw_snapshot(alias: str, at: str, sqlite: bool) -> str:
+    """The snapshot the sweep commits to (engine/audit.py), as the engine's SQL builds it."""
+    cols = {n: alias + n for n in ("unit", "focal", "authority", "monitor", "justice", "coordinators", "deadline",
+                                   "pending_deadline", "state_due", "complex")}
+    overdue = "'overdue'" if sqlite else "CAST('overdue' AS TEXT)"
+    cols |= {"state": overdue, "stage": alias + "state", "version": alias + "version + 1",
+             "overdue_at": _lit(at) if sqlite else f"CAST({_lit(at)} AS TEXT)",
+             "plan": f"(SELECT p.definition_sha256 FROM plan p WHERE p.code = {alias}plan)"}
+    return snapshot_sql(sqlite, cols)
+
+
 def raw_hash_sql(alias: str, at: str, sha: Callable[[str], str]) -> str:
+    """The hash over the event and the snapshot (column `snap` of the alias)."""
     head, tail = _sweep_constants(at)
     return sha(f"{alias}last_hash || '|' || {sql_encode(alias + 'id')} || '|' || {sql_encode(alias + 'version + 1')} "
-               f"|| '|' || {_lit(head)} || '|' || {sql_encode(alias + 'state')} || '|' || {_lit(tail)}")
+               f"|| '|' || {_lit(head)} || '|' || {sql_encode(alias + 'state')} || '|' || {_lit(tail)} "
+               f"|| '|' || {sql_encode(alias + 'snap')}")
 
 
 def _due(alias: str, today: date) -> str:
@@ -326,26 +339,27 @@ def _due(alias: str, today: date) -> str:
 
 
 def raw_pg_sql(at: str, today: date) -> str:
-    h = raw_hash_sql("t.", at, lambda e: f"encode(sha256(convert_to({e}, 'UTF8')), 'hex')")
+    h = raw_hash_sql("s.", at, lambda e: f"encode(sha256(convert_to({e}, 'UTF8')), 'hex')")
     return (
-        f"WITH due AS (SELECT t.id, t.state, t.version, t.last_hash, {h} AS hash FROM task_instance t "
-        f"WHERE {_due('t.', today)}), "
+        f"WITH due AS (SELECT s.*, {h} AS hash FROM (SELECT t.id, t.state, t.version, t.last_hash, "
+        f"{raw_snapshot('t.', at, False)} AS snap FROM task_instance t WHERE {_due('t.', today)}) s), "
         "ins AS (INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
-        "comment, evidence, prev_hash, hash) "
+        "comment, evidence, prev_hash, hash, snapshot) "
         f"SELECT id, version + 1, 'mark_overdue', state, 'overdue', '{SYSTEM_ACTOR}', NULL, '{SYSTEM_ROLE}', NULL, "
-        f"{_lit(at)}, {_lit(OVERDUE_COMMENT)}, NULL, last_hash, hash FROM due) "
+        f"{_lit(at)}, {_lit(OVERDUE_COMMENT)}, NULL, last_hash, hash, snap FROM due) "
         f"UPDATE task_instance t SET stage = due.state, state = 'overdue', version = due.version + 1, state_since = {_lit(at)}, "
         f"overdue_at = {_lit(at)}, last_hash = due.hash FROM due WHERE t.id = due.id"
     )
 
 
 def raw_sqlite_sql(at: str, today: date) -> tuple[str, str]:
-    h = raw_hash_sql("", at, lambda e: f"sha256_hex({e})")
+    h = raw_hash_sql("s.", at, lambda e: f"sha256_hex({e})")
     insert = (
         "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
-        "comment, evidence, prev_hash, hash) "
-        f"SELECT id, version + 1, 'mark_overdue', state, 'overdue', '{SYSTEM_ACTOR}', NULL, '{SYSTEM_ROLE}', NULL, "
-        f"{_lit(at)}, {_lit(OVERDUE_COMMENT)}, NULL, last_hash, {h} FROM task_instance WHERE {_due('', today)}"
+        "comment, evidence, prev_hash, hash, snapshot) "
+        f"SELECT s.id, s.version + 1, 'mark_overdue', s.state, 'overdue', '{SYSTEM_ACTOR}', NULL, '{SYSTEM_ROLE}', "
+        f"NULL, {_lit(at)}, {_lit(OVERDUE_COMMENT)}, NULL, s.last_hash, {h}, s.snap FROM (SELECT id, version, state, "
+        f"last_hash, {raw_snapshot('', at, True)} AS snap FROM task_instance WHERE {_due('', today)}) s"
     )
     update = (
         f"UPDATE task_instance SET stage = state, state = 'overdue', version = version + 1, state_since = {_lit(at)}, "

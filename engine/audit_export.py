@@ -1,17 +1,20 @@
-"""Exporting the audit trail (JSON Lines) and a checkpoint of every task's newest hash, and
-verifying them offline, away from the database: removing the newest events shows against a
-checkpoint taken earlier and kept elsewhere."""
+"""Exporting the audit trail (JSON Lines) and a checkpoint of every task's newest hash and audited
+fields, and verifying them offline, away from the database: removing the newest events, or a whole
+task with its events, shows against a checkpoint taken earlier and kept elsewhere; a field changed
+without audit shows in a checkpoint taken with the export (its fields are compared with the
+snapshot of each task's newest exported event, as online)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from phancap.engine.audit import EVENT_COLUMNS, HASHED_FIELDS, VerifyReport, verify_rows
 from phancap.engine.db import Database
 
-EXPORT_FIELDS = ("id", *HASHED_FIELDS, "prev_hash", "hash")
+EXPORT_FIELDS = ("id", *HASHED_FIELDS, "prev_hash", "hash", "snapshot")
 
 
 def export_events(db: Database) -> Iterator[dict[str, Any]]:
@@ -21,22 +24,52 @@ def export_events(db: Database) -> Iterator[dict[str, Any]]:
             yield dict(zip(EXPORT_FIELDS, row, strict=True))
 
 
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def checkpoint(db: Database) -> dict[str, Any]:
+    """tasks: id -> state, version, hash and the audited fields as they stand ("fields"); head: the newest
+    task's first event hash; plans: code -> sha256 of the definition text."""
+    from phancap.engine.queries import audited_tasks
+
     with db.read() as cur:
-        cur.execute("SELECT id, state, version, last_hash FROM task_instance ORDER BY id")
-        return {"tasks": {str(i): {"state": s, "version": v, "hash": h} for i, s, v, h in cur.fetchall()}}
+        tasks, head, plans = audited_tasks(cur)
+    return {
+        "tasks": {str(i): {"state": t[1], "version": t[2], "hash": t[3],
+                           "fields": {k: _plain(v) for k, v in t[4].items()}} for i, t in sorted(tasks.items())},
+        "head": head,
+        "plans": {code: actual for code, (_recorded, actual) in sorted(plans.items())},
+    }
+
+
+def _as_int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def verify_offline(events: Iterable[dict[str, Any]], point: dict[str, Any]) -> VerifyReport:
     """Verify exported events against a checkpoint; tasks created after the checkpoint are checked
-    for their chain only."""
-    rows = sorted((tuple(e[k] for k in EXPORT_FIELDS) for e in events), key=lambda r: (r[1], r[2], r[0]))
-    tasks = {int(k): (int(k), v["state"], v["version"], v["hash"]) for k, v in point["tasks"].items()}
-    report = verify_rows(tasks, iter(rows))
-    return report
+    for their chain only. A checkpoint from before issue 11 (no fields, no head) checks what it has."""
+    rows = [tuple(e.get(k) for k in EXPORT_FIELDS) for e in events]
+    rows.sort(key=lambda r: (str(type(r[1])), r[1] if isinstance(r[1], int) else str(r[1]),
+                             r[2] if isinstance(r[2], int) else -1, r[0] if isinstance(r[0], int) else -1))
+    tasks: dict[Any, tuple[Any, ...]] = {}
+    for key, value in point["tasks"].items():
+        task_id = _as_int(key)
+        base = (task_id, value["state"], value["version"], value["hash"])
+        tasks[task_id] = (*base, value["fields"]) if isinstance(value.get("fields"), dict) else base
+    return verify_rows(tasks, iter(rows), point.get("head"))
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    for line in lines:
+    """Decoded lines; a line that is not a JSON object becomes an event with only `malformed` (verification names it)."""
+    for number, line in enumerate(lines, 1):
         if line.strip():
-            yield json.loads(line)
+            try:
+                value = json.loads(line)
+            except ValueError:
+                value = None
+            yield value if isinstance(value, dict) else {"id": f"line {number}", "task_id": None, "seq": None}

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import text
 
+from phancap.engine.audit import data_json, definition_sha256, event_hash, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import DefinitionError
 from phancap.engine.organisations import Registry, UnitDef, check_groups, read_registry
 from phancap.engine.plans import PlanDef, read_plan
+from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
 
 def shipped_definitions_dir() -> Path:
@@ -95,6 +98,48 @@ def _upsert(conn: object, table: str, keys: tuple[str, ...], row: dict[str, obje
     conn.execute(text(sql), row)  # type: ignore[attr-defined]
 
 
+AMEND_TRIGGER = "amend_plan"
+AMEND_COMMENT = "Kế hoạch được nạp lại với nội dung mới / plan definition reloaded with new text"
+
+
+def _json_or_literal(value: str | None) -> str:
+    """Stored JSON text as is when it parses, else as a JSON string (verification then names it)."""
+    try:
+        json.loads(value or "[]")
+    except ValueError:
+        return json.dumps(value, ensure_ascii=False)
+    return value or "[]"
+
+
+def _amend_instances(conn: Any, plan: str, old: str, new: str, at: str) -> None:
+    """A plan reloaded with other text: every instance following it gets an audit event (state unchanged)
+    committing to the new definition version, so the change is on the record and verification agrees."""
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    rows = conn.execute(text(
+        "SELECT id, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline, "
+        f"pending_deadline, state_due, overdue_at, complex, last_hash FROM task_instance WHERE plan = :p ORDER BY id{lock}"),
+        {"p": plan}).all()
+    data = data_json({"plan_from": old, "plan_to": new})
+    for (task_id, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline, pending,
+         state_due, overdue_at, complex_, last_hash) in rows:
+        seq = int(version) + 1
+        values = (task_id, seq, AMEND_TRIGGER, state, state, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, AMEND_COMMENT,
+                  None, data)
+        snapshot = snapshot_json(state=state, stage=stage, version=seq, unit=unit, focal=focal, authority=authority,
+                                 monitor=monitor, justice=justice, coordinators=_json_or_literal(coordinators),
+                                 deadline=deadline, pending_deadline=pending, state_due=state_due,
+                                 overdue_at=overdue_at, complex=bool(complex_), plan=new)
+        digest = event_hash(last_hash, values, snapshot)
+        names = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at",
+                 "comment", "evidence", "data")
+        conn.execute(text(f"INSERT INTO audit_event ({', '.join(names)}, prev_hash, hash, snapshot) VALUES "
+                          f"({', '.join(':' + n for n in names)}, :prev_hash, :hash, :snapshot)"),
+                     {**dict(zip(names, values, strict=True)), "prev_hash": last_hash, "hash": digest,
+                      "snapshot": snapshot})
+        conn.execute(text("UPDATE task_instance SET version = :v, last_hash = :h WHERE id = :i AND version = :old"),
+                     {"v": seq, "h": digest, "i": task_id, "old": version})
+
+
 def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str, int]:
     """Upsert units, groups, plans and plan tasks in one transaction. Loading twice changes nothing."""
     now = stamp(clock.now())
@@ -110,12 +155,17 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str
                 "members": json.dumps(defs.registry.members(group)),
             })
         for plan in defs.plans:
+            definition = json.dumps(plan.document, ensure_ascii=False)
+            version = definition_sha256(definition)
+            before = conn.execute(text("SELECT definition_sha256 FROM plan WHERE code = :c"), {"c": plan.code}).scalar()
             _upsert(conn, "plan", ("code",), {
                 "code": plan.code, "title": plan.title, "region": plan.region, "issuer": plan.issuer,
                 "authority": plan.authority, "monitor": plan.monitor, "justice": plan.justice,
-                "definition": json.dumps(plan.document, ensure_ascii=False), "source": plan.source, "loaded_at": now,
+                "definition": definition, "definition_sha256": version, "source": plan.source, "loaded_at": now,
                 "parent_code": plan.parent_code,
             })
+            if before is not None and before != version:
+                _amend_instances(conn, plan.code, str(before), version, now)
             for t in plan.tasks:
                 _upsert(conn, "plan_task", ("plan", "number"), {
                     "plan": plan.code, "number": t.number, "parent": t.parent, "heading": t.heading,

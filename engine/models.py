@@ -36,6 +36,7 @@ class Plan(SQLModel, table=True):
     monitor: str = Field(foreign_key="unit.code", max_length=64)
     justice: str | None = Field(default=None, foreign_key="unit.code", max_length=64)
     definition: str  # the whole plan definition as JSON
+    definition_sha256: str | None = Field(default=None, max_length=64)  # its version, committed to by audit events
     source: str
     loaded_at: str
     parent_code: str | None = Field(default=None, max_length=64, index=True)  # the plan this one carries out
@@ -152,6 +153,16 @@ class AuditEvent(SQLModel, table=True):
     evidence: str | None = None  # canonical JSON: number, title, sha256
     data: str | None = None  # canonical JSON of what the transition changed (e.g. old and new deadline)
     prev_hash: str
+    hash: str = Field(max_length=64)
+    # canonical JSON of the instance fields after the event, hashed after the others (engine/audit.py); NULL before 0008
+    snapshot: str | None = None
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the hash of the newest task's first audit event, so deleting that task shows (engine/audit.py)."""
+
+    __tablename__ = "audit_head"
+    id: int | None = Field(default=None, primary_key=True)
     hash: str = Field(max_length=64)
 
 

@@ -120,18 +120,17 @@ EVENT_KEYS = ("seq", "trigger", "from", "to", "actor", "unit", "role", "capacity
 
 
 def history(db: Database, task_id: int) -> list[dict[str, Any]]:
-    """A task's audit events in order ("from"/"to" are the states; evidence and data decoded)."""
+    """A task's audit events in order ("from"/"to" are the states; evidence and data decoded). A malformed
+    row (engine.audit.clean_event) comes with `malformed` true and its unreadable parts left out."""
+    from phancap.engine.audit import clean_event
+
     a = AUDIT_EVENTS
     stmt = (select(a.c.seq, a.c.trigger, a.c.from_state, a.c.to_state, a.c.actor, a.c.unit, a.c.role, a.c.capacity,
                    a.c.at, a.c.comment, a.c.evidence, a.c.data, a.c.prev_hash, a.c.hash)
             .where(a.c.task_id == task_id).order_by(a.c.seq))
     with db.engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    result = [dict(zip(EVENT_KEYS, r, strict=True)) for r in rows]
-    for item in result:
-        item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else None
-        item["data"] = json.loads(item["data"]) if item["data"] else None
-    return result
+    return [clean_event(dict(zip(EVENT_KEYS, r, strict=True))) for r in rows]
 
 
 def verify_audit(db: Database) -> Any:
@@ -140,13 +139,35 @@ def verify_audit(db: Database) -> Any:
 
 
 def verify_with(cur: Any) -> Any:
-    """Verify every chain as seen by this cursor's transaction."""
+    """Verify every chain as seen by this cursor's transaction: the events, each task's checkpoint and its
+    fields against the snapshot of its newest event, the creation links and head (deleted tasks), and
+    each plan's text against its recorded version."""
     from phancap.engine.audit import EVENT_COLUMNS, verify_rows
 
-    cur.execute("SELECT id, state, version, last_hash FROM task_instance")
-    tasks = {r[0]: r for r in cur.fetchall()}
+    tasks, head, plans = audited_tasks(cur)
     cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
-    return verify_rows(tasks, iter(cur.fetchone, None))
+    return verify_rows(tasks, iter(cur.fetchone, None), head, plans)
+
+
+TASK_AUDIT_COLUMNS = ("id", "state", "version", "last_hash", "plan", "stage", "unit", "focal", "authority", "monitor",
+                      "justice", "coordinators", "deadline", "pending_deadline", "state_due", "overdue_at", "complex")
+
+
+def audited_tasks(cur: Any) -> tuple[dict[Any, tuple[Any, ...]], str | None, dict[str, tuple[str | None, str]]]:
+    """Every task as verification takes it, the audit head, and each plan's (recorded, actual) version."""
+    from phancap.engine.audit import current_fields, definition_sha256
+
+    cur.execute("SELECT code, definition_sha256, definition FROM plan")
+    plans = {str(code): (recorded, definition_sha256(str(text))) for code, recorded, text in cur.fetchall()}
+    actual = {code: pair[1] for code, pair in plans.items()}
+    cur.execute(f"SELECT {', '.join(TASK_AUDIT_COLUMNS)} FROM task_instance")
+    tasks: dict[Any, tuple[Any, ...]] = {}
+    for row in cur.fetchall():
+        fields = dict(zip(TASK_AUDIT_COLUMNS, row, strict=True))
+        tasks[row[0]] = (*row[:4], current_fields(fields, actual))
+    cur.execute("SELECT hash FROM audit_head WHERE id = 1")
+    found = cur.fetchone()
+    return tasks, (None if found is None else str(found[0])), plans
 
 
 def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: User | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from phancap.engine.audit import data_json, event_hash, evidence_json
+from phancap.engine.audit import data_json, event_hash, evidence_json, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.evidence import check_cited
@@ -29,8 +29,8 @@ SYSTEM = Actor(SYSTEM_ACTOR, None, frozenset({SYSTEM_ROLE}))
 _SELECT_TASK = (
     "SELECT t.workflow, t.state, t.stage, t.version, t.unit, t.focal, t.authority, t.monitor, t.justice, "
     "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, t.overdue_at, t.pending_deadline, "
-    "u.unit, u.roles "
-    "FROM task_instance t LEFT JOIN app_user u ON u.name = ? WHERE t.id = ?"
+    "u.unit, u.roles, p.definition_sha256 "
+    "FROM task_instance t LEFT JOIN app_user u ON u.name = ? LEFT JOIN plan p ON p.code = t.plan WHERE t.id = ?"
 )
 _UPDATE_TASK = (
     "UPDATE task_instance SET state = ?, stage = ?, version = ?, state_since = ?, state_due = ?, "
@@ -39,7 +39,7 @@ _UPDATE_TASK = (
 )
 _INSERT_EVENT = (
     "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, "
-    "at, comment, evidence, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "at, comment, evidence, data, prev_hash, hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -104,7 +104,7 @@ class TaskEngine:
             raise TransitionNotAllowed("task", f"Không có nhiệm vụ số {task_id}", f"no task {task_id}", task_id=task_id,
                                        trigger=trigger)
         (workflow, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline,
-         state_due, _complex, last_hash, overdue_at, pending, user_unit, user_roles) = row
+         state_due, _complex, last_hash, overdue_at, pending, user_unit, user_roles) = row[:18]
         if isinstance(actor, str):
             if user_unit is None:
                 raise TransitionNotAllowed("user", f"Không có người dùng '{actor}'", f"no user '{actor}'",
@@ -167,14 +167,16 @@ class TaskEngine:
             self._load_earlier_actors(cur, machine, ctx, trigger)
             fired = machine.fire(ctx, trigger)
             check_cited(cur, self.db, task_id, evidence, state=from_state, trigger=trigger)
-            result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash)
+            result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash,
+                                   plan_version=row[18], coordinators=row[9])
             if idempotency_key is not None:
                 cur.execute(self._store_key, (actor_name, idempotency_key, request,
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
             return result
 
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
-                 current_version: int, last_hash: str) -> FireResult:
+                 current_version: int, last_hash: str, *, plan_version: str | None = None,
+                 coordinators: str | None = None) -> FireResult:
         to_state = ctx.state
         overdue_state = workflow.overdue.state if workflow.overdue else None
         if to_state == overdue_state:  # the stage remembers where on the path the task was interrupted
@@ -190,8 +192,14 @@ class TaskEngine:
             overdue_at = at
         values = (ctx.task_id, seq, fired.trigger, from_state, to_state, ctx.actor.name, ctx.actor.unit,
                   ctx.granted_role, ctx.capacity, at, ctx.comment, evidence_json(ctx.evidence), data_json(ctx.data))
-        new_hash = event_hash(last_hash, values)
         state_due = self._state_due(workflow, to_state, ctx) if to_state != from_state else ctx.state_due
+        # what the event commits to, from the values in hand (engine/audit.py): no query
+        snapshot = snapshot_json(state=to_state, stage=stage, version=seq, unit=ctx.unit, focal=ctx.focal,
+                                 authority=ctx.authority, monitor=ctx.monitor, justice=ctx.justice,
+                                 coordinators=coordinators, deadline=ctx.deadline,
+                                 pending_deadline=ctx.pending_deadline, state_due=state_due, overdue_at=overdue_at,
+                                 complex=ctx.complex, plan=plan_version)
+        new_hash = event_hash(last_hash, values, snapshot)
         # done_on: kept while staying done, today on entering a done state, NULL on leaving (a report returned)
         done = workflow.states[to_state].category == "done"
         cur.execute(self._update, (to_state, stage, seq, at, state_due, overdue_at, ctx.deadline, ctx.pending_deadline,
@@ -199,7 +207,7 @@ class TaskEngine:
         if cur.rowcount != 1:  # the row lock makes this unreachable; kept as a last line of defence
             raise TransitionNotAllowed("version", "Nhiệm vụ vừa bị thay đổi", "concurrent change",
                                        task_id=ctx.task_id, state=from_state, trigger=fired.trigger)
-        cur.execute(self._insert, (*values, last_hash, new_hash))
+        cur.execute(self._insert, (*values, last_hash, new_hash, snapshot))
         return FireResult(ctx.task_id, fired.trigger, from_state, to_state, seq, ctx.actor.name,
                           str(ctx.granted_role), ctx.capacity, at, new_hash)
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from phancap.engine.audit import encode, sql_encode
+from phancap.engine.audit import encode, snapshot_sql, sql_encode
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.machine import WorkflowMachine
@@ -32,11 +32,24 @@ class TickResult:
 
 
 def _hash_sql(alias: str) -> str:
-    """sha256 over the same canonical text engine.audit.event_hash builds, computed in SQL."""
+    """sha256 over the same canonical text engine.audit.event_hash builds, computed in SQL (the
+    snapshot, column `snap` of the alias, hashed after the event's fields)."""
     return (
         f"sha256_hex({alias}last_hash || '|' || {sql_encode(alias + 'id')} || '|' || "
-        f"{sql_encode(alias + 'version + 1')} || '|' || ? || '|' || {sql_encode(alias + 'state')} || '|' || ?)"
+        f"{sql_encode(alias + 'version + 1')} || '|' || ? || '|' || {sql_encode(alias + 'state')} || '|' || ? "
+        f"|| '|' || {sql_encode(alias + 'snap')})"
     )
+
+
+def _snapshot(sqlite: bool, alias: str) -> str:
+    """The snapshot after the sweep moves a row (params: the overdue state, then the instant): state and
+    overdue time new, the stage the state it leaves, everything else as it stands."""
+    text = "?" if sqlite else "CAST(? AS TEXT)"
+    cols = {n: alias + n for n in ("unit", "focal", "authority", "monitor", "justice", "coordinators", "deadline",
+                                   "pending_deadline", "state_due", "complex")}
+    cols |= {"state": text, "stage": alias + "state", "version": alias + "version + 1", "overdue_at": text,
+             "plan": f"(SELECT p.definition_sha256 FROM plan p WHERE p.code = {alias}plan)"}
+    return snapshot_sql(sqlite, cols)
 
 
 def _constants(trigger: str, overdue_state: str, at: str) -> tuple[str, str]:
@@ -85,10 +98,11 @@ def _sweep_sqlite(cur: Any, trigger: str, state: str, at: str, head: str, tail: 
     # The write lock is held, so the INSERT and the UPDATE see the same rows.
     cur.execute(
         "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
-        "comment, evidence, prev_hash, hash) "
-        f"SELECT id, version + 1, ?, state, ?, ?, NULL, ?, NULL, ?, ?, NULL, last_hash, {_hash_sql('')} "
-        f"FROM task_instance WHERE {_due_condition('', due[1:-2])}",
-        (trigger, state, SYSTEM_ACTOR, SYSTEM_ROLE, at, OVERDUE_COMMENT, head, tail, *due),
+        "comment, evidence, prev_hash, hash, snapshot) "
+        f"SELECT s.id, s.version + 1, ?, s.state, ?, ?, NULL, ?, NULL, ?, ?, NULL, s.last_hash, {_hash_sql('s.')}, s.snap "
+        f"FROM (SELECT t.id, t.version, t.state, t.last_hash, {_snapshot(True, 't.')} AS snap FROM task_instance t "
+        f"WHERE {_due_condition('t.', due[1:-2])}) s",
+        (trigger, state, SYSTEM_ACTOR, SYSTEM_ROLE, at, OVERDUE_COMMENT, head, tail, state, at, *due),
     )
     count = cur.rowcount
     if count:
@@ -103,15 +117,17 @@ def _sweep_sqlite(cur: Any, trigger: str, state: str, at: str, head: str, tail: 
 
 def _sweep_postgres(cur: Any, trigger: str, state: str, at: str, head: str, tail: str, due: tuple[Any, ...]) -> int:
     sql = (
-        f"WITH due AS (SELECT t.id, t.state, t.version, t.last_hash FROM task_instance t "
-        f"WHERE {_due_condition('t.', due[1:-2])} FOR UPDATE SKIP LOCKED), "
+        f"WITH due AS (SELECT t.id, t.state, t.version, t.last_hash, {_snapshot(False, 't.')} AS snap "
+        f"FROM task_instance t WHERE {_due_condition('t.', due[1:-2])} FOR UPDATE OF t SKIP LOCKED), "
         "moved AS (UPDATE task_instance t SET stage = due.state, state = ?, version = due.version + 1, "
         f"state_since = ?, overdue_at = ?, last_hash = {_hash_sql('due.')} FROM due WHERE t.id = due.id "
-        "RETURNING t.id, t.version, due.state AS from_state, due.last_hash AS prev_hash, t.last_hash AS hash) "
+        "RETURNING t.id, t.version, due.state AS from_state, due.last_hash AS prev_hash, t.last_hash AS hash, "
+        "due.snap) "
         "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
-        "comment, evidence, prev_hash, hash) "
-        "SELECT id, version, ?, from_state, ?, ?, NULL, ?, NULL, ?, ?, NULL, prev_hash, hash FROM moved"
+        "comment, evidence, prev_hash, hash, snapshot) "
+        "SELECT id, version, ?, from_state, ?, ?, NULL, ?, NULL, ?, ?, NULL, prev_hash, hash, snap FROM moved"
     )
-    params = (*due, state, at, at, head, tail, trigger, state, SYSTEM_ACTOR, SYSTEM_ROLE, at, OVERDUE_COMMENT)
+    params = (state, at, *due, state, at, at, head, tail, trigger, state, SYSTEM_ACTOR, SYSTEM_ROLE, at,
+              OVERDUE_COMMENT)
     cur.execute(sql.replace("?", "%s"), params)
     return int(cur.rowcount)

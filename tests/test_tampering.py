@@ -20,7 +20,13 @@ from tests.helpers import allow_tampering, instance
 
 ROUNDS = 1000
 COLUMNS = ("trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at", "comment", "evidence",
-           "data", "prev_hash", "hash", "task_id")
+           "data", "prev_hash", "hash", "task_id", "snapshot")
+# the instance fields every event commits to (issue 11), each changed so that it differs; unit takes another unit
+TASK_EDITS = ("deadline = '2031-01-01'", "unit = (SELECT MIN(code) FROM unit WHERE code <> task_instance.unit)",
+              "focal = 'X' || COALESCE(focal, '')", "authority = 'X' || COALESCE(authority, '')",
+              "monitor = 'X' || COALESCE(monitor, '')", "justice = 'X' || COALESCE(justice, '')",
+              "coordinators = '[\"X\"]'", "pending_deadline = '2031-02-01'", "stage = stage || 'x'",
+              "overdue_at = COALESCE(overdue_at, '') || 'x'", "state_due = '2031-03-01'", "complex = NOT complex")
 
 
 @pytest.fixture
@@ -96,8 +102,33 @@ def truncate_newest(cur: Any, db: Database, rng: random.Random) -> str:
     return f"truncate task {task_id} to {keep} events"
 
 
+def _tasks(cur: Any) -> list[int]:
+    cur.execute("SELECT id FROM task_instance ORDER BY id")
+    return [r[0] for r in cur.fetchall()]
+
+
+def edit_task(cur: Any, db: Database, rng: random.Random) -> str:
+    """A field that decides who acts and when, or the plan's text, changed without audit."""
+    task_id = rng.choice(_tasks(cur))
+    if rng.random() < 0.1:
+        cur.execute(db.sql("UPDATE plan SET definition = definition || ' ' WHERE code = "
+                           "(SELECT plan FROM task_instance WHERE id = ?)"), (task_id,))
+        return f"edit the plan text of task {task_id}"
+    edit = rng.choice(TASK_EDITS)
+    cur.execute(db.sql(f"UPDATE task_instance SET {edit} WHERE id = ?"), (task_id,))
+    return f"{edit} on task {task_id}"
+
+
+def delete_task(cur: Any, db: Database, rng: random.Random) -> str:
+    """A task removed together with every one of its events."""
+    task_id = rng.choice(_tasks(cur))
+    cur.execute(db.sql("DELETE FROM audit_event WHERE task_id = ?"), (task_id,))
+    cur.execute(db.sql("DELETE FROM task_instance WHERE id = ?"), (task_id,))
+    return f"delete task {task_id} with its events"
+
+
 TAMPERINGS: tuple[Callable[[Any, Database, random.Random], str], ...] = (
-    edit_field, delete_event, insert_event, reorder, truncate_newest)
+    edit_field, delete_event, insert_event, reorder, truncate_newest, edit_task, delete_task)
 
 
 @pytest.mark.slow  # many random edits, each verified over the whole trail

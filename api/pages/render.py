@@ -23,7 +23,10 @@ BADGES = {"overdue": "quá hạn", "stage_overdue": "quá thời hạn của bư
 def vn_time(value: str | None) -> str:
     if not value:
         return ""
-    moment = datetime.fromisoformat(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):  # a malformed audit row: show it as stored
+        return str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
@@ -32,7 +35,10 @@ def vn_time(value: str | None) -> str:
 def vn_date(value: date | str | None) -> str:
     if not value:
         return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
     return day.strftime("%d/%m/%Y")
 
 
