@@ -173,10 +173,12 @@ def test_version_and_task_ids_must_be_json_integers(client: TestClient, app: Fas
 
 
 def test_a_body_that_cannot_be_read_is_a_documented_422(client: TestClient, app: FastAPI, seeded: TaskEngine) -> None:
-    answer = client.post(f"/api/v1/tasks/{sct_task(seeded.db)}/evidence", headers={
-        **bearer(app, "cv.sct"), "Content-Type": "multipart/form-data; boundary=zzz"}, content=b"--zzz\r\nbroken")
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["rule"] == "request"
+    for path in (f"/api/v1/tasks/{sct_task(seeded.db)}/evidence", "/api/v1/auth/token"):
+        # multipart without a boundary: FastAPI's undocumented 400 "error parsing the body" before
+        answer = client.post(path, headers={**bearer(app, "cv.sct"), "Content-Type": "multipart/form-data"},
+                             content=b"--zzz\r\nbroken")
+        assert_field(answer, "body")
+        assert_secured(answer)
     document = client.get("/openapi.json").json()
     transitions = document["paths"]["/api/v1/tasks/{task_id}/transitions"]["post"]["responses"]
     assert "422" in transitions and "400" not in transitions
