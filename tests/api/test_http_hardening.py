@@ -343,3 +343,27 @@ def test_a_webhook_that_never_answers_is_given_up_after_the_timeout(seeded: Task
     started = time.monotonic()
     notifier.send(Outgoing({"task": 1, "unit": "HN-SCT", "plan": "HN-2025", "number": "1.1"}, [], True), delivery)
     assert time.monotonic() - started < 3 and delivery.webhooks == 0 and "timed out" in delivery.errors[0]
+
+
+# ---- 6. nothing unauthenticated does heavy work -------------------------------------------------
+
+def test_without_a_credential_every_api_route_stops_at_authentication(client: TestClient) -> None:
+    """Besides the login routes (throttled on their own) and /healthz (one `SELECT 1`), every operation
+    answers 401 before touching any data; the body it may read first is bounded by the 1 MiB limit."""
+    document = client.get("/openapi.json").json()
+    public = {("post", "/api/v1/auth/token"), ("get", "/healthz")}
+    checked = 0
+    for path, operations in document["paths"].items():
+        concrete = path.replace("{task_id}", "1").replace("{code}", "HN-2025").replace("{draft_id}", "1")
+        for method in operations:
+            if (method, path) in public or "{" in concrete:
+                continue
+            answer = client.request(method.upper(), concrete, content=b"{}", headers={"Content-Type": "application/json"})
+            assert answer.status_code == 401, (method, path, answer.status_code)
+            checked += 1
+    assert checked >= 20
+    big = b'{"text": "' + b"x" * (DEFAULT_MAX_BODY_BYTES - 100) + b'"}'
+    started = time.monotonic()
+    for _ in range(6):
+        assert client.post("/api/v1/imports", content=big, headers={"Content-Type": "application/json"}).status_code == 401
+    assert time.monotonic() - started < 5
