@@ -47,7 +47,8 @@ class RequestId:
             if message["type"] == "http.response.start":
                 started = True
                 MutableHeaders(scope=message)[HEADER] = rid
-                if message["status"] >= 500 and not failed:
+                # a 503 (/healthz during an outage) is logged where it is decided, once, as a warning
+                if message["status"] >= 500 and message["status"] != 503 and not failed:
                     log.error("server error", extra={"status": message["status"], "path": scope["path"],
                                                      "request_id": rid})
             await send(message)
