@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phancap.api.errors import ApiError, LoginRequired, http_status
+from phancap.api.limits import BodyLimit, CleanInput, Limits, too_large
 from phancap.api.request_id import RequestId
 from phancap.api.pages import auth as page_auth
 from phancap.api.pages import imports as page_imports
@@ -49,6 +50,7 @@ from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import EvidenceStore
 from phancap.engine.machine import WorkflowMachine
+from phancap.engine.queries import ping
 from phancap.engine.settings import Settings
 from phancap.engine.workflows import load_workflows
 
@@ -76,7 +78,15 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # An unreachable database does not stop the start: the server answers /healthz with 503 and
+        # every other request with a 503 page until the database answers; this line says why.
+        try:
+            ping(db)
+        except Exception as exc:  # noqa: BLE001 - any failure to answer is the same outage
+            log.error("database unreachable at start: serving 503 until it answers",
+                      extra={"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
         yield
+        services.close()
         if owned:
             db.dispose()
 
@@ -97,7 +107,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)
-    _headers(app)
+    _headers(app, Limits.from_settings(config))
     return app
 
 
@@ -126,19 +136,34 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         known = {404: ("not_found", "Không có địa chỉ này", "not found"),
                  405: ("request", "Phương thức không được hỗ trợ", "method not allowed")}
-        rule, vi, en = known.get(exc.status_code, ("request", "Yêu cầu không hợp lệ", str(exc.detail)))
-        error = ApiError(rule, vi, en, status=exc.status_code)
+        status = exc.status_code
+        if status == 413:  # a streamed body passed its limit (api/limits.py)
+            error: ApiError = too_large(int(getattr(exc, "limit", 0)))
+        elif status == 400:
+            # FastAPI's "error parsing the body" (a malformed form or multipart body): a 422 naming the body,
+            # the status every route documents for a request it cannot take
+            error = ApiError("request", "Không đọc được nội dung gửi lên", f"the request body cannot be read: {exc.detail}",
+                             status=422, extra={"field": "body", "detail": [
+                                 {"loc": ["body"], "msg": str(exc.detail), "type": "body_unreadable"}]})
+        else:
+            rule, vi, en = known.get(status, ("request", "Yêu cầu không hợp lệ", str(exc.detail)))
+            error = ApiError(rule, vi, en, status=status)
         if _wants_json(request) or request.url.path.startswith("/static/"):
-            return JSONResponse(error.body(), status_code=exc.status_code, headers=exc.headers)
+            return JSONResponse(error.body(), status_code=error.status, headers=exc.headers)
         return render_error(request, error)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DBAPIDataError)
     @app.exception_handler(psycopg.DataError)
     async def out_of_range(request: Request, exc: Exception) -> Response:
-        # a number beyond what the database stores (e.g. a 30-digit id) is a bad request, not a server error
-        error = ApiError("request", "Giá trị số vượt quá giới hạn cho phép", "a number in the request is out of range",
-                         status=422)
+        # a value the database cannot store is a bad request, not a server error: a number beyond 64 bits
+        # (a 30-digit id), or a NUL character where CleanInput could not see it (a multipart field)
+        if "NUL" in str(exc) or "0x00" in str(exc):
+            error = ApiError("request", "Dữ liệu gửi lên chứa ký tự NUL", "a text in the request contains a NUL character",
+                             status=422)
+        else:
+            error = ApiError("request", "Giá trị số vượt quá giới hạn cho phép", "a number in the request is out of range",
+                             status=422)
         if _wants_json(request):
             return JSONResponse(error.body(), status_code=422)
         return render_error(request, error)
@@ -183,6 +208,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _headers(app: FastAPI) -> None:
-    app.add_middleware(RequestId)  # inside SecurityHeaders: the 500 it sends gets those headers too
+def _headers(app: FastAPI, limits: Limits) -> None:
+    # outermost last: SecurityHeaders → RequestId → BodyLimit → CleanInput → the routes; every refusal
+    # these send (413, 422) and every unexpected error (500, 503) carries the security headers and the id
+    app.add_middleware(CleanInput)
+    app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)

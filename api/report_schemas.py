@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from phancap.api.schemas import CategoryCounts, TaskPublic, TriggerPublic
 
@@ -99,7 +99,7 @@ class ReportDetail(ReportPublic):
 
 class CreateReportsRequest(BaseModel):
     period: Literal["semiannual", "annual"]
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=2000, le=2100, strict=True)
     due: date | None = Field(default=None, description="due date for the regime entries the plan gives no date for")
 
 
@@ -132,16 +132,20 @@ class UrgeRequest(BaseModel):
     plan: str | None = Field(default=None, max_length=64)
     unit: str | None = Field(default=None, max_length=64)
     comment: str | None = Field(default=None, max_length=10_000)
-    tasks: list[int] | None = Field(default=None, max_length=5000,
+    tasks: list[StrictInt] | None = Field(default=None, max_length=5000,
                                     description="only these tasks (still only those overdue or due soon)")
 
 
 class UrgeResultPublic(BaseModel):
+    """The urgings are recorded before the answer; their notices are sent after it (`queued`), so that
+    no SMTP server or webhook keeps the request waiting: failed deliveries are logged, not listed here."""
     urged: list[int]
     refused: dict[str, str] = Field(description="task id → the rule that refused it")
-    emails: list[str]
-    webhooks: int
-    errors: list[str] = Field(description="failed deliveries; the urging itself stays recorded")
+    emails: list[str] = Field(description="addresses an e-mail was queued for (sent after the answer)")
+    webhooks: int = Field(description="webhook calls queued (sent after the answer)")
+    errors: list[str] = Field(description="notices that could not be queued (or, when not queued, failed "
+                                          "deliveries); the urging itself stays recorded")
+    queued: bool = Field(default=True, description="true: emails and webhooks count notices queued, not yet sent")
 
 
 class AgencyProgress(BaseModel):

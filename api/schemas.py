@@ -9,18 +9,27 @@ from pydantic import BaseModel, Field
 
 
 class ErrorBody(BaseModel):
-    rule: str = Field(description="which rule refused: task, user, role, duty, state, version, trigger, guard, deadline, "
-                                  "auth, forbidden, throttled, csrf, request")
+    rule: str = Field(description="which rule refused: task, user, role, duty, evidence, state, version, trigger, "
+                                  "guard, deadline, auth, forbidden, throttled, csrf, request, too_large (413), "
+                                  "unavailable (503), internal (500)")
     message_vi: str
     message_en: str
     task: int | None = None
     state: str | None = None
     trigger: str | None = None
+    field: str | None = Field(default=None, description="request: the first field refused, e.g. body.comment, query.until")
+    detail: list[dict[str, Any]] | None = Field(default=None, description="request: every field refused (loc, msg, type)")
 
 
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+class HealthDown(BaseModel):
+    status: Literal["unavailable"]
+    database: Literal["unreachable"]
+    reason: str = Field(description="why, without the connection's details (those are in the server's log)")
 
 
 class Token(BaseModel):
@@ -106,7 +115,8 @@ class TransitionRequest(BaseModel):
     comment: str | None = Field(default=None, max_length=10_000)
     evidence: Evidence | None = None
     capacity: str | None = Field(default=None, max_length=200, description="KT., TL. or TUQ. and the office")
-    version: int | None = Field(default=None, description="the version the caller saw; a stale one is refused")
+    version: int | None = Field(default=None, strict=True,
+                                description="the version the caller saw (a JSON integer); a stale one is refused")
     proposed_deadline: date | None = Field(default=None, description="request_extension: the new deadline asked for")
 
 

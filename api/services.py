@@ -14,7 +14,7 @@ from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.importer import ImportLimits
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.notify import Notifier, NotifySettings
+from phancap.engine.notify import NoticeQueue, Notifier, NotifySettings
 from phancap.engine.runtime import TaskEngine
 
 HERE = Path(__file__).parent
@@ -32,6 +32,7 @@ class Services:
     engine: TaskEngine = field(init=False)
     signer: Signer = field(init=False)
     templates: Jinja2Templates = field(init=False)
+    notices: NoticeQueue = field(init=False)
 
     def __post_init__(self) -> None:
         self.engine = TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.due_soon_days)
@@ -42,6 +43,10 @@ class Services:
         from phancap.api.pages.render import install_filters
 
         install_filters(self.templates.env)
+        self.notices = NoticeQueue(self.notifier())  # urging notices, sent after the response
+
+    def close(self) -> None:
+        self.notices.close()
 
     def notifier(self) -> Notifier:
         """Urging notices (e-mail, webhook) as configured by PHANCAP_SMTP_* / PHANCAP_WEBHOOK_*."""

@@ -22,6 +22,9 @@ from sqlmodel import Session
 from phancap.engine.settings import Settings, normalise_url
 
 
+CONNECT_TIMEOUT = 10  # seconds, PostgreSQL
+
+
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -36,6 +39,10 @@ class Database:
         elif not self.is_sqlite:
             # no pre-ping: it costs a round trip per checkout (~100 µs measured); recycle instead
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        if not self.is_sqlite:
+            # a server that does not answer (down, firewalled) fails a request in seconds, not in the
+            # operating system's minutes: the web layer answers 503 and /healthz says why
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._sql_cache: dict[str, str] = {}
         # SQLite writes go through one long-lived connection per thread: checking a pooled one out and

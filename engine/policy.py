@@ -59,6 +59,11 @@ ACTIVATE_PLANS = Permission("activate_plans", frozenset({"admin"}),
 SEE_ROLLUP = Permission("see_rollup", frozenset({"monitor", "auditor", "approver", "admin"}),
                         "Chỉ cơ quan theo dõi, kiểm tra, phê duyệt xem được tổng hợp nhiều cấp",
                         "only monitors, auditors, approvers and administrators see the roll-up", rule="role")
+# Who keeps the roll-up of every plan; the others of SEE_ROLLUP see it for the plans of their own
+# registry (region) or of a unit they are (issuer, authority, monitor, justice body).
+ROLLUP_EVERYWHERE = frozenset({"auditor", "admin"})
+ROLLUP_SCOPE_REFUSAL = ("Chỉ đơn vị thuộc cùng địa phương hoặc có liên quan đến kế hoạch mới xem được tổng hợp nhiều cấp",
+                        "the roll-up is for units of the plan's registry or related to the plan")
 # Opening a report period: an administrator, or a monitor of the plan's own monitoring body.
 OPEN_REPORT_PERIOD = Permission("open_report_period", frozenset({"admin"}),
                                 "Chỉ cơ quan theo dõi của kế hoạch hoặc quản trị viên được tạo kỳ báo cáo",
@@ -109,7 +114,26 @@ def may_activate(user: User | None) -> bool:
 
 
 def may_see_rollup(user: User | None) -> bool:
+    """Whether the user may see roll-ups at all (of some plan); `may_see_plan_rollup` decides per plan."""
     return SEE_ROLLUP.allows(user)
+
+
+def may_see_plan_rollup(user: User | None, user_region: str | None, plan: Mapping[str, Any]) -> bool:
+    """The roll-up of one plan (`plan`: region, issuer, authority, monitor, justice): auditors and
+    administrators see every plan's; monitors and approvers only those of their own registry or of a
+    plan their unit issues, approves, monitors or appraises."""
+    if user is None or not SEE_ROLLUP.allows(user):
+        return False
+    if ROLLUP_EVERYWHERE & set(user.roles):
+        return True
+    related = {plan.get(k) for k in ("issuer", "authority", "monitor", "justice")} - {None}
+    return (user_region is not None and user_region == plan.get("region")) or user.unit in related
+
+
+def require_plan_rollup(user: User, user_region: str | None, plan: Mapping[str, Any]) -> None:
+    SEE_ROLLUP.require(user)
+    if not may_see_plan_rollup(user, user_region, plan):
+        raise Forbidden("forbidden", *ROLLUP_SCOPE_REFUSAL)
 
 
 def tracks(user: User, task: Mapping[str, Any], plan_monitor: str) -> bool:

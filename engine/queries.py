@@ -67,6 +67,16 @@ def plan_monitor(db: Database, code: str) -> str | None:
     return None if found is None else str(found)
 
 
+def rollup_scope(db: Database, code: str, unit: str) -> tuple[dict[str, Any] | None, str | None]:
+    """What policy.may_see_plan_rollup weighs: the plan's region and units (None when not loaded), and
+    the region of the user's unit."""
+    with db.engine.connect() as conn:
+        row = conn.execute(select(PLANS.c.region, PLANS.c.issuer, PLANS.c.authority, PLANS.c.monitor,
+                                  PLANS.c.justice).where(PLANS.c.code == code)).first()
+        region = conn.execute(select(UNITS.c.region).where(UNITS.c.code == unit)).scalar()
+    return (dict(row._mapping) if row is not None else None), (None if region is None else str(region))
+
+
 def ping(db: Database) -> None:
     """Raise unless the database answers."""
     with db.engine.connect() as conn:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # notify imports db, which imports this module
 DEFAULT_DATABASE_URL = "sqlite:///phancap.db"
 DEFAULT_EVIDENCE_DIR = "evidence"
 DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # JSON and forms
+DEFAULT_NOTIFY_TIMEOUT = 5.0  # seconds, per e-mail or webhook
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -34,6 +36,18 @@ def _whole(name: str, minimum: int) -> Callable[[Any], int]:
             raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
         if value < minimum:
             raise ValueError(f"{name} must be at least {minimum}")
+        return value
+    return check
+
+
+def _seconds(name: str) -> Callable[[Any], float]:
+    def check(raw: Any) -> float:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+        if not 0 < value <= 120:
+            raise ValueError(f"{name} must be more than 0 and at most 120 seconds")
         return value
     return check
 
@@ -86,7 +100,11 @@ class Settings(BaseSettings):
     # plan import: the text's size and its tasks, per import (API, page, command line)
     import_max_bytes: Annotated[int, BeforeValidator(_whole("PHANCAP_IMPORT_MAX_BYTES", 1))] = 2 * 1024 * 1024
     import_max_tasks: Annotated[int, BeforeValidator(_whole("PHANCAP_IMPORT_MAX_TASKS", 1))] = 5000
+    # request bodies: refused with 413 before the application reads them (evidence uploads: evidence_max_bytes,
+    # plan imports: import_max_bytes, allowing for JSON escaping)
+    max_body_bytes: Annotated[int, BeforeValidator(_whole("PHANCAP_MAX_BODY_BYTES", 1024))] = DEFAULT_MAX_BODY_BYTES
     # notices (urging)
+    notify_timeout: Annotated[float, BeforeValidator(_seconds("PHANCAP_NOTIFY_TIMEOUT"))] = DEFAULT_NOTIFY_TIMEOUT
     smtp_host: str | None = None
     smtp_port: Annotated[int, BeforeValidator(_whole("PHANCAP_SMTP_PORT", 1))] = 25
     smtp_from: str = "phancap@localhost"
@@ -125,7 +143,8 @@ class Settings(BaseSettings):
     def notify(self) -> NotifySettings:
         from phancap.engine.notify import NotifySettings
 
-        return NotifySettings(self.smtp_host, self.smtp_port, self.smtp_from, self.webhook_url, self.webhook_secret)
+        return NotifySettings(self.smtp_host, self.smtp_port, self.smtp_from, self.webhook_url, self.webhook_secret,
+                              timeout=self.notify_timeout)
 
     def import_limits(self) -> ImportLimits:
         from phancap.engine.importer import ImportLimits

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from phancap.engine.db import Database
 from phancap.engine.errors import TransitionNotAllowed
-from phancap.engine.notify import Delivery, Notifier
+from phancap.engine.notify import Delivery, Notifier, NoticeQueue
 from phancap.engine.policy import require_urge, urging_relations
 from phancap.engine.queries import TASK_KIND, get_task
 from phancap.engine.roles import RELATION_COLUMNS
@@ -24,13 +24,17 @@ URGE = "urge"
 
 @dataclass
 class UrgeResult:
+    """`delivery`: what was sent (delivered in place: the command line), or what was queued for sending
+    after the answer (`queued`: the web server); failures of queued notices are logged, not listed."""
     urged: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
     delivery: Delivery = field(default_factory=Delivery)
+    queued: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"urged": self.urged, "refused": {str(k): v for k, v in self.refused.items()},
-                "emails": self.delivery.emails, "webhooks": self.delivery.webhooks, "errors": self.delivery.errors}
+                "emails": self.delivery.emails, "webhooks": self.delivery.webhooks, "errors": self.delivery.errors,
+                "queued": self.queued}
 
 
 def select_for_urging(engine: TaskEngine, plan: str | None = None, unit: str | None = None, *,
@@ -67,7 +71,7 @@ def tracked_for_urging(db: Database, unit: str, relations: tuple[str, ...]) -> s
 
 def urge(engine: TaskEngine, user: User, *, plan: str | None = None, unit: str | None = None,
          tasks: Iterable[int] | None = None, comment: str | None = None,
-         notifier: Notifier | None = None) -> UrgeResult:
+         notifier: Notifier | None = None, notices: NoticeQueue | None = None) -> UrgeResult:
     """What `POST /urge` and `phancap urge` both do: urge the overdue and due-soon tasks the user's unit
     tracks through a relation the workflows grant `urge` to (optionally only `tasks`); each is still
     fired, decided on its own grants and audited. Refused outright when the user may not urge at all."""
@@ -76,13 +80,15 @@ def urge(engine: TaskEngine, user: User, *, plan: str | None = None, unit: str |
     tracked = tracked_for_urging(engine.db, user.unit, urging_relations(user, workflows))
     wanted = set(tasks) if tasks is not None else None
     chosen = [i for i in select_for_urging(engine, plan, unit) if i in tracked and (wanted is None or i in wanted)]
-    return urge_many(engine, user.name, chosen, (comment or "").strip() or None, notifier)
+    return urge_many(engine, user.name, chosen, (comment or "").strip() or None, notifier, notices)
 
 
 def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None,
-              notifier: Notifier | None = None) -> UrgeResult:
-    """Each urging is committed (audited) first; notices go out after, and a failed one is reported."""
-    result = UrgeResult()
+              notifier: Notifier | None = None, notices: NoticeQueue | None = None) -> UrgeResult:
+    """Each urging is committed (audited) first; notices go out after: in place through `notifier` (a
+    failed one is reported), or handed to `notices`, whose worker sends them after the caller answered
+    (the result then lists what was queued)."""
+    result = UrgeResult(queued=notices is not None)
     for task_id in task_ids:
         try:
             fired = engine.fire(task_id, URGE, actor, comment=comment)
@@ -90,10 +96,22 @@ def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str 
             result.refused[task_id] = f"[{exc.rule}] {exc.message_en}"
             continue
         result.urged.append(task_id)
-        if notifier is not None:
-            task = get_task(engine.db, task_id)
-            assert task is not None
-            notifier.urged({"task": task_id, "plan": task["plan"], "number": task["task"], "unit": task["unit"],
-                            "deadline": task["deadline"], "comment": comment, "actor": actor, "at": fired.at},
-                           result.delivery)
+        sender = notices.notifier if notices is not None else notifier
+        if sender is None:
+            continue
+        task = get_task(engine.db, task_id)
+        assert task is not None
+        notice = {"task": task_id, "plan": task["plan"], "number": task["task"], "unit": task["unit"],
+                  "deadline": task["deadline"], "comment": comment, "actor": actor, "at": fired.at}
+        if notices is None:
+            sender.urged(notice, result.delivery)
+            continue
+        outgoing = sender.outgoing(notice)
+        if not outgoing.to and not outgoing.webhook:
+            continue
+        if notices.put(outgoing):
+            result.delivery.emails.extend(outgoing.to)
+            result.delivery.webhooks += int(outgoing.webhook)
+        else:
+            result.delivery.errors.append(f"task {task_id}: not queued, the delivery queue is full")
     return result

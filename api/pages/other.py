@@ -11,6 +11,7 @@ from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError
 from phancap.api.pages.auth import safe_next
+from phancap.api.limits import moment
 from phancap.api.pages.render import render
 from phancap.api.exports import audit_csv, audit_jsonl
 from phancap.api.routes.clock import shift_clock
@@ -18,9 +19,9 @@ from phancap.api.routes.plans import plan_not_found, plan_progress
 from phancap.api.routes.workflows import get_workflow
 from phancap.api.services import Services
 from phancap.api.views import task_public
-from phancap.engine.queries import TASK_KIND, list_plans, rollup, verify_audit
+from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
 from phancap.engine.users import User
-from phancap.engine.policy import READ_AUDIT, may_see_rollup
+from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
 router = APIRouter()
@@ -65,13 +66,17 @@ def _rollup_for(services: Services, user: User, code: str) -> dict[str, Any] | N
     """Plans across levels: the child plans' progress under each task, for those who may see the roll-up."""
     if not may_see_rollup(user):
         return None
+    plan, region = rollup_scope(services.db, code, user.unit)
+    if plan is None or not may_see_plan_rollup(user, region, plan):
+        return None
     data = rollup(services.db, code, services.clock.today(), services.engine.status)
     return data if data["children"] else None
 
 
 def _audit_filter(plan: str | None, unit: str | None, actor: str | None, trigger: str | None,
                   since: str | None, until: str | None) -> AuditFilter:
-    return AuditFilter(plan or None, unit or None, actor or None, trigger or None, since or None, until or None)
+    return AuditFilter(plan or None, unit or None, actor or None, trigger or None,
+                       moment("query.since", since), moment("query.until", until))
 
 
 @router.get("/audit")

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.exports import audit_csv, audit_jsonl
+from phancap.api.limits import moment
 from phancap.api.schemas import AuditEventPublic, AuditVerify, ErrorBody
 from phancap.api.views import event_fields
 from phancap.engine.queries import verify_audit
@@ -16,7 +17,8 @@ from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT
 from phancap.engine.visibility import AuditFilter, search_audit
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+router = APIRouter(prefix="/audit", tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+                                                              422: {"model": ErrorBody}})
 
 def require_auditor(user: User) -> None:
     READ_AUDIT.require(user)
@@ -34,7 +36,8 @@ def audit(services: ServicesDep, user: CurrentUser,
           offset: Annotated[int, Query(ge=0)] = 0) -> object:
     """Audit events in the order they happened. format=csv or jsonl downloads them."""
     require_auditor(user)
-    rows = search_audit(services.db, AuditFilter(plan, unit, actor, trigger, since, until, task), limit, offset)
+    window = moment("query.since", since), moment("query.until", until)
+    rows = search_audit(services.db, AuditFilter(plan, unit, actor, trigger, *window, task), limit, offset)
     if format == "csv":
         return StreamingResponse(audit_csv(rows), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="phancap-audit.csv"'})

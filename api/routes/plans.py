@@ -11,8 +11,8 @@ from phancap.api.errors import ApiError
 
 from phancap.api.schemas import CategoryCounts, ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from phancap.api.services import Services
-from phancap.engine.queries import list_plans, plan_detail, progress, rollup
-from phancap.engine.policy import SEE_ROLLUP
+from phancap.engine.queries import list_plans, plan_detail, progress, rollup, rollup_scope
+from phancap.engine.policy import SEE_ROLLUP, require_plan_rollup
 from phancap.engine.users import User
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
@@ -70,8 +70,11 @@ class Rollup(BaseModel):
 @router.get("/{code}/rollup", response_model=Rollup, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 def get_rollup(services: ServicesDep, user: CurrentUser, code: str) -> Rollup:
     """Plans across levels: each task of this plan with the progress of the child plans' tasks that carry
-    it out (official categories). For monitors, auditors, approvers and administrators."""
+    it out (official categories). For auditors and administrators; for monitors and approvers of the plan's
+    own registry or of a unit the plan names (issuer, authority, monitor, justice body)."""
     SEE_ROLLUP.require(user)
-    if code not in {p["code"] for p in list_plans(services.db)}:
+    plan, region = rollup_scope(services.db, code, user.unit)
+    if plan is None:
         raise plan_not_found(code)
+    require_plan_rollup(user, region, plan)
     return Rollup(**rollup(services.db, code, services.clock.today(), services.engine.status))

@@ -26,16 +26,17 @@ def test_an_unexpected_error_is_logged_once_with_its_request_id(app: FastAPI, ca
     def boom() -> None:
         raise RuntimeError("kaputt")
 
-    app.add_api_route("/boom", boom)
+    app.add_api_route("/api/v1/boom", boom)
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR, "phancap.api"):
-        answer = client.get("/boom", headers={"X-Request-ID": "req-7"})
+        answer = client.get("/api/v1/boom", headers={"X-Request-ID": "req-7"})
     assert answer.status_code == 500 and answer.headers["x-request-id"] == "req-7"
     assert answer.json()["rule"] == "internal" and "kaputt" not in answer.text
     assert answer.headers["x-content-type-options"] == "nosniff"
     errors = [r for r in caplog.records if r.name == "phancap.api" and r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info is not None
     line = json.loads(JsonFormatter().format(errors[0]))
-    assert line["level"] == "error" and line["path"] == "/boom" and "kaputt" in line["exception"]
+    assert line["level"] == "error" and line["path"] == "/api/v1/boom" and "kaputt" in line["exception"]
+    assert line["request_id"] == "req-7" and answer.json()["request_id"] == "req-7"
 
 
 def test_refusals_are_logged_at_debug(client: TestClient, app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:

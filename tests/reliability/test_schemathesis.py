@@ -103,3 +103,27 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any) -> None:
                 failures[f"{operation.label} [{mode.value}]"] = str(exc)[:1500]
     assert len(unsatisfiable) < len(operations)
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
+
+
+STATEFUL_EXAMPLES = 30
+STATEFUL_STEPS = 6
+
+
+def test_stateful_sequences_along_the_inferred_links_never_get_a_server_error(api_schema: Any) -> None:
+    """Sequences of calls along the links schemathesis infers from the document (a task of the list → its
+    detail, history, transitions, evidence and difficulties; a draft created → mapped, validated,
+    activated; a report → its DOCX/XLSX): a later step reuses what an earlier one returned, so it reaches
+    the routes with real ids, not just 404s. No step may get a 5xx."""
+    headers = api_schema.phancap_headers
+    base = api_schema.as_state_machine()
+    assert len(base.bundles) >= 5  # links were inferred: this is stateful, not a random walk
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs or None)
+
+    Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS, deadline=None,
+                                  derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
