@@ -122,7 +122,8 @@ def _handlers(app: FastAPI) -> None:
         status = http_status(exc)
         # refusals are the engine working as meant: visible when debugging, quiet otherwise
         log.debug("refused", extra={"rule": exc.rule, "status": status, "path": request.url.path})
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        headers.update(getattr(exc, "headers", None) or {})  # Retry-After on a throttled login
         if _wants_json(request):
             return JSONResponse(exc.body(), status_code=status, headers=headers)
         return render_error(request, exc)

@@ -17,7 +17,7 @@ from phancap.api.security import SESSION_COOKIE, same
 from phancap.api.services import Services
 from phancap.engine.db import Database
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.users import User, get_user
+from phancap.engine.users import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -52,11 +52,11 @@ EngineDep = Annotated[TaskEngine, Depends(get_engine)]
 
 
 def current_user(services: ServicesDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    """The bearer token's user; 401 when the token is missing, forged, expired or the user is gone."""
+    """The bearer token's user; 401 when the token is missing, forged, expired, ended (logout, password
+    change, deactivation) or the user is gone."""
     if not token:
         raise not_authenticated()
-    name = services.signer.token_user(token, services.settings.token_ttl.total_seconds())
-    user = get_user(services.db, name) if name else None
+    user = services.signer.token_user(token, services.settings.token_ttl.total_seconds())
     if user is None:
         raise not_authenticated()
     return user
@@ -66,12 +66,13 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def page_user(request: Request, services: ServicesDep) -> User:
-    """The session cookie's user (pages); redirects to /login when there is none."""
+    """The session cookie's user (pages); redirects to /login when there is none or it was ended."""
     session = services.signer.read_session(request.cookies.get(SESSION_COOKIE),
                                            services.settings.session_ttl.total_seconds())
-    user = get_user(services.db, session.user) if session else None
+    user = services.signer.session_user(session) if session else None
     if session is None or user is None:
         raise LoginRequired()
+    request.state.session = session
     request.state.csrf = session.csrf
     request.state.user = user
     return user

@@ -11,7 +11,7 @@ from phancap.engine.errors import Refusal
 
 RULE_STATUS: dict[str, int] = {
     "task": 404, "user": 401, "role": 403, "duty": 403, "state": 409, "version": 409, "trigger": 409,
-    "guard": 422, "deadline": 422, "idempotency": 422, "evidence": 422,
+    "guard": 422, "deadline": 422, "idempotency": 422, "evidence": 422, "password": 422,
     "not_found": 404, "forbidden": 403, "request": 422, "too_large": 413, "type": 415,
     # refusals of the web layer itself
     "auth": 401, "throttled": 429, "csrf": 403,
@@ -27,9 +27,10 @@ class ApiError(Refusal):
     """A refusal of the web layer; nothing was changed. `status` overrides the rule's usual one."""
 
     def __init__(self, rule: str, message_vi: str, message_en: str, *, status: int | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(rule, message_vi, message_en, extra=extra)
         self.status = status or RULE_STATUS.get(rule, 400)
+        self.headers = dict(headers or {})  # e.g. Retry-After on 429
 
 
 class LoginRequired(Exception):

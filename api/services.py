@@ -38,7 +38,9 @@ class Services:
         self.engine = TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.due_soon_days)
         # Expiry follows the engine's clock (a test moves it instead of sleeping), except in demo mode,
         # whose clock control jumps days ahead on purpose and must not sign everybody out.
-        self.signer = Signer(self.settings.secret_key, Clock() if self.settings.demo else self.clock)
+        # Each signed cookie and token carries a session id that must also be a row of auth_session.
+        self.signer = Signer(self.settings.secret_key, Clock() if self.settings.demo else self.clock, db=self.db,
+                             token_ttl=self.settings.token_ttl, session_ttl=self.settings.session_ttl)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         from phancap.api.pages.render import install_filters
 
@@ -54,7 +56,9 @@ class Services:
 
     @property
     def login_policy(self) -> LoginPolicy:
-        return LoginPolicy(self.settings.login_max_failures, self.settings.login_window)
+        s = self.settings
+        return LoginPolicy(max_failures=s.login_max_failures, source_max_failures=s.login_source_max_failures,
+                           window=s.login_window, backoff=s.login_backoff, max_delay=s.login_window)
 
     def state_label(self, workflow: str, state: str | None) -> str:
         if state is None:

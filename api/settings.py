@@ -3,6 +3,7 @@ a missing or short secret key stops the server before it listens."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,6 +12,12 @@ from pathlib import Path
 from phancap.engine.settings import Settings
 
 MIN_SECRET_LENGTH = 32
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(spec: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or networks (already checked by Settings)."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in spec.split(",") if item.strip())
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,9 @@ class ApiSettings:
     cookie_secure: bool = False
     login_max_failures: int = 5
     login_window: timedelta = timedelta(minutes=15)
+    login_source_max_failures: int = 50  # per source address, independent of the per-account limit
+    login_backoff: timedelta = timedelta(seconds=30)  # the first wait once a limit is reached; doubles
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # PHANCAP_TRUSTED_PROXIES: whose X-Forwarded-For counts
     features_dir: Path | None = None  # PHANCAP_FEATURES_DIR: the feature files the /dac-ta page shows
     cucumber_json: Path | None = None  # PHANCAP_CUCUMBER_JSON: the last BDD run's results
 
@@ -56,6 +66,9 @@ class ApiSettings:
             cookie_secure=secure,
             login_max_failures=settings.login_max_failures,
             login_window=timedelta(minutes=settings.login_window_minutes),
+            login_source_max_failures=settings.login_source_max_failures,
+            login_backoff=timedelta(seconds=settings.login_backoff_seconds),
+            trusted_proxies=networks(settings.trusted_proxies),
             features_dir=settings.features_dir,
             cucumber_json=settings.cucumber_json,
         )

@@ -239,15 +239,21 @@ def workload(url: str) -> list[tuple[int, str, str, str]]:
 class Load:
     """Client threads, each owning its tasks, each cycling submit_for_review / return."""
 
-    def __init__(self, base: str, kind: str, tasks: list[tuple[int, str, str, str]], clients: int) -> None:
+    def __init__(self, base: str, kind: str, tasks: list[tuple[int, str, str, str]], clients: int,
+                 url: str) -> None:
         from phancap.api.security import Signer
+        from phancap.engine.db import Database
 
         self.base, self.kind, self.clients = base, kind, clients
         self.shares = [tasks[i::clients] for i in range(clients)]
         self.state = {t[0]: t[1] for t in tasks}
-        signer = Signer(SECRET)
-        users = {u for t in tasks for u in t[2:]}
-        self.tokens = {u: {"Authorization": f"Bearer {signer.token(u)}"} for u in users}
+        db = Database(url, pooled=False)  # tokens need their server-side session rows
+        try:
+            signer = Signer(SECRET, db=db)
+            users = {u for t in tasks for u in t[2:]}
+            self.tokens = {u: {"Authorization": f"Bearer {signer.token(u)}"} for u in users}
+        finally:
+            db.dispose()
         self.done = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -309,7 +315,7 @@ def measure(kind: str, url: str, seconds: float, clients: int, warmup: int) -> f
     else:
         server = Server("http_bench:bare_app", url, app_dir=str(ROOT / "bench"))
     try:
-        load = Load(server.base, kind, tasks, clients)
+        load = Load(server.base, kind, tasks, clients, url)
         load.run(count=warmup)
         n, elapsed = load.run(seconds=seconds)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 
@@ -77,6 +77,7 @@ class AppUser(SQLModel, table=True):
     full_name: str | None = None
     email: str | None = Field(default=None, max_length=254)  # where notices (urging) go
     created_at: str
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})  # deactivated: no sign-in, no sessions
 
 
 class TaskInstance(SQLModel, table=True):
@@ -113,15 +114,27 @@ class TaskInstance(SQLModel, table=True):
     done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
 
 
-class LoginFailure(SQLModel, table=True):
-    """One failed login, counted per user name and address (lives in the database so every worker sees it)."""
+class AuthSession(SQLModel, table=True):
+    """A session cookie or bearer token (the SHA-256 of the id it carries), checked on every request;
+    logout deletes one row, a password change or deactivation all of the user's."""
 
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_key", "user_name", "ip", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    user_name: str = Field(max_length=64)
-    ip: str = Field(max_length=64)
-    at: str = Field(max_length=32)
+    __tablename__ = "auth_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=8)  # cookie | token
+    created_at: str = Field(max_length=32)
+    expires_at: str = Field(max_length=32)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Recent failed logins of one account (account:NAME) or one source address (source:ADDRESS), and the
+    real time (epoch seconds) before which it may not try again (lives in the database: every worker sees it)."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int
+    last_failure: float = Field(index=True)
+    next_allowed: float
 
 
 class IdempotencyKey(SQLModel, table=True):

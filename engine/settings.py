@@ -5,6 +5,7 @@ ones users' scripts already set (DATABASE_URL, PHANCAP_*); empty means unset."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -73,6 +74,18 @@ def _one_of(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
+def _networks(name: str) -> Callable[[Any], str]:
+    def check(raw: Any) -> str:
+        items = [item.strip() for item in str(raw or "").split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8)") from None
+        return ",".join(items)
+    return check
+
+
 def _clock_spec(raw: Any) -> str | None:
     if raw is None:
         return None
@@ -118,6 +131,10 @@ class Settings(BaseSettings):
     cookie_secure: Annotated[bool | None, BeforeValidator(_flag("PHANCAP_COOKIE_SECURE"))] = None  # None: not demo
     login_max_failures: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_MAX_FAILURES", 1))] = 5
     login_window_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_WINDOW_MINUTES", 1))] = 15
+    login_source_max_failures: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_SOURCE_MAX_FAILURES", 1))] = 50
+    login_backoff_seconds: Annotated[int, BeforeValidator(_whole("PHANCAP_LOGIN_BACKOFF_SECONDS", 1))] = 30
+    # addresses or networks of reverse proxies whose X-Forwarded-For is believed; none by default
+    trusted_proxies: Annotated[str, BeforeValidator(_networks("PHANCAP_TRUSTED_PROXIES"))] = ""
     features_dir: Path | None = None
     cucumber_json: Path | None = None
 

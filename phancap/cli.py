@@ -17,7 +17,7 @@ from phancap.engine.instantiate import instantiate
 from phancap.engine.loader import existing_units, read_definitions, store_definitions
 from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
-from phancap.engine.users import add_user
+from phancap.engine.users import add_user, set_active, set_password
 from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
@@ -121,6 +121,39 @@ def user_add(
         fail(f"error: {exc}")
         return
     typer.echo(f"user {user.name}: unit {user.unit}, roles {', '.join(user.roles)}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from stdin.")] = False,
+) -> None:
+    """Set a user's password (at least 10 characters, not the user name, not a common password); every
+    session and token of the user ends at once."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("new password: ")
+    if not password:
+        fail("error: empty password")
+    ended = set_password(ctx().db, name, password)
+    typer.echo(f"user {name}: password changed; {ended} session(s) ended")
+
+
+@user_app.command("deactivate")
+def user_deactivate(name: str) -> None:
+    """Deactivate a user: no sign-in; every session and token of the user ends at once."""
+    ended = set_active(ctx().db, name, False)
+    typer.echo(f"user {name}: deactivated; {ended} session(s) ended")
+
+
+@user_app.command("activate")
+def user_activate(name: str) -> None:
+    """Allow a deactivated user to sign in again."""
+    set_active(ctx().db, name, True)
+    typer.echo(f"user {name}: active")
 
 
 @app.command()

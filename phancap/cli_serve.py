@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
 
         c = ctx()
         log_config = logs.dict_config(c.settings.log_level)
+        # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
+        # client address; the application reads it itself, only from PHANCAP_TRUSTED_PROXIES.
         if workers > 1:
             # uvicorn starts each worker from an import string; a worker reads the environment itself,
             # so options given only to this process would be lost.
@@ -31,10 +33,10 @@ def register(app: typer.Typer) -> None:
                      "set DATABASE_URL / PHANCAP_NOW instead of --db / --now", 2)
             ApiSettings.from_settings(c.settings)  # a missing secret key stops here, not in every worker
             uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_config=log_config)
+                        log_config=log_config, proxy_headers=False)
             return
         application = create_app(clock=c.clock, settings=c.settings)
-        uvicorn.run(application, host=host, port=port, log_config=log_config)
+        uvicorn.run(application, host=host, port=port, log_config=log_config, proxy_headers=False)
 
 
     @app.command()
@@ -43,7 +45,7 @@ def register(app: typer.Typer) -> None:
         """A fresh SQLite database with both seed plans loaded and instantiated, a demo user per role, the server.
         Its simulated clock starts on 1/4/2025, when the plans were new (unless --now or PHANCAP_NOW says
         otherwise); the pages' clock control moves it forward."""
-        from phancap.demo import DEMO_START, build_demo
+        from phancap.demo import DEMO_PASSWORD, DEMO_START, build_demo
 
         c = ctx()
         settings = c.settings.model_copy(update={"database_url": f"sqlite:///{path.resolve()}", "demo": True,
@@ -51,7 +53,7 @@ def register(app: typer.Typer) -> None:
         clock = settings.clock()
         users = build_demo(path, clock)
         typer.echo(f"demo database: {path.resolve()}  (simulated time: {clock.now().isoformat()})")
-        typer.echo("demo users (password = user name):")
+        typer.echo(f"demo users (password for all: {DEMO_PASSWORD}):")
         for user in users:
             typer.echo(f"  {user.name:<14} {user.unit:<10} {', '.join(user.roles)}")
         if no_serve:
@@ -63,4 +65,5 @@ def register(app: typer.Typer) -> None:
 
         application = create_app(clock=clock, settings=settings)  # the same clock the pages move forward
         typer.echo(f"serving on http://{host}:{port}/")
-        uvicorn.run(application, host=host, port=port, log_config=logs.dict_config(settings.log_level))
+        uvicorn.run(application, host=host, port=port, log_config=logs.dict_config(settings.log_level),
+                    proxy_headers=False)

@@ -14,6 +14,9 @@ from phancap.engine.users import User, add_user
 from phancap.engine.workflows import load_workflows
 
 DEMO_START = "2025-04-01T08:00:00+07:00"  # the demo's simulated clock starts when the plans were new
+# Every demo user's password. It passes the password policy (engine/passwords.py) like any other: at
+# least 10 characters, no user name in it, not a common password. The demo prints it.
+DEMO_PASSWORD = "thu-nghiem-phan-cap"
 
 # name, unit, roles: a cast covering every role on both plans.
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -56,6 +59,7 @@ def build_demo(path: Path, clock: Clock) -> list[User]:
             instantiate(db, plan, workflows, clock)
         for plan, period, year, due in DEMO_REPORTS:
             create_reports(db, workflows, clock, plan, period, year, due)
-        return [add_user(db, name, unit, list(roles), clock, password=name) for name, unit, roles in DEMO_USERS]
+        return [add_user(db, name, unit, list(roles), clock, password=DEMO_PASSWORD)
+                for name, unit, roles in DEMO_USERS]
     finally:
         db.dispose()

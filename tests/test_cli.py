@@ -28,7 +28,7 @@ def loaded(tmp_path: Path) -> Path:
     run(tmp_path, "instantiate", "HN-2025")
     run(tmp_path, "user", "add", "cv.sct", "--unit", "HN-SCT", "--role", "officer")
     run(tmp_path, "user", "add", "dm.stp", "--unit", "HN-STP", "--role", "reviewer")
-    run(tmp_path, "user", "add", "pd", "--unit", "HN-UBND", "--role", "approver", "--password-stdin", stdin="bí mật\n")
+    run(tmp_path, "user", "add", "pd", "--unit", "HN-UBND", "--role", "approver", "--password-stdin", stdin="bí mật của phê duyệt\n")
     return tmp_path
 
 
@@ -165,3 +165,20 @@ def test_fire_with_an_evidence_file_uploads_it_for_the_task(loaded: Path, monkey
     not_a_pdf.write_text("không phải PDF")
     bad = run(loaded, "fire", tid, "submit", "--as", "dm.stp", "--evidence-file", str(not_a_pdf), check=False)
     assert bad.returncode == 3 and "refused [type]" in bad.stderr
+
+
+def test_user_passwords_follow_the_policy_and_deactivation(loaded: Path) -> None:
+    weak = run(loaded, "user", "add", "ld.sct", "--unit", "HN-SCT", "--role", "head", "--password-stdin",
+               stdin="a\n", check=False)
+    assert weak.returncode == 3 and weak.stderr.count("\n") == 1
+    assert "refused [password]: Mật khẩu quá ngắn: cần ít nhất 10 ký tự" in weak.stderr
+    named = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="pd-rat-dai-2025\n", check=False)
+    assert named.returncode == 3 and "không được chứa tên đăng nhập" in named.stderr
+    common = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="qwertyuiop\n", check=False)
+    assert common.returncode == 3 and "danh sách mật khẩu phổ biến" in common.stderr
+    changed = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="mot cau that dai\n")
+    assert changed.stdout.strip() == "user pd: password changed; 0 session(s) ended"
+    assert run(loaded, "user", "deactivate", "pd").stdout.strip() == "user pd: deactivated; 0 session(s) ended"
+    gone = run(loaded, "user", "passwd", "nobody", "--password-stdin", stdin="mot cau that dai\n", check=False)
+    assert gone.returncode == 3 and "no user 'nobody'" in gone.stderr
+    assert run(loaded, "user", "activate", "pd").stdout.strip() == "user pd: active"

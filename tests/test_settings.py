@@ -26,6 +26,8 @@ def test_the_environment_is_read_under_its_usual_names(monkeypatch: pytest.Monke
     ("PHANCAP_DEMO", "maybe", "PHANCAP_DEMO must be 1 or 0"),
     ("PHANCAP_LOG_LEVEL", "loud", "PHANCAP_LOG_LEVEL must be"),
     ("DATABASE_URL", "mysql://x/y", "DATABASE_URL: unsupported database"),
+    ("PHANCAP_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "PHANCAP_TRUSTED_PROXIES: 'proxy.local' is not an IP"),
+    ("PHANCAP_LOGIN_BACKOFF_SECONDS", "0", "PHANCAP_LOGIN_BACKOFF_SECONDS must be at least 1"),
 ])
 def test_a_bad_value_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
     monkeypatch.setenv(name, value)
@@ -39,3 +41,14 @@ def test_empty_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings.from_env()
     assert s.due_soon_days == 3 and s.database_url == "sqlite:///phancap.db"
     assert "k" * 40 not in repr(Settings(secret_key="k" * 40))  # the key never reaches a log line
+
+
+def test_trusted_proxies_are_off_by_default_and_read_as_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from phancap.api.settings import ApiSettings
+
+    monkeypatch.delenv("PHANCAP_TRUSTED_PROXIES", raising=False)
+    assert Settings.from_env().trusted_proxies == ""
+    assert ApiSettings.from_settings(Settings.from_env(secret_key="k" * 40)).trusted_proxies == ()
+    monkeypatch.setenv("PHANCAP_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+    networks = ApiSettings.from_settings(Settings.from_env(secret_key="k" * 40)).trusted_proxies
+    assert [str(n) for n in networks] == ["10.0.0.0/8", "127.0.0.1/32"]

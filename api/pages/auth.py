@@ -57,11 +57,13 @@ def login(request: Request, services: ServicesDep, username: Annotated[str, Form
     if not same(csrf_token, expected):
         return _login_page(request, services, "Biểu mẫu đã cũ; hãy đăng nhập lại.", 403, username, next)
     try:
-        user = authenticate(services.db, username, password, client_ip(request), services.clock,
-                            services.login_policy)
+        user = authenticate(services.db, username, password, client_ip(request, services), services.login_policy)
     except LoginRefused as exc:
-        return _login_page(request, services, exc.message_vi, 429 if exc.rule == "throttled" else 401,
+        page = _login_page(request, services, exc.message_vi, 429 if exc.rule == "throttled" else 401,
                            username, next)
+        if exc.retry_after is not None:
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     cookie, _session = services.signer.session(user.name)
     response = RedirectResponse(safe_next(next), status_code=303)
     _cookie(response, services, SESSION_COOKIE, cookie, int(services.settings.session_ttl.total_seconds()))
@@ -70,7 +72,9 @@ def login(request: Request, services: ServicesDep, username: Annotated[str, Form
 
 
 @router.post("/logout")
-def logout(user: FormUser) -> Response:
+def logout(request: Request, services: ServicesDep, user: FormUser) -> Response:
+    """Ends the session on the server too: the cookie, even if kept, is refused from now on."""
+    services.signer.end_session(request.state.session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

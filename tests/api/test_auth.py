@@ -3,6 +3,7 @@ every route closed without credentials, settings that fail fast, security header
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,21 +57,24 @@ def test_wrong_credentials_are_refused_alike(client: TestClient, with_password: 
         assert body["message_vi"] == "Sai tên đăng nhập hoặc mật khẩu"
 
 
-def test_failed_logins_are_limited_per_user_and_address(client: TestClient, with_password: str) -> None:
+def test_failed_logins_back_off_per_account(client: TestClient, with_password: str) -> None:
     for _ in range(5):
         assert token(client, with_password, "sai").status_code == 401
-    # the sixth attempt is refused even with the right password, and says so in both languages
-    body = assert_refusal(token(client, with_password, PASSWORD), 429, "throttled")
-    assert "15 phút" in body["message_vi"]
+    # the sixth attempt is refused even with the right password, says when to try again, in both languages
+    response = token(client, with_password, PASSWORD)
+    body = assert_refusal(response, 429, "throttled")
+    wait = re.fullmatch(r"Đăng nhập sai nhiều lần; hãy thử lại sau (\d+) giây", body["message_vi"])
+    assert wait and 0 < int(wait.group(1)) <= 30  # the first backoff is 30 s, counted down in real time
+    assert body["retry_after"] == int(wait.group(1)) and response.headers["Retry-After"] == wait.group(1)
     # another user name from the same address is not affected
     assert token(client, "dm.stp", "sai").status_code == 401
 
 
-def test_failed_logins_expire_after_the_window(client: TestClient, app: FastAPI, with_password: str) -> None:
+def test_moving_the_project_clock_does_not_lift_a_backoff(client: TestClient, app: FastAPI, with_password: str) -> None:
     for _ in range(5):
         token(client, with_password, "sai")
-    app.state.services.clock.shift += ApiSettings(secret_key="x" * 32).login_window + timedelta(seconds=1)
-    assert token(client, with_password, PASSWORD).status_code == 200
+    app.state.services.clock.shift += timedelta(days=1)  # throttling runs on real time, not the project's clock
+    assert_refusal(token(client, with_password, PASSWORD), 429, "throttled")
 
 
 def test_missing_forged_or_expired_token_is_401(client: TestClient, app: FastAPI,
@@ -82,7 +86,7 @@ def test_missing_forged_or_expired_token_is_401(client: TestClient, app: FastAPI
     other = ApiSettings(secret_key="another-secret-key-for-forging-tokens-00")
     from phancap.api.security import Signer
 
-    forged = Signer(other.secret_key).token("kiemtoan")
+    forged = Signer(other.secret_key, db=app.state.services.db).token("kiemtoan")  # a live session, wrong key
     assert_refusal(client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}), 401, "auth")
     good = bearer(app, "kiemtoan")
     assert client.get("/api/v1/me", headers=good).status_code == 200

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from phancap.demo import DEMO_PASSWORD
 from phancap.engine.db import Database
 from tests.browser.conftest import LiveServer
 
@@ -26,7 +27,7 @@ def task_id(server: LiveServer) -> int:
 def login(page: Any, server: LiveServer, name: str) -> None:
     page.goto(f"{server.url}/login")
     page.fill("input[name=username]", name)
-    page.fill("input[name=password]", name)  # demo passwords are the user names
+    page.fill("input[name=password]", DEMO_PASSWORD)  # every demo user has the demo password
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
     assert page.locator(".user").inner_text().startswith(name)

@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
+from phancap.demo import DEMO_PASSWORD
 from phancap.engine.db import Database
 from phancap.engine.reports import report_content
 from phancap.engine.status import CATEGORIES, LABELS_VI
@@ -67,7 +68,7 @@ def demo_server(browser_available: None, tmp_path_factory: pytest.TempPathFactor
 def login(page: Any, server: DemoServer, name: str) -> None:
     page.goto(f"{server.url}/login")
     page.fill("input[name=username]", name)
-    page.fill("input[name=password]", name)  # demo passwords are the user names
+    page.fill("input[name=password]", DEMO_PASSWORD)  # every demo user has the demo password
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
 

@@ -81,7 +81,9 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any) -> None:
     always = [not_a_server_error, content_type_conformance, response_schema_conformance]
     failures: dict[str, str] = {}
     unsatisfiable: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # POST /api/v1/auth/logout would end the fuzzing token's session (tests/api/test_sessions.py covers it)
+    operations = [op for op in (result.ok() for result in api_schema.get_all_operations())
+                  if op.path != "/api/v1/auth/logout"]
     assert len(operations) >= 20
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
