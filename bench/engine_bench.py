@@ -94,8 +94,9 @@ class Step:
     insert: tuple[Any, ...]  # raw side: RAW_INSERT parameters (what the engine writes)
 
 
-def bench_user(unit: str) -> str:
-    return f"bench.{unit}"
+def bench_user(unit: str, role: str = "officer") -> str:
+    """One officer and one reviewer per unit: separation of duties refuses one person doing both steps."""
+    return f"bench.{unit}" if role == "officer" else f"bench.{role}.{unit}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def bench_user(unit: str) -> str:
 
 
 def prepare(url: str, workflows: dict[str, Any], clock: Clock) -> int:
-    """Schema, shipped definitions, both plans instantiated, one officer+reviewer user per unit."""
+    """Schema, shipped definitions, both plans instantiated, one officer and one reviewer per unit."""
     db = Database(url, pooled=False)
     try:
         db.upgrade()
@@ -114,7 +115,8 @@ def prepare(url: str, workflows: dict[str, Any], clock: Clock) -> int:
             cur.execute("SELECT code FROM unit ORDER BY code")
             units = [r[0] for r in cur.fetchall()]
         for unit in units:
-            add_user(db, bench_user(unit), unit, ["officer", "reviewer"], clock)
+            add_user(db, bench_user(unit), unit, ["officer"], clock)
+            add_user(db, bench_user(unit, "reviewer"), unit, ["reviewer"], clock)
         with db.read() as cur:
             cur.execute("SELECT COUNT(*) FROM task_instance WHERE workflow = 'plan_task'")
             return int(cur.fetchone()[0])
@@ -143,7 +145,7 @@ def plan_steps(db: Database, n: int, clock: Clock) -> list[Step]:
                 "submit_for_review", "in_review", bench_user(unit), unit, "officer", None)
         else:
             trigger, to_state, actor, actor_unit, role, comment = (
-                "return", "assigned", bench_user(focal), focal, "reviewer", COMMENT)
+                "return", "assigned", bench_user(focal, "reviewer"), focal, "reviewer", COMMENT)
         seq = version + 1
         event = dict.fromkeys(HASHED_FIELDS)
         event.update(task_id=task_id, seq=seq, trigger=trigger, from_state=state, to_state=to_state, actor=actor,
