@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
 from phancap.engine.instantiate import instantiate
-from phancap.engine.loader import existing_units, read_definitions, store_definitions
+from phancap.engine.loader import read_definitions, store_definitions, stored_registry
 from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
 from phancap.engine.users import add_user
@@ -81,7 +81,7 @@ def load(path: Annotated[Path | None, typer.Argument(help="Definitions folder or
     c = ctx()
     c.db.upgrade()
     try:
-        defs = read_definitions(path, set(c.workflows), existing_units(c.db) if path else None)
+        defs = read_definitions(path, set(c.workflows), stored_registry(c.db) if path else None)
     except DefinitionError as exc:
         fail("\n".join(exc.problems))
         return
