@@ -15,8 +15,9 @@ from sqlalchemy import bindparam, text
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import DefinitionError
-from phancap.engine.organisations import GroupDef, Registry, RegistryInfo, UnitDef, check_groups, read_registry
+from phancap.engine.organisations import CommuneBody, GroupDef, Registry, RegistryInfo, UnitDef, check_groups, read_registry
 from phancap.engine.plans import PlanDef, read_plan
+from phancap.engine.yamlsource import load_located
 
 
 def shipped_definitions_dir() -> Path:
@@ -78,11 +79,21 @@ def read_definitions(path: Path | None, workflows: set[str], stored: Registry | 
 
 def _read_commune_bodies(registry: Registry, problems: list[str]) -> None:
     """The standard commune bodies of the shipped national template (created when a plan first names one)."""
+    try:
+        registry.bodies.update(commune_bodies())
+    except DefinitionError as exc:
+        problems.extend(exc.problems)
+
+
+def commune_bodies() -> dict[str, CommuneBody]:
+    """The standard commune bodies (Decree 150/2025/NĐ-CP) as the shipped national template names them."""
     national = shipped_definitions_dir() / "organisations" / "national.yaml"
-    if national.exists():
-        scratch = Registry()
-        read_registry(national, scratch, problems)
-        registry.bodies.update(scratch.bodies)
+    doc = load_located(national) if national.exists() else None
+    bodies: dict[str, CommuneBody] = {}
+    for node in (doc.get("commune_bodies") if isinstance(doc, dict) else None) or []:
+        kinds = tuple(str(k) for k in node.get("kinds") or ("commune", "ward", "special_zone"))
+        bodies[str(node["suffix"])] = CommuneBody(str(node["suffix"]), str(node["name"]), kinds)
+    return bodies
 
 
 def _check_parents(plans: list[PlanDef], problems: list[str]) -> None:

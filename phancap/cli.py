@@ -21,7 +21,7 @@ from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
-from phancap.cli_units import units_app
+from phancap.cli_units import register as register_units
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
@@ -253,7 +253,7 @@ def import_plan(
 
 register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
-app.add_typer(units_app, name="units")
+register_units(app)
 
 
 def main() -> None:
