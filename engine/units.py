@@ -61,7 +61,7 @@ def search_units(db: Database, *, region: str | None = None, kind: str | None = 
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     with db.engine.connect() as conn:
         rows = conn.execute(text(f"SELECT {_COLUMNS} FROM unit{where} ORDER BY region, code"), params).mappings().all()
-        names: dict[str, str] = dict(conn.execute(text("SELECT code, name FROM registry")).tuples().all()) if search else {}
+        names: dict[str, str] = dict(conn.execute(text("SELECT code, name FROM registry")).all()) if search else {}
     out = []
     for r in rows:
         if search and not matches(search, _haystack(r, names)):
@@ -76,7 +76,7 @@ def list_registries(db: Database) -> list[dict[str, Any]]:
     """code, name, official_code, kind and the number of active units of every registry, by code."""
     with db.engine.connect() as conn:
         counts: dict[str, int] = dict(conn.execute(text("SELECT region, COUNT(*) FROM unit WHERE active = :yes GROUP BY region"),
-                                   {"yes": True}).tuples().all())
+                                   {"yes": True}).all())
         rows = conn.execute(text("SELECT code, name, official_code, kind FROM registry ORDER BY code")).mappings().all()
     return [{**dict(r), "units": int(counts.get(r["code"], 0))} for r in rows]
 
