@@ -219,3 +219,45 @@ def test_units_add_rename_deactivate_are_audited(db: Database, workflows: dict[s
             conn.execute(text(statement))
     assert len(admin_log.search(db)) == 4
     assert json.loads(json.dumps(events))  # plain JSON for exports
+
+
+def _cli(db_url: str, *args: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": db_url, "PHANCAP_NOW": "2025-07-15T09:00+07:00"}
+    done = subprocess.run([sys.executable, "-m", "phancap", *args], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if "--json" in args else done.stdout
+
+
+def test_done_when_quang_tri_is_listed_and_its_plan_loads_into_the_demo_database(tmp_path: Path) -> None:
+    """Issue 12's done-when, on the command line: a fresh install lists Quảng Trị's People's Committee,
+    departments and 78 commune-level units; a plan written for it loads into the demo database and fans out."""
+    from phancap.demo import DEMO_START, build_demo
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    _cli(fresh, "load")
+    units = _cli(fresh, "units", "--registry", "QT", "--json")
+    assert all(set(u) >= {"code", "name", "kind", "registry", "parent", "aliases", "active"} for u in units)
+    kinds = [u["kind"] for u in units]
+    assert kinds.count("people_committee") == 1 and kinds.count("department") == 12
+    assert sum(kinds.count(k) for k in COMMUNE_LEVEL) == 78
+    registries = {r["code"]: r for r in _cli(fresh, "registries", "--json")}
+    assert registries["QT"] == {"code": "QT", "name": "Tỉnh Quảng Trị", "official_code": "44", "kind": "province",
+                                "units": 92}
+    assert [u["code"] for u in _cli(fresh, "units", "--search", "so tu phap quang tri", "--json")] == ["QT-STP"]
+    assert {g["name"] for g in _cli(fresh, "groups", "--registry", "QT", "--json")} == {"Các Sở, ngành", "UBND các xã, phường"}
+    assert _cli(fresh, "units", "list", "--region", "QT", "--json")[0].keys() == {"code", "name", "kind", "region"}
+    demo = tmp_path / "demo.db"
+    build_demo(demo, Clock.parse(DEMO_START))
+    url = f"sqlite:///{demo}"
+    loaded = _cli(url, "load", str(QT_PLAN), "--json")
+    assert (loaded["plans"], loaded["tasks"]) == (1, 4)
+    created = _cli(url, "instantiate", "QT-2025", "--json")
+    assert created == {"plan": "QT-2025", "created": 91, "existing": 0}
+    tasks = _cli(url, "tasks", "--plan", "QT-2025", "--json")
+    assert len({t["unit"] for t in tasks if t["task"] == "1.2"}) == 78
+    _cli(url, "load", str(QT_PLAN_DIR))
+    assert _cli(url, "instantiate", "QT-2025", "--json")["created"] == 0

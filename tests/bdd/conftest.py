@@ -123,9 +123,10 @@ class Ctx:
             return conn.execute(text(sql), params).scalar_one()
 
     def unit_code(self, name: str) -> str:
-        """A unit by its name or one of its aliases, as the plans write them."""
+        """A unit by its name or one of its aliases, as the plans write them (in the registries of the loaded
+        plans: every province has a "Sở Công Thương")."""
         with self.db.engine.connect() as conn:
-            rows = conn.execute(text("SELECT code, name, aliases FROM unit")).all()
+            rows = conn.execute(text("SELECT code, name, aliases FROM unit WHERE region IN (SELECT region FROM plan)")).all()
         key = " ".join(name.split()).casefold()
         found = [code for code, unit_name, aliases in rows
                  if key in {" ".join(n.split()).casefold() for n in [unit_name, *json.loads(aliases or "[]")]}]
