@@ -71,13 +71,15 @@ def report_docx(content: dict[str, Any], *, issuer: str, body_name: str, place: 
         doc.add_paragraph().add_run(caption).bold = True
         table = doc.add_table(rows=1 + max(len(rows), 1), cols=len(head))
         table.style = "Table Grid"
+        # the grid once: table.cell(r, c) walks the whole grid on every call (14 s for Hà Nội's 126 communes)
+        cells, width = table._cells, len(head)
         for i, text in enumerate(head):
-            table.cell(0, i).text = str(text)
+            cells[i].text = str(text)
         if not rows:
-            table.cell(1, 0).text = "Không có"
+            cells[width].text = "Không có"
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
-                table.cell(r, c).text = "" if value is None else str(value)
+                cells[r * width + c].text = "" if value is None else str(value)
         if index == 0:  # the categories as bars, in the table's order and colours
             counts = [content["categories"][c] for c in CATEGORIES]
             doc.add_picture(io.BytesIO(bar_chart(counts)), width=Cm(12))
@@ -86,9 +88,10 @@ def report_docx(content: dict[str, Any], *, issuer: str, body_name: str, place: 
         doc.add_paragraph().add_run("Tiến độ theo thời gian (số nhiệm vụ đã hoàn thành, lũy kế)").bold = True
         table = doc.add_table(rows=1 + len(timeline), cols=2)
         table.style = "Table Grid"
-        table.cell(0, 0).text, table.cell(0, 1).text = "Đến ngày", "Đã hoàn thành"
+        grid = table._cells
+        grid[0].text, grid[1].text = "Đến ngày", "Đã hoàn thành"
         for r, point in enumerate(timeline, start=1):
-            table.cell(r, 0).text, table.cell(r, 1).text = point["date"], str(point["done"])
+            grid[2 * r].text, grid[2 * r + 1].text = point["date"], str(point["done"])
         doc.add_picture(io.BytesIO(line_chart([p["done"] for p in timeline])), width=Cm(12))
     if free_text:
         doc.add_paragraph().add_run("Đánh giá, kiến nghị của đơn vị").bold = True

@@ -14,6 +14,7 @@ from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import DefinitionError
 from phancap.engine.machine import WorkflowMachine
+from phancap.engine.organisations import name_key
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 
 ASSIGN_TRIGGER = "assign"
@@ -118,21 +119,22 @@ class InstantiateResult:
 
 
 def group_index(cur: Any, db: Database, region: str) -> tuple[set[str], dict[str, list[str]]]:
-    """All unit codes, and each group's members under its name and aliases (matched case-insensitively)."""
+    """All unit codes, and each group's members under its name and aliases (matched by name_key: case,
+    abbreviations such as UBND, old-style tones)."""
     cur.execute(db.sql("SELECT code FROM unit"))
     units = {r[0] for r in cur.fetchall()}
     cur.execute(db.sql("SELECT name, aliases, members FROM unit_group WHERE region = ?"), (region,))
     groups: dict[str, list[str]] = {}
     for name, aliases, members in cur.fetchall():
         for key in [name, *json.loads(aliases)]:
-            groups[" ".join(key.split()).casefold()] = json.loads(members)
+            groups[name_key(key)] = json.loads(members)
     return units, groups
 
 
 def expand(entries: list[str], groups: dict[str, list[str]], units: set[str]) -> list[str]:
     codes: list[str] = []
     for entry in entries:
-        codes.extend([entry] if entry in units else groups.get(" ".join(entry.split()).casefold(), []))
+        codes.extend([entry] if entry in units else groups.get(name_key(entry), []))
     return list(dict.fromkeys(codes))
 
 

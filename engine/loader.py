@@ -9,15 +9,18 @@ from typing import Any
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import text
+from typing import Any
+
+from sqlalchemy import bindparam, text
 
 from phancap.engine.audit import data_json, definition_sha256, event_hash, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import DefinitionError
-from phancap.engine.organisations import Registry, UnitDef, check_groups, read_registry
+from phancap.engine.organisations import CommuneBody, GroupDef, Registry, RegistryInfo, UnitDef, check_groups, read_registry
 from phancap.engine.plans import PlanDef, read_plan
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.yamlsource import load_located
 
 
 def shipped_definitions_dir() -> Path:
@@ -35,8 +38,10 @@ def _kind_of(path: Path) -> str:
     return "plan" if "\ntasks:" in head or head.startswith("tasks:") else "organisation"
 
 
-def read_definitions(path: Path | None, workflows: set[str], known_units: list[UnitDef] | None = None) -> Definitions:
-    """Read a definitions folder (organisations/ and plans/) or a single file; refuse all on any problem."""
+def read_definitions(path: Path | None, workflows: set[str], stored: Registry | list[UnitDef] | None = None) -> Definitions:
+    """Read a definitions folder (organisations/ and plans/) or a single file; refuse all on any problem.
+    `stored`: the registry the database already holds (see stored_registry): a plan file or a folder of
+    plans alone resolves its units and groups against it, and the files' units override it."""
     root = path or shipped_definitions_dir()
     if not root.exists():
         raise DefinitionError([f"{root}:1: no such file or folder"])
@@ -44,13 +49,18 @@ def read_definitions(path: Path | None, workflows: set[str], known_units: list[U
     files = [f for f in files if "calendar" not in f.parts]
     problems: list[str] = []
     defs = Definitions()
-    for unit in known_units or []:
-        defs.registry.units[unit.code] = unit
+    if isinstance(stored, Registry):
+        defs.registry = stored
+    else:
+        for unit in stored or []:
+            defs.registry.units[unit.code] = unit
     organisation_files = [f for f in files if _kind_of(f) == "organisation"]
     plan_files = [f for f in files if f not in organisation_files]
-    if root.is_dir() and not (path is None or organisation_files):
-        # a folder of plans alone is checked against the shipped registry
+    if not organisation_files and plan_files and not defs.registry.registries:
+        # plans alone, and no stored registry: checked against the shipped registry
         organisation_files = sorted((shipped_definitions_dir() / "organisations").glob("*.yaml"))
+    elif isinstance(stored, Registry) and not defs.registry.bodies:
+        _read_commune_bodies(defs.registry, problems)
     for f in organisation_files:
         read_registry(f, defs.registry, problems)
     check_groups(defs.registry, problems)
@@ -70,6 +80,25 @@ def read_definitions(path: Path | None, workflows: set[str], known_units: list[U
     return defs
 
 
+def _read_commune_bodies(registry: Registry, problems: list[str]) -> None:
+    """The standard commune bodies of the shipped national template (created when a plan first names one)."""
+    try:
+        registry.bodies.update(commune_bodies())
+    except DefinitionError as exc:
+        problems.extend(exc.problems)
+
+
+def commune_bodies() -> dict[str, CommuneBody]:
+    """The standard commune bodies (Decree 150/2025/NĐ-CP) as the shipped national template names them."""
+    national = shipped_definitions_dir() / "organisations" / "national.yaml"
+    doc = load_located(national) if national.exists() else None
+    bodies: dict[str, CommuneBody] = {}
+    for node in (doc.get("commune_bodies") if isinstance(doc, dict) else None) or []:
+        kinds = tuple(str(k) for k in node.get("kinds") or ("commune", "ward", "special_zone"))
+        bodies[str(node["suffix"])] = CommuneBody(str(node["suffix"]), str(node["name"]), kinds)
+    return bodies
+
+
 def _check_parents(plans: list[PlanDef], problems: list[str]) -> None:
     """A parent plan given in the same set must hold the parent tasks its children name."""
     by_code = {p.code: p for p in plans}
@@ -84,18 +113,78 @@ def _check_parents(plans: list[PlanDef], problems: list[str]) -> None:
                                 f"{task.parent_task}")
 
 
+_UNIT_COLUMNS = "code, name, kind, region, aliases, official_code, official_name, parent, active"
+
+
+def _unit_of(row: Any) -> UnitDef:
+    return UnitDef(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), "", row[5], row[6], row[7])
+
+
 def existing_units(db: Database) -> list[UnitDef]:
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT code, name, kind, region, aliases FROM unit")).all()
-    return [UnitDef(r[0], r[1], r[2], r[3], tuple(json.loads(r[4]))) for r in rows]
+        rows = conn.execute(text(f"SELECT {_UNIT_COLUMNS} FROM unit")).all()
+    return [_unit_of(r) for r in rows]
 
 
-def _upsert(conn: object, table: str, keys: tuple[str, ...], row: dict[str, object]) -> None:
-    columns = list(row)
+def stored_registry(db: Database) -> Registry:
+    """The registry as the database holds it: units (deactivated ones marked), groups with their kinds and
+    listed members, registries. What a plan file loaded alone resolves against."""
+    registry = Registry()
+    with db.engine.connect() as conn:
+        for row in conn.execute(text(f"SELECT {_UNIT_COLUMNS} FROM unit")).all():
+            registry.units[row[0]] = _unit_of(row)
+            if not row[8]:
+                registry.inactive.add(row[0])
+        for region, name, aliases, members, kinds, listed in conn.execute(text(
+                "SELECT region, name, aliases, members, kinds, listed FROM unit_group")).all():
+            kinds_, listed_ = tuple(json.loads(kinds)), tuple(json.loads(listed))
+            registry.add_group(GroupDef(name, region, tuple(json.loads(aliases)), kinds_,
+                                        listed_ if kinds_ or listed_ else tuple(json.loads(members))))
+        for code, name, kind, official in conn.execute(text(
+                "SELECT code, name, kind, official_code FROM registry")).all():
+            registry.registries[code] = RegistryInfo(code, name, kind, official)
+    registry.defined.clear()
+    registry.defined_groups.clear()
+    return registry
+
+
+def _upsert_sql(table: str, keys: tuple[str, ...], columns: list[str], where: str = "") -> str:
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys) or f"{keys[0]} = excluded.{keys[0]}"
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
-           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
-    conn.execute(text(sql), row)  # type: ignore[attr-defined]
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}{where}")
+
+
+def _upsert(conn: Any, table: str, keys: tuple[str, ...], row: dict[str, object]) -> None:
+    conn.execute(text(_upsert_sql(table, keys, list(row))), row)
+
+
+def _upsert_many(conn: Any, table: str, keys: tuple[str, ...], rows: list[dict[str, object]], where: str = "") -> None:
+    """One executemany for all rows (a row at a time is what made loading slow)."""
+    if rows:
+        conn.execute(text(_upsert_sql(table, keys, list(rows[0]), where)), rows)
+
+
+def refresh_group_members(conn: Any, regions: set[str] | None = None) -> None:
+    """Each group's members: the units it lists, then the active units of its kinds in its registry."""
+    where, params = ("", {}) if regions is None else (" WHERE region IN :regions", {"regions": sorted(regions)})
+    query = text(f"SELECT region, name, kinds, listed FROM unit_group{where}")
+    units_query = text(f"SELECT region, kind, code FROM unit WHERE active = :yes{where.replace('WHERE', 'AND')} "
+                       "ORDER BY region, code")
+    if regions is not None:
+        query = query.bindparams(bindparam("regions", expanding=True))
+        units_query = units_query.bindparams(bindparam("regions", expanding=True))
+    by_kind: dict[tuple[str, str], list[str]] = {}
+    for region, kind, code in conn.execute(units_query, {"yes": True, **params}).all():
+        by_kind.setdefault((region, kind), []).append(code)
+    updates = []
+    for region, name, kinds, listed in conn.execute(query, params).all():
+        kinds_, listed_ = json.loads(kinds), json.loads(listed)
+        if not kinds_ and not listed_:
+            continue  # stored before the group's kinds were kept: its members stay as they are
+        members = list(dict.fromkeys([*listed_, *(c for k in kinds_ for c in by_kind.get((region, k), []))]))
+        updates.append({"region": region, "name": name, "members": json.dumps(members)})
+    if updates:
+        conn.execute(text("UPDATE unit_group SET members = :members WHERE region = :region AND name = :name"), updates)
 
 
 AMEND_TRIGGER = "amend_plan"
@@ -141,19 +230,28 @@ def _amend_instances(conn: Any, plan: str, old: str, new: str, at: str) -> None:
 
 
 def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str, int]:
-    """Upsert units, groups, plans and plan tasks in one transaction. Loading twice changes nothing."""
+    """Upsert registries, units, groups, plans and plan tasks in one transaction. Loading twice changes
+    nothing; a unit an administrator added or renamed (origin admin) and a unit's active state are kept."""
     now = stamp(clock.now())
+    registry = defs.registry
+    units = [registry.units[c] for c in sorted(registry.defined)]
+    groups = list({id(registry.groups[k]): registry.groups[k] for k in registry.groups
+                   if (k[0], registry.groups[k].name) in registry.defined_groups}.values())
     with db.engine.begin() as conn:
-        for unit in defs.registry.units.values():
-            _upsert(conn, "unit", ("code",), {"code": unit.code, "region": unit.region, "name": unit.name,
-                                              "kind": unit.kind, "aliases": json.dumps(list(unit.aliases), ensure_ascii=False)})
-        groups = {id(g): g for g in defs.registry.groups.values()}.values()
-        for group in groups:
-            _upsert(conn, "unit_group", ("region", "name"), {
-                "region": group.region, "name": group.name,
-                "aliases": json.dumps(list(group.aliases), ensure_ascii=False),
-                "members": json.dumps(defs.registry.members(group)),
-            })
+        _upsert_many(conn, "registry", ("code",), [
+            {"code": r.code, "name": r.name, "kind": r.kind, "official_code": r.official_code,
+             "source": r.where.rsplit(":", 1)[0]} for r in registry.registries.values() if r.where])
+        _upsert_many(conn, "unit", ("code",), [
+            {"code": u.code, "region": u.region, "name": u.name, "kind": u.kind,
+             "aliases": json.dumps(list(u.aliases), ensure_ascii=False), "official_code": u.official_code,
+             "official_name": u.official_name, "parent": u.parent} for u in units], " WHERE unit.origin = 'file'")
+        _upsert_many(conn, "unit_group", ("region", "name"), [
+            {"region": g.region, "name": g.name, "aliases": json.dumps(list(g.aliases), ensure_ascii=False),
+             "members": json.dumps(registry.members(g)), "kinds": json.dumps(list(g.kinds)),
+             "listed": json.dumps(list(g.members))} for g in groups])
+        regions = {u.region for u in units} | {g.region for g in groups}
+        if regions:
+            refresh_group_members(conn, regions)
         for plan in defs.plans:
             definition = json.dumps(plan.document, ensure_ascii=False)
             version = definition_sha256(definition)
@@ -177,5 +275,5 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str
                     "deadline_due": t.deadline_due, "deadline_start": t.deadline_start, "workflow": t.workflow,
                     "procedure_text": t.procedure_text, "complex": t.complex, "parent_task": t.parent_task,
                 })
-    return {"units": len(defs.registry.units), "groups": len(list(groups)), "plans": len(defs.plans),
+    return {"units": len(units), "groups": len(groups), "plans": len(defs.plans),
             "tasks": sum(len(p.tasks) for p in defs.plans)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Index, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
@@ -16,6 +17,11 @@ class Unit(SQLModel, table=True):
     name: str
     kind: str = Field(max_length=32)
     aliases: str = "[]"  # JSON list of names as plans write them
+    official_code: str | None = Field(default=None, max_length=16, index=True)  # Decision 19/2025/QĐ-TTg
+    official_name: str | None = None  # the administrative unit's official name ("Xã Cam Lộ")
+    parent: str | None = Field(default=None, max_length=64)  # the unit it belongs to
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # False: deactivated
+    origin: str = Field(default="file", max_length=16, sa_column_kwargs={"server_default": "file"})  # file or admin
 
 
 class UnitGroup(SQLModel, table=True):
@@ -23,7 +29,35 @@ class UnitGroup(SQLModel, table=True):
     region: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True)
     aliases: str = "[]"
-    members: str = "[]"  # JSON list of unit codes, expanded at load
+    members: str = "[]"  # JSON list of unit codes: listed ones and the active units of its kinds
+    kinds: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})  # JSON list of unit kinds
+    listed: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})  # JSON list of units named
+
+
+class OrgRegistry(SQLModel, table=True):
+    """An organisation registry: a province or city (two-level local government), the Kon Tum district
+    (history) or the central Government."""
+
+    __tablename__ = "registry"
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    kind: str = Field(max_length=16)  # province, city, district, central
+    official_code: str | None = Field(default=None, max_length=16)
+    source: str = ""
+
+
+class AdminEvent(SQLModel, table=True):
+    """An administrative change (units added, renamed, deactivated…): append-only, like audit_event."""
+
+    __tablename__ = "admin_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: str = Field(max_length=32, index=True)
+    actor: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32, index=True)  # unit.add, unit.rename, unit.deactivate…
+    region: str | None = Field(default=None, max_length=32, index=True)  # the registry of the subject
+    subject: str = Field(max_length=64, index=True)  # the unit (or user) changed
+    data: str = "{}"  # canonical JSON: what changed (old and new values)
+    comment: str | None = None
 
 
 class Plan(SQLModel, table=True):

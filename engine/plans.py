@@ -77,16 +77,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _unit_field(node: Located, key: str, registry: Registry, problems: list[str], what: str, required: bool) -> str | None:
+def _unit_field(node: Located, key: str, registry: Registry, problems: list[str], what: str, required: bool,
+                region: str | None = None) -> str | None:
+    """A unit code, or the name of one unit of the plan's registry (resolved to its code)."""
     code = node.get(key)
     if code is None:
         if required:
             problems.append(f"{node.where()}: {what}: missing field '{key}'")
         return None
-    if code not in registry.units:
+    found = registry.unit(str(code)) or (registry.units.get(registry.find(region, str(code)) or "") if region else None)
+    if found is None:
         problems.append(f"{node.where(key)}: {what}: field '{key}': unknown unit '{code}'")
         return None
-    return str(code)
+    return found.code
 
 
 def _entries(node: Located, key: str, region: str, registry: Registry, problems: list[str], what: str) -> tuple[str, ...]:
@@ -95,10 +98,12 @@ def _entries(node: Located, key: str, region: str, registry: Registry, problems:
         raw = [raw]
     result = []
     for entry in raw:
-        if registry.expand(region, str(entry)) is None:
-            problems.append(f"{node.where(key)}: {what}: field '{key}': '{entry}' is neither a unit code nor a group of registry {region}")
+        ref = registry.ref(region, str(entry))
+        if ref is None:
+            problems.append(f"{node.where(key)}: {what}: field '{key}': '{entry}' is neither a unit code nor a group "
+                            f"of registry {region} nor the name of one of its units")
         else:
-            result.append(str(entry))
+            result.append(ref)
     return tuple(result)
 
 
@@ -149,7 +154,7 @@ def _task(node: Located, plan: Located, registry: Registry, workflows: set[str],
     if not node.get("lead"):
         problems.append(f"{node.where()}: {what}: missing field 'lead' (Chủ trì)")
     coordinators = _entries(node, "coordinators", region, registry, problems, what)
-    focal = _unit_field(node, "focal", registry, problems, what, required=False)
+    focal = _unit_field(node, "focal", registry, problems, what, required=False, region=region)
     phrase, kind, due, start = _deadline(node, problems, what)
     workflow = str(node.get("workflow") or "plan_task")
     if workflow not in workflows:
@@ -186,13 +191,13 @@ def read_plan(path: Path, registry: Registry, workflows: set[str], problems: lis
     code, region = str(doc["code"]), str(doc["registry"])
     if not re.match(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", code):
         problems.append(f"{doc.where('code')}: plan: field 'code': {code!r} must be like HN-2025")
-    if not any(u.region == region for u in registry.units.values()):
+    if not registry.has_region(region):
         problems.append(f"{doc.where('registry')}: plan {code}: field 'registry': no organisation registry '{region}' is loaded")
         return None
-    issuer = _unit_field(doc, "issuer", registry, problems, f"plan {code}", True)
-    authority = _unit_field(doc, "authority", registry, problems, f"plan {code}", False) or issuer
-    monitor = _unit_field(doc, "monitor", registry, problems, f"plan {code}", True)
-    justice = _unit_field(doc, "justice", registry, problems, f"plan {code}", False)
+    issuer = _unit_field(doc, "issuer", registry, problems, f"plan {code}", True, region)
+    authority = _unit_field(doc, "authority", registry, problems, f"plan {code}", False, region) or issuer
+    monitor = _unit_field(doc, "monitor", registry, problems, f"plan {code}", True, region)
+    justice = _unit_field(doc, "justice", registry, problems, f"plan {code}", False, region)
     numbers: set[str] = set()
     tasks = []
     for node in doc["tasks"]:

@@ -204,3 +204,21 @@ def difficulty_grant(user: RoleHolder, difficulty: Workflow, relations: Iterable
 
 def may_raise_difficulty(user: RoleHolder, difficulty: Workflow, relations: Iterable[str]) -> bool:
     return difficulty_grant(user, difficulty, relations) is not None
+
+
+# Managing an organisation registry (units added, renamed, deactivated): an administrator, of that
+# registry only (the registry of the administrator's own unit).
+MANAGE_REGISTRY = Permission("manage_registry", frozenset({"admin"}),
+                             "Chỉ quản trị viên được quản lý danh mục tổ chức", "only administrators manage the registry",
+                             rule="role")
+
+
+def may_manage_registry(user: User | None, user_region: str | None, region: str) -> bool:
+    return MANAGE_REGISTRY.allows(user) and user_region == region
+
+
+def require_manage_registry(user: User, user_region: str | None, region: str) -> None:
+    MANAGE_REGISTRY.require(user)
+    if user_region != region:
+        raise Forbidden("role", f"Quản trị viên của danh mục {user_region} không quản lý danh mục {region}",
+                        f"an administrator of registry {user_region} does not manage registry {region}")

@@ -22,10 +22,10 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
     Khi có yêu cầu báo cáo định kỳ "<kỳ>" năm 2025 theo kế hoạch "HN-2025"
     Thì các báo cáo được tạo là:
       | đơn vị báo cáo                   | gửi                      | số báo cáo | ngày cuối cùng |
-      | Chính quyền địa phương cấp cơ sở | Sở Tư pháp               | 8          | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Nội vụ                | 8          | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Tài chính             | 8          | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Khoa học và Công nghệ | 8          | <hạn xã>       |
+      | Chính quyền địa phương cấp cơ sở | Sở Tư pháp               | 126        | <hạn xã>       |
+      | Chính quyền địa phương cấp cơ sở | Sở Nội vụ                | 126        | <hạn xã>       |
+      | Chính quyền địa phương cấp cơ sở | Sở Tài chính             | 126        | <hạn xã>       |
+      | Chính quyền địa phương cấp cơ sở | Sở Khoa học và Công nghệ | 126        | <hạn xã>       |
       | Sở Tư pháp                       | Sở Nội vụ                | 1          | <hạn Sở>       |
       | Sở Tài chính                     | Sở Nội vụ                | 1          | <hạn Sở>       |
       | Sở Khoa học và Công nghệ         | Sở Nội vụ                | 1          | <hạn Sở>       |
@@ -57,6 +57,7 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
       | UBND xã Đông Anh      | Quá hạn      |
       | UBND xã Gia Lâm       | Quá hạn      |
       | UBND xã Ba Vì         | Quá hạn      |
+      | 118 xã, phường còn lại | Quá hạn     |
     Và báo cáo của "Sở Tư pháp" gửi "Sở Nội vụ" ở trạng thái "Chưa gửi"
     Khi yêu cầu lại, với ngày 20/6/2025 được cấu hình cho báo cáo mà kế hoạch không nêu ngày
     Và "Sở Nội vụ" lập báo cáo gửi "UBND Thành phố"
@@ -69,6 +70,7 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
       | UBND xã Đông Anh         | Quá hạn    | có       |
       | UBND xã Gia Lâm          | Quá hạn    | có       |
       | UBND xã Ba Vì            | Quá hạn    | có       |
+      | 118 xã, phường còn lại   | Quá hạn    | có       |
       | Sở Tư pháp               | Chưa gửi   | không    |
       | Sở Tài chính             | Chưa gửi   | không    |
       | Sở Khoa học và Công nghệ | Chưa gửi   | không    |

@@ -5,7 +5,8 @@ Tính năng: Mọi nhiệm vụ của hai kế hoạch được giao đúng đơ
   Mỗi bản mang đầu mối theo dõi của nhiệm vụ (kế hoạch không nêu thì Sở Nội vụ, Phòng Nội vụ theo dõi),
   ngày cuối cùng đọc từ thời hạn kế hoạch ghi ("Trước ngày 15/4/2025" là hạn chót 14/4/2025) và
   quy trình mà kế hoạch yêu cầu. Các đề mục (1, 2 của Hà Nội; 4 của Kon Tum) chỉ gom nhiệm vụ con.
-  Danh sách xã, phường, thị trấn là danh sách mẫu: Hà Nội 8 đơn vị, huyện của Kon Tum 5 đơn vị.
+  Hà Nội có 126 xã, phường theo danh mục đơn vị hành chính (Quyết định 19/2025/QĐ-TTg); danh sách xã,
+  thị trấn của huyện thuộc Kon Tum là danh sách mẫu 5 đơn vị.
 
   Bối cảnh:
     Cho các kế hoạch HN-2025 và KT-2025 đã giao nhiệm vụ cho các đơn vị ngày 01/4/2025
@@ -21,10 +22,10 @@ Tính năng: Mọi nhiệm vụ của hai kế hoạch được giao đúng đơ
       | HN-2025  | 1.1      | Sở Tư pháp               | Các Sở, ngành                                                            | Trước ngày 15/4/2025                      | không nêu              | 15     | Sở Tư pháp               | 14/4/2025      | Nhiệm vụ của kế hoạch                                          |
       | HN-2025  | 1.2      | Sở Nội vụ                | Các Sở, ngành                                                            | Trước ngày 15/4/2025                      | Theo quy trình rút gọn | 15     | Sở Nội vụ                | 14/4/2025      | Xây dựng Nghị quyết, Quyết định theo trình tự, thủ tục rút gọn |
       | HN-2025  | 1.3      | Sở Tài chính             | Các Sở, ban, ngành                                                       | Trước ngày 31/12/2025                     | không nêu              | 15     | Sở Tài chính             | 30/12/2025     | Nhiệm vụ của kế hoạch                                          |
-      | HN-2025  | 2.1      | không nêu                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 30/4/2025                      | không nêu              | 23     | Sở Nội vụ                | 29/4/2025      | Nhiệm vụ của kế hoạch                                          |
-      | HN-2025  | 2.2      | không nêu                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 31/8/2025                      | không nêu              | 23     | Sở Nội vụ                | 30/8/2025      | Nhiệm vụ của kế hoạch                                          |
-      | HN-2025  | 2.3      | Sở Nội vụ                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 30/9/2025                      | không nêu              | 23     | Sở Nội vụ                | 29/9/2025      | Nhiệm vụ của kế hoạch                                          |
-      | HN-2025  | 2.4      | Sở Tài chính             | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trong năm 2025                            | không nêu              | 23     | Sở Tài chính             | 31/12/2025     | Nhiệm vụ của kế hoạch                                          |
+      | HN-2025  | 2.1      | không nêu                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 30/4/2025                      | không nêu              | 141    | Sở Nội vụ                | 29/4/2025      | Nhiệm vụ của kế hoạch                                          |
+      | HN-2025  | 2.2      | không nêu                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 31/8/2025                      | không nêu              | 141    | Sở Nội vụ                | 30/8/2025      | Nhiệm vụ của kế hoạch                                          |
+      | HN-2025  | 2.3      | Sở Nội vụ                | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trước ngày 30/9/2025                      | không nêu              | 141    | Sở Nội vụ                | 29/9/2025      | Nhiệm vụ của kế hoạch                                          |
+      | HN-2025  | 2.4      | Sở Tài chính             | Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở                     | Trong năm 2025                            | không nêu              | 141    | Sở Tài chính             | 31/12/2025     | Nhiệm vụ của kế hoạch                                          |
       | HN-2025  | 2.5      | Sở Khoa học và Công nghệ | Các Sở, ban, ngành                                                       | Theo kế hoạch chuyển đổi số của Thành phố | không nêu              | 15     | Sở Khoa học và Công nghệ | không có       | Nhiệm vụ của kế hoạch                                          |
       | HN-2025  | 3        | không nêu                | Các Sở, ban, ngành đầu mối chịu trách nhiệm theo dõi nhiệm vụ; Sở Nội vụ | Trong năm 2025                            | không nêu              | 4      | Sở Nội vụ                | 31/12/2025     | Nhiệm vụ của kế hoạch                                          |
 
@@ -54,5 +55,5 @@ Tính năng: Mọi nhiệm vụ của hai kế hoạch được giao đúng đơ
 
     Dữ liệu:
       | kế hoạch | nhiệm vụ                                    | tổng số bản |
-      | HN-2025  | 1.1, 1.2, 1.3, 2.1, 2.2, 2.3, 2.4, 2.5 và 3 | 156         |
+      | HN-2025  | 1.1, 1.2, 1.3, 2.1, 2.2, 2.3, 2.4, 2.5 và 3 | 628         |
       | KT-2025  | 1, 2, 3, 4.a, 4.b và 5                      | 91          |

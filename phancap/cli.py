@@ -14,7 +14,7 @@ from phancap.engine.clock import stamp
 from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
 from phancap.engine.evidence import EvidenceStore, require_upload_allowed, store_upload
 from phancap.engine.instantiate import instantiate
-from phancap.engine.loader import existing_units, read_definitions, store_definitions
+from phancap.engine.loader import read_definitions, store_definitions, stored_registry
 from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
 from phancap.engine.users import add_user, set_active, set_password
@@ -22,7 +22,7 @@ from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
-from phancap.cli_units import units_app
+from phancap.cli_units import register as register_units
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
@@ -82,7 +82,7 @@ def load(path: Annotated[Path | None, typer.Argument(help="Definitions folder or
     c = ctx()
     c.db.upgrade()
     try:
-        defs = read_definitions(path, set(c.workflows), existing_units(c.db) if path else None)
+        defs = read_definitions(path, set(c.workflows), stored_registry(c.db) if path else None)
     except DefinitionError as exc:
         fail("\n".join(exc.problems))
         return
@@ -300,7 +300,7 @@ def import_plan(
 
 register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
-app.add_typer(units_app, name="units")
+register_units(app)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
-"""`phancap units …`: the organisation units the loaded definitions hold (a group: later commands
-such as succeed and rename join `list` here)."""
+"""`phancap units …`, `phancap registries`, `phancap groups`, `phancap admin-events`: the organisation
+registry as stored, and the audited changes an administrator makes to it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,34 @@ from typing import Annotated
 import typer
 
 from phancap.console import JsonOpt, ctx, emit
-from phancap.engine.units import list_units
+from phancap.engine import admin_log
+from phancap.engine.units import (add_unit, deactivate_unit, list_groups, list_registries, list_units, rename_unit,
+                                  search_units)
 
-units_app = typer.Typer(no_args_is_help=True, help="Organisation units: codes, names, kinds, regions.")
+units_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                        help="Organisation units: list (the default), add, rename, deactivate.")
+
+RegistryOpt = Annotated[str | None, typer.Option("--registry", help="Registry code, e.g. HN, QT, CP.")]
+AsOpt = Annotated[str, typer.Option("--as", help="The administrator making the change (audited).")]
+CommentOpt = Annotated[str | None, typer.Option("--comment", help="Why (kept with the admin event).")]
+
+
+def _lines(rows: list[dict[str, object]]) -> str:
+    return "\n".join(f"{r['code']}\t{r['kind']}\t{r['registry']}\t{r['name']}" + ("" if r["active"] else "\t(inactive)")
+                     for r in rows) or "(no units)"
+
+
+@units_app.callback()
+def units(context: typer.Context, registry: RegistryOpt = None,
+          kind: Annotated[str | None, typer.Option("--kind", help="people_committee, department, commune, ward…")] = None,
+          search: Annotated[str | None, typer.Option("--search", help="Words of the name, with or without diacritics.")] = None,
+          include_inactive: Annotated[bool, typer.Option("--all", help="Include deactivated units.")] = False,
+          as_json: JsonOpt = False) -> None:
+    """List units: code, name, kind, registry, parent, aliases, active (deactivated ones only with --all)."""
+    if context.invoked_subcommand is not None:
+        return
+    rows = search_units(ctx().db, region=registry, kind=kind, search=search, include_inactive=include_inactive)
+    emit(rows, as_json, _lines(rows))
 
 
 @units_app.command("list")
@@ -20,3 +45,67 @@ def units_list(region: Annotated[str | None, typer.Option("--region", help="Regi
     rows = list_units(ctx().db, region)
     emit(rows, as_json, "\n".join(f"{r['code']}\t{r['kind']}\t{r['region']}\t{r['name']}" for r in rows)
          or "(no units: run `phancap load` first)")
+
+
+@units_app.command("add")
+def units_add(code: str, actor: AsOpt,
+              name: Annotated[str | None, typer.Option("--name", help="Official name (none for a standard commune body).")] = None,
+              kind: Annotated[str | None, typer.Option("--kind", help="Unit kind (default office).")] = None,
+              registry: RegistryOpt = None,
+              parent: Annotated[str | None, typer.Option("--parent", help="The unit it belongs to.")] = None,
+              official_code: Annotated[str | None, typer.Option("--official-code", help="Official code, if any.")] = None,
+              alias: Annotated[list[str] | None, typer.Option("--alias", help="Another name (repeat).")] = None,
+              comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
+    """Add a unit (audited). QT-X-CAMLO-PVHXH and the like, a commune's standard bodies, need no --name."""
+    c = ctx()
+    row = add_unit(c.db, c.user(actor), c.clock, code, name=name, kind=kind, region=registry, parent=parent,
+                   official_code=official_code, aliases=list(alias or []), comment=comment)
+    emit(row, as_json, f"added {row['code']}\t{row['name']}")
+
+
+@units_app.command("rename")
+def units_rename(code: str, new_name: str, actor: AsOpt, comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
+    """Rename a unit (audited); the old name stays an alias."""
+    c = ctx()
+    row = rename_unit(c.db, c.user(actor), c.clock, code, new_name, comment)
+    emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
+
+
+@units_app.command("deactivate")
+def units_deactivate(code: str, actor: AsOpt, comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
+    """Deactivate a unit (audited): groups stop listing it; its tasks and history stay."""
+    c = ctx()
+    row = deactivate_unit(c.db, c.user(actor), c.clock, code, comment)
+    emit(row, as_json, f"deactivated {row['code']}")
+
+
+def registries(as_json: JsonOpt = False) -> None:
+    """List registries: code, name, official_code, kind, units (active)."""
+    rows = list_registries(ctx().db)
+    emit(rows, as_json, "\n".join(f"{r['code']}\t{r['kind']}\t{r['official_code'] or ''}\t{r['units']}\t{r['name']}"
+                                  for r in rows) or "(no registries: run `phancap load` first)")
+
+
+def groups(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
+    """List groups: name, registry, aliases, members."""
+    rows = list_groups(ctx().db, registry)
+    emit(rows, as_json, "\n".join(f"{r['registry']}\t{len(r['members'])}\t{r['name']}" for r in rows) or "(no groups)")
+
+
+def admin_events(actor: Annotated[str | None, typer.Option("--actor", help="Who made the change.")] = None,
+                 action: Annotated[str | None, typer.Option("--action", help="unit.add, unit.rename… or a prefix: unit.")] = None,
+                 subject: Annotated[str | None, typer.Option("--subject", help="The unit changed.")] = None,
+                 registry: RegistryOpt = None,
+                 since: Annotated[str | None, typer.Option("--since", help="From this time (UTC text, e.g. 2025-04-01).")] = None,
+                 as_json: JsonOpt = False) -> None:
+    """Search the administrative events: id, at, actor, action, registry, subject, data, comment."""
+    rows = admin_log.search(ctx().db, actor=actor, action=action, subject=subject, region=registry, since=since)
+    emit(rows, as_json, "\n".join(f"{r['at']}\t{r['actor']}\t{r['action']}\t{r['subject']}\t{r['data']}" for r in rows)
+         or "(no admin events)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(units_app, name="units")
+    app.command("registries")(registries)
+    app.command("groups")(groups)
+    app.command("admin-events")(admin_events)

@@ -20,7 +20,7 @@ def test_groups_fan_out_and_deadlines_resolve(db: Database, workflows: dict[str,
         by_task.setdefault(str(t["task"]), []).append(t)
     assert len(by_task["1.1"]) == DEPARTMENTS  # "Các Sở, ngành"
     assert {t["focal"] for t in by_task["1.1"]} == {"HN-STP"} and {t["deadline"] for t in by_task["1.1"]} == {"2025-04-14"}
-    communes = 8  # the shipped sample of Hà Nội's communes and wards
+    communes = 126  # Hà Nội's commune-level units (51 phường, 75 xã; Decision 19/2025/QĐ-TTg)
     assert len(by_task["2.1"]) == DEPARTMENTS + communes  # "Các Sở, ban, ngành, chính quyền địa phương cấp cơ sở"
     assert {t["workflow"] for t in by_task["1.2"]} == {"shortened_procedure"}
     assert {t["deadline"] for t in by_task["2.5"]} == {None}  # "Theo kế hoạch chuyển đổi số": no deadline

@@ -16,7 +16,7 @@ from phancap.engine.tick import tick
 from phancap.engine.users import add_user
 from tests.helpers import instance
 
-COMMUNES = 8  # the shipped sample of Hà Nội communes and wards
+COMMUNES = 126  # Hà Nội's commune-level units (Decision 19/2025/QĐ-TTg)
 FOCAL = {"HN-STP", "HN-SNV", "HN-STC", "HN-SKHCN"}  # agencies tracking the tasks communes lead or coordinate
 
 

@@ -80,8 +80,28 @@ def load_yaml(path: Path):
         return yaml.safe_load(fh)
 
 
+NATIONAL_COMMUNES = ORG_DIR / "vn-2025-communes.csv"
+
+
+def national_communes(code: str) -> list[dict]:
+    """A province's commune-level units as the national list gives them (read here independently)."""
+    with NATIONAL_COMMUNES.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    out = []
+    for r in rows:
+        if r["registry"] == code:
+            lower = r["official_name"][0].lower() + r["official_name"][1:]
+            out.append({"code": r["code"], "name": f"UBND {lower}", "kind": r["kind"],
+                        "aliases": [lower, f"Ủy ban nhân dân {lower}"]})
+    return out
+
+
 def registry(code: str) -> dict:
-    return load_yaml(ORG_DIR / REGISTRY_FILES[code])
+    """The hand-written registry file; Hà Nội's communes come from the national list (national.yaml)."""
+    reg = load_yaml(ORG_DIR / REGISTRY_FILES[code])
+    if code == "HN":
+        return {**reg, "units": [*reg["units"], *national_communes("HN")]}
+    return reg
 
 
 def plan(code: str) -> dict:
@@ -297,7 +317,7 @@ def work_tasks():
 def test_definitions_are_packages_so_the_data_ships():
     for d in (DEFS, ORG_DIR, PLAN_DIR):
         assert (d / "__init__.py").is_file(), d
-    for f in ["hanoi.yaml", "kontum.yaml", "hanoi_communes_sample.csv"]:
+    for f in ["hanoi.yaml", "kontum.yaml", "national.yaml", "central.yaml", "vn-2025-provinces.csv", "vn-2025-communes.csv"]:
         assert (ORG_DIR / f).is_file(), f
     for p in PLANS:
         assert (PLAN_DIR / f"{p}.yaml").is_file(), p
@@ -361,7 +381,10 @@ def test_registry_shape(reg_code):
     reg = registry(reg_code)
     assert reg["registry"] == reg_code
     assert reg["name"]
-    assert "CSV" in reg["sample_units_note"]
+    if reg_code == "KT":
+        assert "CSV" in reg["sample_units_note"]
+    else:  # Hà Nội's communes are the real ones, from the national list
+        assert "sample_units_note" not in reg and len(national_communes(reg_code)) == 126
     codes = [u["code"] for u in reg["units"]]
     assert len(codes) == len(set(codes)), "duplicate unit code"
     for u in reg["units"]:
@@ -410,8 +433,9 @@ def test_hanoi_registry_units():
     assert depts == HN_DEPARTMENTS
     assert expand("Các Sở, ngành", reg) == set(HN_DEPARTMENTS)
     locals_ = {c: u for c, u in units.items() if u["kind"] in {"ward", "commune"}}
-    assert 6 <= len(locals_) <= 126
-    assert {u["kind"] for u in locals_.values()} == {"ward", "commune"}
+    assert len(locals_) == 126  # Decision 19/2025/QĐ-TTg: 51 phường, 75 xã
+    assert sum(u["kind"] == "ward" for u in locals_.values()) == 51
+    assert sum(u["kind"] == "commune" for u in locals_.values()) == 75
     for c, u in locals_.items():
         kind, prefix = ("ward", "UBND phường ") if c.startswith("HN-P-") else ("commune", "UBND xã ")
         assert re.fullmatch(r"HN-[PX]-[A-Z]+", c) and u["kind"] == kind and u["name"].startswith(prefix), u
@@ -422,22 +446,18 @@ def test_hanoi_registry_units():
     assert set(units) == {"HN-UBND", "HN-HDND", *HN_DEPARTMENTS, *locals_}
 
 
-def test_hanoi_commune_csv_matches_yaml_sample():
-    path = ORG_DIR / "hanoi_communes_sample.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        assert reader.fieldnames == ["code", "name", "kind", "aliases"]
-        rows = list(reader)
-    from_csv = {
-        r["code"]: (r["name"], r["kind"], [a for a in r["aliases"].split(";") if a]) for r in rows
+def test_hanoi_sample_commune_codes_are_kept_for_the_real_communes():
+    """The codes tests and demo users used for the former sample stay the codes of those real communes."""
+    with NATIONAL_COMMUNES.open(encoding="utf-8", newline="") as fh:
+        rows = {r["code"]: r for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+    expected = {
+        "HN-P-HOANKIEM": "Phường Hoàn Kiếm", "HN-P-BADINH": "Phường Ba Đình", "HN-P-CAUGIAY": "Phường Cầu Giấy",
+        "HN-P-HADONG": "Phường Hà Đông", "HN-X-SOCSON": "Xã Sóc Sơn", "HN-X-DONGANH": "Xã Đông Anh",
+        "HN-X-GIALAM": "Xã Gia Lâm", "HN-X-BAVI": "Xã Ba Vì",
     }
-    assert len(from_csv) == len(rows)
-    from_yaml = {
-        u["code"]: (u["name"], u["kind"], list(u.get("aliases") or []))
-        for u in registry("HN")["units"]
-        if u["kind"] in {"ward", "commune"}
-    }
-    assert from_csv == from_yaml
+    assert {c: rows[c]["official_name"] for c in expected} == expected
+    assert rows["HN-P-HOANKIEM"]["official_code"] == "00070" and rows["HN-X-SOCSON"]["official_code"] == "00376"
+    assert {rows[c]["registry"] for c in expected} == {"HN"}
 
 
 def test_kontum_registry_units():

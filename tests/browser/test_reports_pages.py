@@ -18,12 +18,16 @@ from phancap.demo import DEMO_PASSWORD
 from phancap.engine.db import Database
 from phancap.engine.reports import report_content
 from phancap.engine.status import CATEGORIES, LABELS_VI
+from phancap.engine.units import search_units
 from tests.browser.conftest import START, _free_port
 
 pytestmark = pytest.mark.browser
 
-COMMUNES = {"HN-P-HOANKIEM", "HN-P-BADINH", "HN-P-CAUGIAY", "HN-P-HADONG", "HN-X-SOCSON", "HN-X-DONGANH",
-            "HN-X-GIALAM", "HN-X-BAVI"}
+def hanoi_communes(db: Database) -> set[str]:
+    """Hà Nội's 126 commune-level units (Decision 19/2025/QĐ-TTg), as the demo database holds them."""
+    communes = {u["code"] for u in search_units(db, region="HN") if u["kind"] in ("commune", "ward")}
+    assert len(communes) == 126 and "HN-P-HOANKIEM" in communes
+    return communes
 
 
 class DemoServer:
@@ -117,6 +121,7 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
     assert today.isoformat() == "2025-06-11"
 
     # the dashboard shows which communes' reports are late
+    communes = hanoi_communes(server.db)
     page.click("nav >> text=Theo dõi, đôn đốc")
     page.wait_for_url(f"{server.url}/dashboard")
     page.select_option("select[name=plan]", "HN-2025")
@@ -127,9 +132,9 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
     late = board.locator("li.late-report")
     late_to_snv = {late.nth(i).get_attribute("data-unit") for i in range(late.count())
                    if late.nth(i).get_attribute("data-recipient") == "HN-SNV"}
-    assert late_to_snv == COMMUNES - {"HN-P-HOANKIEM"}  # the ward sent its report in time
+    assert late_to_snv == communes - {"HN-P-HOANKIEM"}  # the ward sent its report in time
     late_units = {late.nth(i).get_attribute("data-unit") for i in range(late.count())}
-    assert late_units == COMMUNES  # the ward's three other reports are late too; departments are due 14/6
+    assert late_units == communes  # the ward's three other reports are late too; departments are due 14/6
     received = board.locator("li.received-report")
     assert [received.nth(i).get_attribute("data-unit") for i in range(received.count())] == ["HN-P-HOANKIEM"]
     # the bar chart has a bar per lead agency
@@ -140,7 +145,7 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
                                      "AND task = 'BC-2025-6T/HN-UBND'"))
     page.goto(f"{server.url}/reports/{consolidated}")
     rows = page.locator("#received tr[data-late=true]")
-    assert {rows.nth(i).get_attribute("data-unit") for i in range(rows.count())} == COMMUNES - {"HN-P-HOANKIEM"}
+    assert {rows.nth(i).get_attribute("data-unit") for i in range(rows.count())} == communes - {"HN-P-HOANKIEM"}
     with page.expect_download() as download:
         page.click("#download-docx")
     assert download.value.suggested_filename == "BC-2025-6T_HN-UBND_HN-SNV.docx"
@@ -166,7 +171,7 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
     assert table_rows(received_table) == [[r["unit"], r["state"], r["deadline"], "x" if r["missing"] else "",
                                            "x" if r["late"] else ""] for r in content["received"]]
     flagged = {r[0] for r in table_rows(received_table) if r[4] == "x"}
-    assert flagged == COMMUNES - {"HN-P-HOANKIEM"}
+    assert flagged == communes - {"HN-P-HOANKIEM"}
     # and the page shows the same figures
     shown = page.locator("#categories tbody tr")
     assert [shown.nth(i).locator("td").nth(1).inner_text() for i in range(len(CATEGORIES))] == [
