@@ -30,13 +30,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def token(user: str) -> str:
-    # Signed on the server's clock: a token stamped later than the server's now is refused.
-    return Signer(SECRET, clock=Clock.parse(START)).token(user)
+DATABASE_OF: dict[str, str] = {}  # a server's base URL -> its database URL
+_TOKENS: dict[tuple[str, str], str] = {}
 
 
-def auth(user: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(user)}"}
+def token(user: str, base: str) -> str:
+    """A bearer token for the server at `base`: signed on the server's fixed clock (a token stamped after
+    the server's now is refused) with its session row in the server's database (sessions are revocable)."""
+    key = (base, user)
+    if key not in _TOKENS:
+        db = Database(DATABASE_OF[base])
+        try:
+            _TOKENS[key] = Signer(SECRET, clock=Clock.parse(START), db=db).token(user)
+        finally:
+            db.dispose()
+    return _TOKENS[key]
+
+
+def auth(user: str, base: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user, base)}"}
 
 
 class Server:
@@ -46,6 +58,7 @@ class Server:
         self.url = database_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        DATABASE_OF[self.base] = database_url
         self.workers = workers
         self.workdir = workdir
         self.env = {**os.environ, "DATABASE_URL": database_url, "PHANCAP_SECRET_KEY": SECRET, "PHANCAP_NOW": START,
@@ -165,5 +178,5 @@ def task_rows(db: Database) -> dict[int, tuple[str, int, str]]:
 
 def post_transition(client: httpx.Client, base: str, user: str, task_id: int, body: dict[str, Any],
                     key: str | None = None) -> httpx.Response:
-    headers = auth(user) | ({"Idempotency-Key": key} if key else {})
+    headers = auth(user, base) | ({"Idempotency-Key": key} if key else {})
     return client.post(f"{base}/api/v1/tasks/{task_id}/transitions", json=body, headers=headers)

@@ -18,17 +18,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("unit") as batch:
-        batch.add_column(sa.Column("official_code", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
-        batch.add_column(sa.Column("official_name", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch.add_column(sa.Column("parent", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch.add_column(sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False,
-                                   server_default="file"))
-        batch.create_index(batch.f("ix_unit_official_code"), ["official_code"], unique=False)
-    with op.batch_alter_table("unit_group") as batch:
-        batch.add_column(sa.Column("kinds", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("listed", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="[]"))
+    # Plain ADD COLUMN, no batch copy: recreating `unit` on SQLite is refused by the foreign keys pointing at it.
+    op.add_column("unit", sa.Column("official_code", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+    op.add_column("unit", sa.Column("official_name", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.add_column("unit", sa.Column("parent", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.add_column("unit", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column("unit", sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False,
+                                    server_default="file"))
+    op.create_index("ix_unit_official_code", "unit", ["official_code"], unique=False)
+    op.add_column("unit_group", sa.Column("kinds", sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                          server_default="[]"))
+    op.add_column("unit_group", sa.Column("listed", sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                          server_default="[]"))
     op.create_table(
         "registry",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -86,10 +87,10 @@ def downgrade() -> None:
             batch.drop_index(batch.f(f"ix_admin_event_{column}"))
     op.drop_table("admin_event")
     op.drop_table("registry")
-    with op.batch_alter_table("unit_group") as batch:
-        batch.drop_column("listed")
-        batch.drop_column("kinds")
-    with op.batch_alter_table("unit") as batch:
-        batch.drop_index(batch.f("ix_unit_official_code"))
-        for column in ("origin", "active", "parent", "official_name", "official_code"):
-            batch.drop_column(column)
+    # Plain DROP COLUMN (SQLite 3.35+ has it): a batch copy would drop and recreate `unit`, which the
+    # foreign keys pointing at it refuse while they are enforced.
+    op.drop_index("ix_unit_official_code", table_name="unit")
+    for table, columns in (("unit_group", ("listed", "kinds")),
+                           ("unit", ("origin", "active", "parent", "official_name", "official_code"))):
+        for column in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
