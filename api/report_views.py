@@ -29,13 +29,14 @@ from phancap.engine.dashboard import PlanFigures, dashboard, period_of
 from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.policy import may_raise_difficulty
 from phancap.engine.queries import latest_comments
+from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, report_content, report_documents, report_standing
 from phancap.engine.status import Tally
 from phancap.engine.urging import urge
 from phancap.engine.users import User
 from phancap.engine.visibility import cases_visible_to, relations, visible_task
 
-REPORT, DIFFICULTY = "report", "difficulty"
+REPORT, DIFFICULTY = REPORT_KIND, "difficulty"
 REPORT_WORKFLOW = "periodic_report"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

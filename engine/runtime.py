@@ -86,7 +86,7 @@ class TaskEngine:
         self.db = db
         self.workflows = workflows
         self.clock = clock or Clock.from_env()
-        self.due_soon_days = due_soon_days  # "sắp đến hạn": PHANCAP_DUE_SOON_DAYS, passed in by the settings
+        # late, due soon ("sắp đến hạn": PHANCAP_DUE_SOON_DAYS, passed in by the settings) and done
         self.status = StatusRules.of([m.workflow for m in workflows.values()], due_soon_days)
         self.calendar = calendar or default_calendar()
         self._select = db.sql(_SELECT_TASK + ("" if db.is_sqlite else " FOR UPDATE OF t"))

@@ -11,7 +11,7 @@ from phancap.api.errors import ApiError
 
 from phancap.api.schemas import CategoryCounts, ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from phancap.api.services import Services
-from phancap.engine.queries import list_plans, plan_detail, progress, rollup, rollup_scope
+from phancap.engine.queries import list_plans, plan_detail, plan_monitor, progress, rollup, rollup_scope
 from phancap.engine.policy import SEE_ROLLUP, require_plan_rollup
 from phancap.engine.users import User
 
@@ -38,7 +38,7 @@ def plan(services: ServicesDep, user: CurrentUser, code: str) -> PlanDetail:
 
 def plan_progress(services: Services, user: User, code: str) -> Progress:
     """The plan's tasks the caller may see, by state, unit and official category (the engine's figures)."""
-    if code not in {p["code"] for p in list_plans(services.db)}:
+    if plan_monitor(services.db, code) is None:  # one key lookup: is the plan loaded
         raise plan_not_found(code)
     data = progress(services.db, code, services.clock.today(), services.engine.status, viewer=user)
     return Progress(plan=code, total=data["tasks"], by_state=data["states"],
