@@ -24,9 +24,11 @@ def record(conn: Connection, *, at: str, actor: str, action: str, region: str | 
 
 def search(db: Database, *, actor: str | None = None, action: str | None = None, subject: str | None = None,
            region: str | None = None, since: str | None = None, until: str | None = None,
+           contains: str | None = None, newest_first: bool = False, before_id: int | None = None,
            limit: int = 1000) -> list[dict[str, Any]]:
-    """Events by any of actor, action (prefix: 'unit.' matches every unit change), subject, registry and
-    time (at >= since, at < until), oldest first."""
+    """Events by any of actor, action (prefix: 'unit.' matches every unit change), subject, registry,
+    time (at >= since, at < until) and `contains` (a text inside the subject, the data or the comment,
+    e.g. a role given: '"admin"'), oldest first (or newest first, paged by keyset with `before_id`)."""
     clauses, params = [], {"limit": limit}  # type: tuple[list[str], dict[str, Any]]
     for column, value in (("actor", actor), ("subject", subject), ("region", region)):
         if value is not None:
@@ -35,6 +37,13 @@ def search(db: Database, *, actor: str | None = None, action: str | None = None,
     if action is not None:
         clauses.append("(action = :action OR action LIKE :action_prefix)")
         params |= {"action": action, "action_prefix": action.rstrip(".") + ".%"}
+    if contains:
+        like = "(subject LIKE :contains ESCAPE '!' OR data LIKE :contains ESCAPE '!' OR comment LIKE :contains ESCAPE '!')"
+        clauses.append(like)
+        params["contains"] = "%" + contains.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    if before_id is not None:
+        clauses.append("id < :before_id")
+        params["before_id"] = before_id
     if since is not None:
         clauses.append("at >= :since")
         params["since"] = since
@@ -44,6 +53,6 @@ def search(db: Database, *, actor: str | None = None, action: str | None = None,
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     with db.engine.connect() as conn:
         rows = conn.execute(text(f"SELECT id, at, actor, action, region, subject, data, comment FROM admin_event"
-                                 f"{where} ORDER BY id LIMIT :limit"), params).mappings().all()
+                                 f"{where} ORDER BY id{' DESC' if newest_first else ''} LIMIT :limit"), params).mappings().all()
     return [{**{k: v for k, v in r.items() if k != "region"}, "registry": r["region"], "data": json.loads(r["data"])}
             for r in rows]

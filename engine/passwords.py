@@ -41,3 +41,19 @@ def check_password(name: str, password: str) -> None:
     if lowered in common_passwords():
         raise WeakPassword("common", "Mật khẩu nằm trong danh sách mật khẩu phổ biến; hãy chọn mật khẩu khác",
                            "password is on the list of common passwords; choose another")
+
+
+_ALPHABET = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (l/1/I, O/0, S/5…)
+
+
+def generate_password(name: str) -> str:
+    """A temporary password an administrator hands over (reset, import): 3 groups of 5, ~84 bits."""
+    import secrets
+
+    while True:
+        candidate = "-".join("".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(3))
+        try:
+            check_password(name, candidate)
+        except WeakPassword:
+            continue
+        return candidate

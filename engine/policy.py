@@ -213,6 +213,24 @@ MANAGE_REGISTRY = Permission("manage_registry", frozenset({"admin"}),
                              rule="role")
 
 
+MANAGE_USERS = Permission("manage_users", frozenset({"admin"}),
+                          "Chỉ quản trị viên được quản lý người dùng", "only administrators manage users", rule="role")
+# Administrative events: administrators read those of their registry, auditors every one.
+READ_ADMIN_EVENTS = Permission("read_admin_events", frozenset({"admin", "auditor"}),
+                               "Chỉ quản trị viên và kiểm toán được xem nhật ký quản trị",
+                               "only administrators and auditors read the administrative log", rule="role")
+
+
+def may_administer(user: User | None) -> bool:
+    return MANAGE_USERS.allows(user)
+
+
+def admin_events_scope(user: User, user_region: str | None) -> str | None:
+    """The registry whose administrative events the user reads (None: every registry), or Forbidden."""
+    READ_ADMIN_EVENTS.require(user)
+    return None if "auditor" in user.roles else user_region
+
+
 def may_manage_registry(user: User | None, user_region: str | None, region: str) -> bool:
     return MANAGE_REGISTRY.allows(user) and user_region == region
 

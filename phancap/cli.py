@@ -17,19 +17,19 @@ from phancap.engine.instantiate import instantiate
 from phancap.engine.loader import read_definitions, store_definitions, stored_registry
 from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
-from phancap.engine.users import add_user, set_active, set_password
 from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
 from phancap.cli_units import register as register_units
+from phancap.cli_users import user_app, users_app
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic owns it).")
-user_app = typer.Typer(no_args_is_help=True, help="Users: a name, a unit, roles.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 
 
@@ -100,60 +100,6 @@ def instantiate_cmd(plan: str, as_json: JsonOpt = False) -> None:
         fail("\n".join(exc.problems))
         return
     emit(result.to_json(), as_json, f"{plan}: {result.created} task instances created, {result.existing} already existed")
-
-
-@user_app.command("add")
-def user_add(
-    name: str,
-    unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. HN-STP.")],
-    role: Annotated[list[str], typer.Option("--role", help="Role (repeat for several).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from stdin.")] = False,
-    email: Annotated[str | None, typer.Option("--email", help="Where notices (urging) are sent.")] = None,
-) -> None:
-    """Create or update a user of a unit with roles."""
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    if password_stdin and not password:
-        fail("error: empty password on stdin")
-    roles = [r.strip() for item in role for r in item.split(",") if r.strip()]
-    try:
-        user = add_user(ctx().db, name, unit, roles, ctx().clock, password, email)
-    except ValueError as exc:
-        fail(f"error: {exc}")
-        return
-    typer.echo(f"user {user.name}: unit {user.unit}, roles {', '.join(user.roles)}")
-
-
-@user_app.command("passwd")
-def user_passwd(
-    name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the new password from stdin.")] = False,
-) -> None:
-    """Set a user's password (at least 10 characters, not the user name, not a common password); every
-    session and token of the user ends at once."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        import getpass
-
-        password = getpass.getpass("new password: ")
-    if not password:
-        fail("error: empty password")
-    ended = set_password(ctx().db, name, password)
-    typer.echo(f"user {name}: password changed; {ended} session(s) ended")
-
-
-@user_app.command("deactivate")
-def user_deactivate(name: str) -> None:
-    """Deactivate a user: no sign-in; every session and token of the user ends at once."""
-    ended = set_active(ctx().db, name, False)
-    typer.echo(f"user {name}: deactivated; {ended} session(s) ended")
-
-
-@user_app.command("activate")
-def user_activate(name: str) -> None:
-    """Allow a deactivated user to sign in again."""
-    set_active(ctx().db, name, True)
-    typer.echo(f"user {name}: active")
 
 
 @app.command()

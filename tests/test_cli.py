@@ -182,3 +182,37 @@ def test_user_passwords_follow_the_policy_and_deactivation(loaded: Path) -> None
     gone = run(loaded, "user", "passwd", "nobody", "--password-stdin", stdin="mot cau that dai\n", check=False)
     assert gone.returncode == 3 and "no user 'nobody'" in gone.stderr
     assert run(loaded, "user", "activate", "pd").stdout.strip() == "user pd: active"
+
+
+def test_users_import_lists_rejected_rows_and_writes_nothing_until_they_are_fixed(loaded: Path) -> None:
+    csv_file = loaded / "users.csv"
+    csv_file.write_text("name,unit,roles,email\ncv.a,HN-SCT,officer,a@sct.hanoi.gov.vn\ncv.b,HN-NOPE,officer,\n",
+                        encoding="utf-8")
+    refused = run(loaded, "users", "import", str(csv_file), "--json", check=False)
+    assert refused.returncode == 1
+    out = json.loads(refused.stdout)
+    assert out["applied"] == 0 and [(r["line"], r["field"]) for r in out["rejected"]] == [(3, "unit")]
+    assert "cv.a" not in run(loaded, "users", "list").stdout
+    text_out = run(loaded, "users", "import", str(csv_file), check=False).stdout
+    assert "line 3: cv.b: unit: không có đơn vị 'HN-NOPE'" in text_out and "nothing was changed" in text_out
+    csv_file.write_text("name,unit,roles,email\ncv.a,HN-SCT,officer,a@sct.hanoi.gov.vn\ncv.b,HN-STC,officer;head,\n",
+                        encoding="utf-8")
+    assert run(loaded, "users", "import", str(csv_file), "--dry-run", "--json").returncode == 0
+    assert "cv.a" not in run(loaded, "users", "list").stdout
+    applied = json.loads(run(loaded, "users", "import", str(csv_file), "--json").stdout)
+    assert applied["applied"] == 2 and sorted(applied["passwords"]) == ["cv.a", "cv.b"]
+    users = {u["name"]: u for u in json.loads(run(loaded, "users", "list", "--json").stdout)}
+    assert users["cv.b"]["roles"] == ["head", "officer"] and users["cv.a"]["email"] == "a@sct.hanoi.gov.vn"
+    events = json.loads(run(loaded, "admin-events", "--action", "user.", "--json").stdout)
+    assert [(e["actor"], e["subject"], e["data"].get("line")) for e in events][-2:] == [("console", "cv.a", 2),
+                                                                                       ("console", "cv.b", 3)]
+
+
+def test_user_update_and_reset_password(loaded: Path) -> None:
+    updated = json.loads(run(loaded, "user", "update", "cv.sct", "--role", "officer,head", "--email", "x@sct.vn",
+                             "--json").stdout)
+    assert updated["changes"]["roles"] == [["officer"], ["head", "officer"]] and updated["action"] == "user.update"
+    reset = run(loaded, "user", "reset-password", "cv.sct").stdout
+    assert "temporary password (shown once): " in reset
+    refused = run(loaded, "user", "update", "cv.sct", "--role", "boss", check=False)
+    assert refused.returncode == 3 and "boss" in refused.stderr and refused.stderr.count("\n") == 1
