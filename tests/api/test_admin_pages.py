@@ -79,3 +79,21 @@ def test_the_auditor_reads_every_registrys_administrative_log(client: TestClient
     assert granted.count('class="admin-event"') == 1 and "cv.stp.qt" in granted and "Đầu mối theo dõi" in granted
     assert client.get("/admin/users").status_code == 403
     assert csrf_of(page.text)
+
+
+def test_the_registry_and_the_administrative_log_as_json(client: TestClient, app: object, people: None) -> None:
+    from tests.api.conftest import bearer
+
+    assert client.get("/api/v1/units").status_code == 401
+    officer = bearer(app, "cv.sct")  # type: ignore[arg-type]
+    found = client.get("/api/v1/units", params={"registry": "QT", "search": "so tu phap"}, headers=officer).json()
+    assert [u["code"] for u in found] == ["QT-STP"]
+    assert {"code": "QT", "units": 92}.items() <= next(
+        r for r in client.get("/api/v1/registries", headers=officer).json() if r["code"] == "QT").items()
+    assert client.get("/api/v1/admin/events", headers=officer).status_code == 403
+    token = login(client, "admin")
+    client.post("/admin/units/HN-SCT/rename", data={"csrf_token": token, "name": "Sở Công Thương mới"})
+    events = client.get("/api/v1/admin/events", params={"action": "unit."},
+                        headers=bearer(app, "kiemtoan")).json()  # type: ignore[arg-type]
+    assert [(e["actor"], e["action"], e["subject"], e["data"]) for e in events] == [
+        ("admin", "unit.rename", "HN-SCT", {"old": "Sở Công Thương", "new": "Sở Công Thương mới"})]
