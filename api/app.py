@@ -34,6 +34,7 @@ from phancap.api.pages import spec as page_spec
 from phancap.api.pages import tasks as page_tasks
 from phancap.api.pages.render import render_error
 from phancap.api.routes import admin as admin_routes
+from phancap.api.routes import inbox as inbox_routes
 from phancap.api.routes import audit as audit_routes
 from phancap.api.routes import auth as auth_routes
 from phancap.api.routes import clock as clock_routes
@@ -101,7 +102,8 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     app.state.evidence_store = EvidenceStore.from_settings(config)
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
                    workflow_routes.router, clock_routes.router, report_routes.router,
-                   evidence_routes.router, import_routes.router, spec_routes.router, admin_routes.router):
+                   evidence_routes.router, import_routes.router, spec_routes.router, admin_routes.router,
+                   inbox_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
     for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,

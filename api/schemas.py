@@ -104,6 +104,31 @@ class TaskList(BaseModel):
     offset: int
 
 
+class QueueAction(BaseModel):
+    trigger: str
+    label: str
+
+
+class ReturnedMark(BaseModel):
+    actor: str
+    at: str
+    comment: str | None
+
+
+class QueueItem(TaskPublic):
+    category: str = Field(description="the official category: done_on_time, open_overdue …")
+    actions: list[QueueAction] = Field(description="what the caller may do now that moves the task on")
+    returned: ReturnedMark | None = Field(default=None, description="the last move was a return: who, when, why")
+
+
+class Inbox(BaseModel):
+    items: list[QueueItem]
+    total: int
+    limit: int
+    offset: int
+    cut: bool = Field(description="more candidates than are checked; the most urgent are shown")
+
+
 class Evidence(BaseModel):
     number: str | None = Field(default=None, max_length=200, description="document number, e.g. 12/2025/QĐ-UBND")
     title: str | None = Field(default=None, max_length=1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from phancap.api.schemas import TaskDetail, TaskPublic, TriggerPublic
+from phancap.api.schemas import QueueItem, TaskDetail, TaskPublic, TriggerPublic
 from phancap.api.services import Services
 from phancap.engine.policy import signs_on_behalf
 from phancap.engine.users import User
@@ -22,6 +22,11 @@ def _task_fields(services: Services, item: dict[str, Any]) -> dict[str, Any]:
     fields["state_label"] = services.state_label(item["workflow"], item["state"])
     fields["badge"] = services.engine.status.badge(item, services.clock.today())
     return fields
+
+
+def queue_item(services: Services, item: dict[str, Any]) -> QueueItem:
+    return QueueItem(**_task_fields(services, item), category=item["category"], actions=item["actions"],
+                     returned=item.get("returned"))
 
 
 def triggers_public(user: User, item: dict[str, Any], allowed: list[TransitionDef]) -> list[TriggerPublic]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.audit import clean_event
@@ -76,35 +76,87 @@ class TaskFilter:
     state: str | None = None
     overdue: bool | None = None  # open past the deadline (the official category), or not
     due_before: date | None = None
-    q: str | None = None
+    q: str | None = None  # words of the title, content, unit, plan or task number; with or without diacritics
     mine: bool = False  # only the instances the user's own unit leads, tracks, approves or appraises
     kind: str | None = None
+    category: str | None = None  # an official category (engine.status.CATEGORIES)
+    relation: str | None = None  # only where the user's unit is the lead, focal, coordinator … (roles.RELATIONS)
+    deadline_from: date | None = None  # deadline on or after
+    deadline_to: date | None = None  # deadline on or before
+    sort: str = "id"  # or "urgency": overdue first, then the nearest deadline (the queues' order)
 
 
-def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: StatusRules, limit: int = 50,
-                 offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """The instances the user may see that match the filter, and how many match in all; each with its
-    official `category` and `due_soon` (the engine's status rules, in SQL)."""
-    category, due_soon = rules.columns(T)
+SORTS = ("id", "urgency")
+SEARCH_CAP = 20_000  # rows a word search reads at most before filtering (see _words_match)
+
+
+def filter_conditions(user: User, f: TaskFilter, category: ColumnElement[str]) -> list[ColumnElement[bool]]:
+    """The WHERE of a task search: what the user may see, narrowed by the filter (but its words)."""
     where: list[ColumnElement[bool]] = [visible_condition(user)]
     for column, value in (("plan", f.plan), ("unit", f.unit), ("state", f.state), ("kind", f.kind)):
         if value:
             where.append(T.c[column] == value)
     if f.overdue is not None:
         where.append(category == "open_overdue" if f.overdue else category != "open_overdue")
+    if f.category:
+        where.append(category == f.category)
     if f.due_before is not None:
         where.append(and_(T.c.deadline.is_not(None), T.c.deadline < f.due_before))
-    if f.q:
-        q = f"%{f.q.strip().lower()}%"
-        where.append(or_(func.lower(func.coalesce(T.c.title, _PT.c.title, "")).like(q),
-                         func.lower(func.coalesce(_PT.c.content, "")).like(q), T.c.task == f.q.strip()))
+    if f.deadline_from is not None:
+        where.append(and_(T.c.deadline.is_not(None), T.c.deadline >= f.deadline_from))
+    if f.deadline_to is not None:
+        where.append(and_(T.c.deadline.is_not(None), T.c.deadline <= f.deadline_to))
     if f.mine:
         where.append(or_(*(T.c[c] == user.unit for c in ("unit", "focal", "authority", "justice"))))
+    if f.relation:
+        where.append(relation_condition(user, f.relation))
+    return where
+
+
+def relation_condition(user: User, relation: str, t: Any = T) -> ColumnElement[bool]:
+    if relation == COORDINATOR:
+        escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return t.c.coordinators.like(f'%"{escaped}"%', escape="\\")  # type: ignore[no-any-return]
+    if relation not in RELATION_COLUMNS:
+        raise ValueError(f"unknown relation {relation!r} (one of {', '.join([*RELATION_COLUMNS, COORDINATOR])})")
+    return t.c[RELATION_COLUMNS[relation]] == user.unit  # type: ignore[no-any-return]
+
+
+def ordering(f: TaskFilter, category: ColumnElement[str]) -> list[Any]:
+    if f.sort == "id":
+        return [T.c.id]
+    return [case((category == "open_overdue", 0), else_=1), T.c.deadline.is_(None), T.c.deadline, T.c.id]
+
+
+def _words_match(q: str, item: dict[str, Any]) -> bool:
+    """Every word typed (any case, diacritics or none) is found in the task's title, content, unit, plan
+    or number: Vietnamese without diacritics is how many people type on a phone."""
+    from phancap.engine.organisations import fold
+
+    haystack = fold(" ".join(str(item.get(k) or "") for k in ("title", "content", "unit_name", "unit", "plan", "task",
+                                                            "focal_name")))
+    return all(word in haystack for word in fold(q).split())
+
+
+def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: StatusRules, limit: int = 50,
+                 offset: int = 0, extra: list[ColumnElement[bool]] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The instances the user may see that match the filter, and how many match in all; each with its
+    official `category` and `due_soon` (the engine's status rules, in SQL). Words (`q`) are matched
+    without regard to diacritics, over at most SEARCH_CAP rows the other filters leave."""
+    category, due_soon = rules.columns(T)
+    where = filter_conditions(user, f, category) + list(extra or [])
     params = rules.params(today)
+    columns = (*_COLUMNS, category, due_soon, _PT.c.content)
+    order = ordering(f, category)
     with db.engine.connect() as conn:
+        if f.q and f.q.strip():
+            rows = conn.execute(select(*columns).select_from(_FROM).where(*where).order_by(*order).limit(SEARCH_CAP),
+                                params).all()
+            found = [item for item in (_task(r) for r in rows) if _words_match(f.q, item)]
+            return found[int(offset):int(offset) + int(limit)], len(found)
         total = int(conn.execute(select(func.count()).select_from(_FROM).where(*where), params).scalar_one())
-        rows = conn.execute(select(*_COLUMNS, category, due_soon).select_from(_FROM).where(*where)
-                            .order_by(T.c.id).limit(int(limit)).offset(int(offset)), params).all()
+        rows = conn.execute(select(*columns).select_from(_FROM).where(*where)
+                            .order_by(*order).limit(int(limit)).offset(int(offset)), params).all()
     return [_task(r) for r in rows], total
 
 

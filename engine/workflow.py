@@ -69,6 +69,10 @@ class TransitionDef:
     # Separation of duties: the actor must differ from the actor of the most recent earlier firing of
     # each of these triggers on the same instance (refused with rule `duty`).
     not_by: tuple[str, ...] = ()
+    # Whether the task waits, in the queue ("Chờ tôi xử lý") of whoever may fire this, for them to do it:
+    # by default a transition that changes the state; `queue: false` for one always at hand (withdraw),
+    # `queue: true` for a decision that keeps the state (granting a pending extension).
+    queue: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems,
         p.add(doc.where("transitions"), "field 'transitions': must be a non-empty list")
         return result
     allowed = {"trigger", "label", "source", "dest", "grants", "requires", "guards", "effects", "on_overdue",
-               "not_by"}
+               "not_by", "queue"}
     for item in raw:
         if not isinstance(item, Located):
             p.add(doc.where("transitions"), "field 'transitions': each item must be a mapping")
@@ -238,13 +242,18 @@ def _parse_transitions(doc: Located, states: dict[str, StateDef], p: _Problems,
         if "not_by" in item and (not not_by or not all(isinstance(n, str) and IDENTIFIER.match(n) for n in not_by)):
             p.add(item.where("not_by"), f"{what}: field 'not_by': must name a trigger or a list of triggers")
             not_by = []
+        queue = item.get("queue", dest is not None)
+        if not isinstance(queue, bool):
+            p.add(item.where("queue"), f"{what}: field 'queue': must be true or false")
+            queue = dest is not None
         for s in sources:
             if s in states and states[s].final:
                 p.add(item.where("source"), f"{what}: state '{s}' is final; nothing may leave it")
             result.append(
                 TransitionDef(trigger, str(item.get("label", trigger)), str(s), dest, tuple(grants),
                               tuple(requires), tuple(guards), tuple(effects), on_overdue == "resume",
-                              where=item.where("trigger"), not_by=tuple(dict.fromkeys(str(n) for n in not_by)))
+                              where=item.where("trigger"), not_by=tuple(dict.fromkeys(str(n) for n in not_by)),
+                              queue=queue)
             )
         if not_by:
             named.append((item.where("not_by"), what, [str(n) for n in not_by]))
@@ -320,7 +329,7 @@ def _with_overdue(transitions: list[TransitionDef], policy: OverduePolicy, where
                 dest = t.dest or (stage if t.resume else None)
                 result.append(TransitionDef(t.trigger, t.label, policy.state, dest, t.grants, t.requires,
                                             t.guards, t.effects, t.resume, stage=stage, where=t.where,
-                                            not_by=t.not_by))
+                                            not_by=t.not_by, queue=t.queue))
     return result
 
 

@@ -21,6 +21,7 @@ from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
+from phancap.cli_queue import register as register_queue
 from phancap.cli_units import register as register_units
 from phancap.cli_users import user_app, users_app
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
@@ -244,6 +245,7 @@ def import_plan(
         raise typer.Exit(1)
 
 
+register_queue(app)
 register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
 register_units(app)

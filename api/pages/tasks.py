@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,28 +20,63 @@ from phancap.api.views import event_fields, task_detail, task_public
 from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import require_upload_allowed, store_upload
-from phancap.engine.queries import history
+from phancap.engine.queries import history, list_plans
 from phancap.engine.users import User
+from phancap.engine.queue import queue, returned_marks
+from phancap.engine.status import LABELS_VI as CATEGORY_LABELS
 from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
 
 router = APIRouter()
 
 
+TABS = {"queue": "Chờ tôi xử lý", "lead": "Đơn vị chủ trì", "focal": "Đầu mối theo dõi", "coordinator": "Phối hợp",
+        "mine": "Tất cả của đơn vị"}
+MY_PAGE = 50
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @router.get("/")
-def my_tasks(request: Request, services: ServicesDep, user: PageUser) -> Response:
-    """Việc của tôi: the instances the caller's unit leads, tracks, approves or appraises, by state."""
-    items, total = search_tasks(services.db, user, TaskFilter(mine=True), services.clock.today(),
-                                services.engine.status, limit=2000)
-    tasks = [task_public(services, i) for i in items]
-    order: list[str] = []
-    for machine in services.workflows.values():
-        order += [s for s in machine.workflow.states if s not in order]
-    groups: dict[str, list[Any]] = {}
-    for task in sorted(tasks, key=lambda t: (order.index(t.state) if t.state in order else 99, t.deadline is None,
-                                             t.deadline or "", t.id)):
-        groups.setdefault(task.state, []).append(task)
-    counts = {b: sum(1 for t in tasks if t.badge == b) for b in ("overdue", "stage_overdue", "due_soon", "no_deadline")}
-    return render(request, "my_tasks.html", {"groups": groups, "total": total, "counts": counts})
+def my_tasks(request: Request, services: ServicesDep, user: PageUser, tab: str = "queue", plan: str = "",
+             state: str = "", category: str = "", unit: str = "", q: str = "", deadline_from: str = "",
+             deadline_to: str = "", page: int = 1) -> Response:
+    """Việc của tôi: opens on what awaits me ("Chờ tôi xử lý"); tabs for what my unit leads, tracks as
+    focal agency, coordinates; filters, search with or without diacritics, most urgent first, paged."""
+    tab = tab if tab in TABS else "queue"
+    filters = TaskFilter(plan=plan or None, state=state or None, category=category or None, unit=unit or None,
+                         q=q.strip()[:200] or None, deadline_from=_day(deadline_from), deadline_to=_day(deadline_to),
+                         sort="urgency")
+    page = max(1, page)
+    today, rules, engine = services.clock.today(), services.engine.status, services.engine
+    counts = {"queue": queue(engine, user, limit=0).total}
+    for name in ("lead", "focal", "coordinator"):
+        counts[name] = search_tasks(services.db, user, TaskFilter(relation=name), today, rules, limit=0)[1]
+    counts["mine"] = search_tasks(services.db, user, TaskFilter(mine=True), today, rules, limit=0)[1]
+    offset = (page - 1) * MY_PAGE
+    if tab == "queue":
+        found = queue(engine, user, filters, limit=MY_PAGE, offset=offset)
+        items, total = found.items, found.total
+    else:
+        narrowed = replace(filters, mine=True) if tab == "mine" else replace(filters, relation=tab)
+        items, total = search_tasks(services.db, user, narrowed, today, rules, limit=MY_PAGE, offset=offset)
+        marks = returned_marks(engine, [int(i["id"]) for i in items])
+        for item in items:
+            item["returned"] = marks.get(int(item["id"]))
+    tasks = [(task_public(services, i), i) for i in items]
+    badges = {b: sum(1 for t, _ in tasks if t.badge == b) for b in ("overdue", "stage_overdue", "due_soon", "no_deadline")}
+    states = sorted({(s, st.label) for m in services.workflows.values() for s, st in m.workflow.states.items()},
+                    key=lambda x: x[1])
+    return render(request, "my_tasks.html", {
+        "tabs": TABS, "tab": tab, "counts": counts, "tasks": tasks, "total": total, "page": page,
+        "pages": max(1, -(-total // MY_PAGE)), "badges": badges, "categories": CATEGORY_LABELS,
+        "states": states, "plans": list_plans(services.db),
+        "filters": {"plan": plan, "state": state, "category": category, "unit": unit, "q": q,
+                    "deadline_from": deadline_from, "deadline_to": deadline_to}})
 
 
 def task_page(request: Request, services: Services, user: User, task_id: int, *, error: Refusal | None = None,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import task_not_found
@@ -24,15 +24,30 @@ from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses={401: {"model": ErrorBody}})
 
 
+Category = Literal["done_on_time", "done_late", "open_on_time", "open_overdue", "no_deadline", "withdrawn"]
+Relation = Literal["lead", "focal", "authority", "coordinator", "monitor", "justice"]
+
+
+def task_filter(plan: str | None = None, unit: str | None = None, state: str | None = None,
+                overdue: bool | None = None, due_before: date | None = None,
+                q: Annotated[str | None, Query(max_length=200, description="words of the title, content, unit or "
+                                                                      "number; with or without diacritics")] = None,
+                category: Category | None = None,
+                relation: Annotated[Relation | None, Query(description="only where the caller's unit holds it")] = None,
+                deadline_from: date | None = None, deadline_to: date | None = None,
+                sort: Literal["id", "urgency"] = "id") -> TaskFilter:
+    return TaskFilter(plan=plan, unit=unit, state=state, overdue=overdue, due_before=due_before, q=q, category=category,
+                      relation=relation, deadline_from=deadline_from, deadline_to=deadline_to, sort=sort)
+
+
+Filters = Annotated[TaskFilter, Depends(task_filter)]
+
+
 @router.get("", response_model=TaskList)
-def list_tasks(services: ServicesDep, user: CurrentUser,
-               plan: str | None = None, unit: str | None = None, state: str | None = None,
-               overdue: bool | None = None, due_before: date | None = None,
-               q: Annotated[str | None, Query(max_length=200, description="text in the task's title or content")] = None,
+def list_tasks(services: ServicesDep, user: CurrentUser, filters: Filters,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0)] = 0) -> TaskList:
-    """The instances the caller may see, filtered and paged."""
-    filters = TaskFilter(plan=plan, unit=unit, state=state, overdue=overdue, due_before=due_before, q=q)
+    """The instances the caller may see, filtered and paged (sort=urgency: overdue, then nearest deadline)."""
     items, total = search_tasks(services.db, user, filters, services.clock.today(), services.engine.status,
                                 limit, offset)
     return TaskList(items=[task_public(services, i) for i in items], total=total, limit=limit, offset=offset)

@@ -87,13 +87,29 @@ def test_next_only_goes_to_this_site(client: TestClient, users: None) -> None:
     assert client.get("/tasks/1", follow_redirects=False).status_code in (200, 404)
 
 
-def test_my_tasks_grouped_by_state_with_deadline_badges(client: TestClient, app: FastAPI, users: None) -> None:
+def test_my_tasks_opens_on_my_queue_with_tabs_filters_and_badges(client: TestClient, app: FastAPI, seeded: TaskEngine,
+                                                                  users: None) -> None:
     app.state.services.clock.shift = timedelta(days=11)  # 12 April: the 14 April deadlines are near
     login(client, "cv.sct")
     html = client.get("/").text
-    assert 'data-state="assigned"' in html and "Đã giao" in html
+    assert 'data-tab="queue" aria-current="page"' in html and "Chờ tôi xử lý" in html
+    assert 'data-state="assigned"' in html and "Đã giao" in html and "Gửi đầu mối xem xét" in html
     assert "sắp đến hạn" in html and "không thời hạn" in html
     assert html.count('class="task"') >= 5
+    found = client.get("/", params={"tab": "lead", "q": "ra soat danh muc"}).text  # typed without diacritics
+    assert found.count('class="task"') == 1 and 'data-total="1"' in found
+    assert client.get("/", params={"tab": "coordinator"}).text.count('class="task"') >= 1
+    # the reviewer's queue: empty until the officer sends a task; a return is marked with its comment
+    login(client, "dm.stp")
+    assert 'data-total="0"' in client.get("/").text
+    tid = sct_task(seeded.db)
+    seeded.fire(tid, "submit_for_review", "cv.sct")
+    queue_page = client.get("/").text
+    assert 'data-total="1"' in queue_page and f'data-task-id="{tid}"' in queue_page
+    seeded.fire(tid, "return", "dm.stp", comment="Bổ sung danh mục <b>văn bản</b>")
+    login(client, "cv.sct")
+    mine = client.get("/").text
+    assert "Bị trả lại" in mine and "Bổ sung danh mục &lt;b&gt;văn bản&lt;/b&gt;" in mine
 
 
 def test_task_page_forms_fire_and_refusals_show_the_reason(client: TestClient, app: FastAPI, seeded: TaskEngine,

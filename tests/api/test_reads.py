@@ -135,3 +135,27 @@ def test_demo_clock_shifts_and_sweeps(seeded: TaskEngine, workflows: dict, clock
         late = client.get("/api/v1/tasks", headers=bearer(demo, "kiemtoan"), params={"state": "overdue"}).json()
         assert late["total"] == body["marked_overdue"]
     assert clock.shift == timedelta(days=30)  # type: ignore[attr-defined]
+
+
+def test_inbox_lists_what_awaits_the_caller_with_the_actions_open(client: TestClient, app: FastAPI,
+                                                                  seeded: TaskEngine) -> None:
+    from tests.api.conftest import bearer
+    from tests.api.helpers import sct_task
+
+    reviewer = bearer(app, "dm.stp")
+    assert client.get("/api/v1/inbox").status_code == 401
+    assert client.get("/api/v1/inbox", headers=reviewer).json()["total"] == 0
+    tid = sct_task(seeded.db)
+    seeded.fire(tid, "submit_for_review", "cv.sct")
+    body = client.get("/api/v1/inbox", headers=reviewer).json()
+    assert body["total"] == 1 and body["cut"] is False
+    item = body["items"][0]
+    assert {k: item[k] for k in ("id", "plan", "task", "unit", "state", "deadline", "category")} == {
+        "id": tid, "plan": "HN-2025", "task": "1.1", "unit": "HN-SCT", "state": "in_review", "deadline": "2025-04-14",
+        "category": "open_on_time"}
+    assert [a["trigger"] for a in item["actions"]] == ["submit", "return"]
+    officer = bearer(app, "cv.sct")
+    lead = client.get("/api/v1/tasks", params={"relation": "lead", "sort": "urgency", "q": "ra soat danh muc"},
+                      headers=officer).json()
+    assert lead["total"] == 1 and lead["items"][0]["id"] == tid
+    assert client.get("/api/v1/tasks", params={"relation": "nobody"}, headers=officer).status_code == 422
