@@ -104,6 +104,14 @@ class Workflow:
     def open_states(self) -> tuple[str, ...]:
         return tuple(s for s, d in self.states.items() if not d.final)
 
+    def event_label(self, trigger: str, from_state: str | None, to_state: str | None) -> str | None:
+        """The label of the transition an audit event records: two transitions may share a trigger
+        ("return" to the lead unit and to the focal agency), so the states tell which. None when no
+        transition of this workflow matches (a system event such as an assignment)."""
+        matching = [t for t in self.transitions if t.trigger == trigger and t.source == from_state]
+        exact = [t for t in matching if (t.dest or from_state) == to_state]
+        return (exact or matching)[0].label if exact or matching else None
+
     def label_of(self, trigger: str) -> str:
         """The label of a trigger (its first transition's), for messages."""
         if trigger == OPEN_TRIGGER and self.opened_by:

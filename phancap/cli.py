@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -163,13 +164,16 @@ def fire(
     evidence_file: Annotated[Path | None, typer.Option("--evidence-file", exists=True, dir_okay=False)] = None,
     capacity: Annotated[str | None, typer.Option("--capacity", help="KT., TL. or TUQ. (signing on behalf).")] = None,
     version: Annotated[int | None, typer.Option("--version", help="Refuse unless the task is at this version.")] = None,
+    proposed_deadline: Annotated[str | None, typer.Option("--proposed-deadline",
+                                                          help="The new deadline an extension request asks for (YYYY-MM-DD or dd/mm/yyyy).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fire TRIGGER on TASK as USER; prints the new state, or exits non-zero with the reason."""
+    extra = {"proposed_deadline": _day(proposed_deadline)} if proposed_deadline else {}
     try:
         result = ctx().engine().fire(task, trigger, as_user, comment=comment,
                                      evidence=_evidence(task, as_user, evidence, evidence_title, evidence_file),
-                                     capacity=capacity, version=version)
+                                     capacity=capacity, version=version, **extra)
     except Refusal as exc:
         if as_json:
             body = exc.to_json() if isinstance(exc, TransitionNotAllowed) else exc.body()
@@ -177,6 +181,18 @@ def fire(
         fail(f"refused [{exc.rule}]: {exc.message_vi} / {exc.message_en}", 3)
         return
     emit(result.to_json(), as_json, result.to_state)
+
+
+def _day(text: str) -> date:
+    """A date as a user types it: 2025-05-31 or 31/05/2025."""
+    try:
+        if "/" in text:
+            day, month, year = (int(p) for p in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"error: --proposed-deadline {text!r}: not a date (YYYY-MM-DD or dd/mm/yyyy)", 2)
+        raise
 
 
 @app.command("history")

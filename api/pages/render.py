@@ -50,6 +50,10 @@ def install_filters(env: Environment) -> None:
     env.globals["BADGES"] = BADGES
 
 
+def _count(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and len(value) < 9 else None
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     services = request.app.state.services
     user = getattr(request.state, "user", None)
@@ -63,6 +67,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "demo": services.settings.demo,
         "clock_now": vn_time(stamp(services.clock.now())),
         "here": request.url.path,
+        "clock_marked": _count(request.query_params.get("clock_marked")),
     }
     ctx.update(context or {})
     response = services.templates.TemplateResponse(request, template, ctx, status_code=status)

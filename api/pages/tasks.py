@@ -85,8 +85,10 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
     if item is None:
         raise task_not_found(task_id)
     detail = task_detail(services, user, item)
-    events = [event_fields(e) for e in history(services.db, task_id)]
     workflow = services.workflows[detail.workflow].workflow
+    events = [event_fields(e) for e in history(services.db, task_id)]
+    for e in events:  # each transition's own label ("Trả lại đầu mối" is not "Trả lại đơn vị chủ trì")
+        e["label"] = workflow.event_label(e["trigger"], e["from_state"], e["to_state"])
     context = {
         "task": detail, "events": list(reversed(events)), "workflow": workflow, "error": error,
         "done": workflow_label(services, detail.workflow, done), "form": form or {},

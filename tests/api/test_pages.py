@@ -199,8 +199,24 @@ def test_demo_clock_control_is_labelled_and_moves_time(seeded: TaskEngine, workf
         moved = client.post("/demo/clock", data={"csrf_token": csrf(home.text), "days": "30", "next": "/"},
                             follow_redirects=False)
         assert moved.status_code == 303 and moved.headers["location"].startswith("/?clock_marked=")
-        after = client.get("/").text
+        after = client.get(moved.headers["location"]).text
         assert "01/05/2025" in after and "quá hạn" in after and 'data-state="overdue"' in after
+        marked = int(moved.headers["location"].split("=")[1])
+        assert marked > 100 and f'data-marked="{marked}"' in after  # says what went overdue
+        assert f"<strong>{marked}</strong> nhiệm vụ, báo cáo vừa chuyển sang quá hạn" in after
+
+
+def test_the_history_labels_each_return_as_its_own(client: TestClient, seeded: TaskEngine, users: None) -> None:
+    tid = sct_task(seeded.db)
+    seeded.fire(tid, "submit_for_review", "cv.sct")
+    seeded.fire(tid, "return", "dm.stp", comment="Bổ sung")
+    seeded.fire(tid, "submit_for_review", "cv.sct")
+    seeded.fire(tid, "submit", "dm.stp")
+    seeded.fire(tid, "return", "pd.ubnd", comment="Làm rõ")
+    login(client, "cv.sct")
+    html = client.get(f"/tasks/{tid}").text
+    timeline = html[html.index('class="timeline"'):]
+    assert timeline.index("Trả lại đầu mối") < timeline.index("Trả lại đơn vị chủ trì")  # newest first
 
 
 def test_no_clock_control_outside_demo(client: TestClient, users: None) -> None:
