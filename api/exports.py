@@ -17,6 +17,7 @@ CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "
 
 def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # a UTF-8 BOM: Excel then reads Vietnamese as written
     writer = csv.writer(buffer)
     writer.writerow(csv_row(CSV_COLUMNS))
     for row in rows:
@@ -26,6 +27,8 @@ def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+    if buffer.getvalue():  # no rows: the header alone
+        yield buffer.getvalue()
 
 
 def audit_jsonl(rows: list[dict[str, object]]) -> Iterator[str]:

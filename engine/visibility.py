@@ -190,9 +190,12 @@ AUDIT_KEYS = ("id", "task_id", "plan", "task", "task_unit", "seq", "trigger", "f
               "capacity", "at", "comment", "evidence", "prev_hash", "hash")
 
 
-def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
-    """Audit events in the order they happened (time, then id); a malformed row comes with `malformed` true
-    and its unreadable parts left out (engine.audit.clean_event), never an error."""
+def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset: int = 0, *,
+                 newest_first: bool = False, before_id: int | None = None,
+                 with_workflow: bool = False) -> list[dict[str, Any]]:
+    """Audit events in the order they happened (time, then id), or newest first paged by keyset (events
+    with an id below `before_id`); a malformed row comes with `malformed` true and its unreadable parts
+    left out (engine.audit.clean_event), never an error. `with_workflow` adds the task's workflow (for labels)."""
     a = AuditEvent.__table__.alias("a")  # type: ignore[attr-defined]
     where: list[ColumnElement[bool]] = []
     for column, value in ((T.c.plan, f.plan), (a.c.actor, f.actor), (a.c.trigger, f.trigger), (a.c.task_id, f.task)):
@@ -207,17 +210,24 @@ def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset:
         if len(until) == 10:  # a whole day: up to the end of it
             until = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
         where.append(a.c.at < until)
+    if before_id is not None:
+        where.append(a.c.id < before_id)
+    order = (a.c.id.desc(),) if newest_first else (a.c.at, a.c.id)
     stmt = (select(a.c.id, a.c.task_id, T.c.plan, T.c.task, T.c.unit, a.c.seq, a.c.trigger, a.c.from_state,
                    a.c.to_state, a.c.actor, a.c.unit, a.c.role, a.c.capacity, a.c.at, a.c.comment, a.c.evidence,
-                   a.c.prev_hash, a.c.hash, a.c.data)
-            .select_from(a.join(T, T.c.id == a.c.task_id)).where(*where).order_by(a.c.at, a.c.id))
+                   a.c.prev_hash, a.c.hash, a.c.data, T.c.workflow)
+            .select_from(a.join(T, T.c.id == a.c.task_id)).where(*where).order_by(*order))
     if limit is not None:
         stmt = stmt.limit(int(limit)).offset(int(offset))
     with db.engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    result = [clean_event(dict(zip((*AUDIT_KEYS, "data"), r, strict=True))) for r in rows]
-    for item in result:
+    result = []
+    for r in rows:
+        item = clean_event(dict(zip((*AUDIT_KEYS, "data"), r[:-1], strict=True)))
         del item["data"]  # read only to notice a malformed one: the search shows no data
+        if with_workflow:
+            item["workflow"] = r[-1]
+        result.append(item)
     return result
 
 

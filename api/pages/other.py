@@ -22,10 +22,11 @@ from phancap.api.views import task_public
 from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
+from phancap.engine.units import search_units
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
 router = APIRouter()
-AUDIT_PAGE_LIMIT = 500
+AUDIT_PAGE_LIMIT = 200  # events a page shows; older ones by keyset (before=id)
 
 
 @router.get("/plans")
@@ -79,21 +80,66 @@ def _audit_filter(plan: str | None, unit: str | None, actor: str | None, trigger
                        moment("query.since", since), moment("query.until", until))
 
 
+SYSTEM_LABELS = {"assign": "Giao nhiệm vụ", "mark_overdue": "Quá hạn", "amend_plan": "Kế hoạch được nạp lại",
+                 "amend": "Sửa đổi, bổ sung kế hoạch", "transfer": "Chuyển đơn vị chủ trì", "raise": "Nêu vướng mắc"}
+
+
+def _trigger_choices(services: Services) -> dict[str, str]:
+    """trigger → its Vietnamese label(s), for the audit search: one entry per trigger."""
+    labels: dict[str, list[str]] = {t: [label] for t, label in SYSTEM_LABELS.items()}
+    for machine in services.workflows.values():
+        for t in machine.workflow.transitions:
+            if t.label not in labels.setdefault(t.trigger, []):
+                labels[t.trigger].append(t.label)
+    return dict(sorted(((t, " / ".join(ls)) for t, ls in labels.items()), key=lambda x: x[1]))
+
+
+def _unit_code(services: Services, typed: str, plan: str | None) -> tuple[str | None, list[dict[str, Any]]]:
+    """A unit code from a code or words of a name (with or without diacritics), inside the chosen plan's
+    registry when there is one: (code, candidates when several match)."""
+    typed = typed.strip()
+    if not typed:
+        return None, []
+    exact = [u for u in search_units(services.db, include_inactive=True) if u["code"] == typed.upper()]
+    if exact:
+        return exact[0]["code"], []
+    issuer = next((p["issuer_code"] for p in list_plans(services.db) if p["code"] == plan), None)
+    region = issuer.split("-", 1)[0] if issuer else None
+    found = search_units(services.db, region=region, search=typed, include_inactive=True)
+    return (found[0]["code"], []) if len(found) == 1 else (typed, found[:8])
+
+
 @router.get("/audit")
 def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | None = None,
           unit: str | None = None, actor: str | None = None, trigger: str | None = None,
-          since: str | None = None, until: str | None = None) -> Response:
-    """For auditors and monitors: search the trail, export it, and see whether the chain verifies."""
+          since: str | None = None, until: str | None = None, before: int | None = None) -> Response:
+    """For auditors and monitors: search the trail (newest first, paged), export it, verify the chain.
+    Actions, states and units are shown by their Vietnamese names; a unit may be searched by its name."""
     READ_AUDIT.require(user)
-    filters = _audit_filter(plan, unit, actor, trigger, since, until)
+    code, candidates = _unit_code(services, unit or "", plan)
+    filters = _audit_filter(plan, code, actor, trigger, since, until)
     try:
-        events = search_audit(services.db, filters, AUDIT_PAGE_LIMIT + 1)
+        events = search_audit(services.db, filters, AUDIT_PAGE_LIMIT + 1, newest_first=True, before_id=before,
+                              with_workflow=True)
     except ValueError:
         raise ApiError("request", "Ngày không hợp lệ (YYYY-MM-DD)", "invalid date (YYYY-MM-DD)") from None
+    names = {u["code"]: u["name"] for u in search_units(services.db, include_inactive=True)}
+    for e in events:
+        machine = services.workflows.get(str(e.get("workflow")))
+        label = machine.workflow.event_label(e["trigger"], e["from"], e["to"]) if machine else None
+        e["label"] = label or SYSTEM_LABELS.get(e["trigger"], e["trigger"])
+        e["from_label"] = services.state_label(str(e.get("workflow")), e["from"]) if e["from"] else ""
+        e["to_label"] = services.state_label(str(e.get("workflow")), e["to"])
+        e["task_unit_name"] = names.get(e["task_unit"], e["task_unit"])
+        e["unit_name"] = names.get(e["unit"] or "", e["unit"])
+    shown = events[:AUDIT_PAGE_LIMIT]
     query = str(request.url.query)
+    export_query = "&".join(p for p in query.split("&") if p and not p.startswith("before="))
     return render(request, "audit.html", {
-        "events": events[:AUDIT_PAGE_LIMIT], "more": len(events) > AUDIT_PAGE_LIMIT,
-        "verify": verify_audit(services.db).to_json(), "f": filters, "query": query,
+        "events": shown, "more": len(events) > AUDIT_PAGE_LIMIT,
+        "next_before": shown[-1]["id"] if len(events) > AUDIT_PAGE_LIMIT else None,
+        "verify": verify_audit(services.db).to_json(), "f": filters, "query": export_query,
+        "typed_unit": unit or "", "candidates": candidates, "triggers": _trigger_choices(services),
         "plans": [p["code"] for p in list_plans(services.db)],
     })
 

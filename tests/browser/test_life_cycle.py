@@ -95,18 +95,21 @@ def test_life_cycle_by_clicking(page: Any, live_server: LiveServer) -> None:
     assert page.locator("form.action").count() == 0
     logout(page, server)
 
-    # the auditor sees every event of the task in order, and the chain verifies
+    # the auditor sees every event of the task, newest first, in Vietnamese, and the chain verifies
     login(page, server, "kiemtoan")
     page.click("text=Nhật ký kiểm toán")
     page.select_option("select[name=plan]", "HN-2025")
-    page.fill("input[name=unit]", "HN-SCT")
+    page.fill("input[name=unit]", "so cong thuong")  # the unit by its name, typed without diacritics
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**/audit?*")
     rows = page.locator(f"tr.audit-row[data-task='{tid}']")
     triggers = [rows.nth(i).get_attribute("data-trigger") for i in range(rows.count())]
-    assert triggers == ["assign", "submit_for_review", "return", "submit_for_review", "submit", "approve"]
+    assert triggers == ["approve", "submit", "submit_for_review", "return", "submit_for_review", "assign"]
     seqs = [int(rows.nth(i).get_attribute("data-seq")) for i in range(rows.count())]
-    assert seqs == [1, 2, 3, 4, 5, 6]
+    assert seqs == [6, 5, 4, 3, 2, 1]
+    newest = rows.nth(0).inner_text()
+    assert "Phê duyệt" in newest and "Đã trình → Đã phê duyệt" in newest and "Sở Công Thương" in newest
+    assert "approve" not in newest and "submitted" not in newest
     assert "chuỗi hợp lệ" in page.locator("#verify-result").inner_text()
     assert page.locator("#verify-result").get_attribute("data-ok") == "true"
     assert XSS in page.locator(f"tr.audit-row[data-task='{tid}'][data-trigger=return]").inner_text()
