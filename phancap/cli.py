@@ -169,11 +169,11 @@ def fire(
     as_json: JsonOpt = False,
 ) -> None:
     """Fire TRIGGER on TASK as USER; prints the new state, or exits non-zero with the reason."""
-    extra = {"proposed_deadline": _day(proposed_deadline)} if proposed_deadline else {}
+    proposed = _day(proposed_deadline) if proposed_deadline else None
     try:
         result = ctx().engine().fire(task, trigger, as_user, comment=comment,
                                      evidence=_evidence(task, as_user, evidence, evidence_title, evidence_file),
-                                     capacity=capacity, version=version, **extra)
+                                     capacity=capacity, version=version, proposed_deadline=proposed)
     except Refusal as exc:
         if as_json:
             body = exc.to_json() if isinstance(exc, TransitionNotAllowed) else exc.body()

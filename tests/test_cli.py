@@ -216,3 +216,18 @@ def test_user_update_and_reset_password(loaded: Path) -> None:
     assert "temporary password (shown once): " in reset
     refused = run(loaded, "user", "update", "cv.sct", "--role", "boss", check=False)
     assert refused.returncode == 3 and "boss" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_fire_takes_a_proposed_deadline_and_inbox_lists_what_awaits(loaded: Path) -> None:
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    tid = next(t for t in tasks if t["task"] == "1.1")["id"]
+    waiting = json.loads(run(loaded, "inbox", "--as", "cv.sct", "--json").stdout)
+    assert tid in [w["id"] for w in waiting] and {"id", "plan", "task", "unit", "state", "deadline", "category",
+                                                   "actions"} <= set(waiting[0])
+    bad = run(loaded, "fire", str(tid), "request_extension", "--as", "cv.sct", "--comment", "x",
+              "--proposed-deadline", "31/13/2025", check=False)
+    assert bad.returncode == 2 and "not a date" in bad.stderr
+    run(loaded, "fire", str(tid), "request_extension", "--as", "cv.sct", "--comment", "Chờ ý kiến Bộ",
+        "--proposed-deadline", "31/05/2025")
+    assert json.loads(run(loaded, "history", str(tid), "--json").stdout)[-1]["data"] == {"proposed_deadline": "2025-05-31"}
+    assert run(loaded, "inbox", "--as", "dm.stp").stdout.strip() == "(nothing awaits you)"
