@@ -229,5 +229,5 @@ def test_fire_takes_a_proposed_deadline_and_inbox_lists_what_awaits(loaded: Path
     assert bad.returncode == 2 and "not a date" in bad.stderr
     run(loaded, "fire", str(tid), "request_extension", "--as", "cv.sct", "--comment", "Chờ ý kiến Bộ",
         "--proposed-deadline", "31/05/2025")
-    assert json.loads(run(loaded, "history", str(tid), "--json").stdout)[-1]["data"] == {"proposed_deadline": "2025-05-31"}
+    assert json.loads(run(loaded, "history", str(tid), "--json").stdout)[-1]["data"]["proposed_deadline"] == "2025-05-31"
     assert run(loaded, "inbox", "--as", "dm.stp").stdout.strip() == "(nothing awaits you)"
