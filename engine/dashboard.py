@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import or_, select
+
+from phancap.engine.db import Database
 from phancap.engine.errors import Forbidden, NotFound
 from phancap.engine.policy import receives, sees_all, tracks
-from phancap.engine.queries import TASK_KIND, PlanSummary, list_plans
+from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, list_plans
 from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, report_standing, timeline
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.status import Tally
+from phancap.engine.status import TASK_INSTANCES, Tally
 from phancap.engine.users import User
 from phancap.engine.visibility import plan_matrix
 
@@ -127,3 +130,16 @@ def dashboard(engine: TaskEngine, user: User, plan: str | None = None, period: s
         raise Forbidden("forbidden", "Bảng theo dõi dành cho Sở Nội vụ và các cơ quan đầu mối theo dõi",
                         "the dashboard is for the monitor and the focal agencies (nothing tracked by your unit)")
     return DashboardFigures(today=engine.clock.today(), scope="all" if sees_all(user) else user.unit, plans=boards)
+
+
+def may_open_dashboard(db: Database, user: User) -> bool:
+    """Whether `dashboard` would show the user anything (the menu shows it only then): those who see all,
+    and units that track a task as its focal agency or approving authority, receive a report, or monitor
+    a plan. The same condition as `tracks` and `receives`, asked of the database once."""
+    if sees_all(user):
+        return True
+    t, p = TASK_INSTANCES, PLANS
+    with db.engine.connect() as conn:
+        tracked = conn.execute(select(t.c.id).where(or_(t.c.focal == user.unit, t.c.authority == user.unit)).limit(1)).first()
+        monitored = tracked or conn.execute(select(p.c.code).where(p.c.monitor == user.unit).limit(1)).first()
+    return monitored is not None

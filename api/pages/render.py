@@ -13,6 +13,7 @@ from phancap.api.errors import http_status
 from phancap.engine.clock import VIETNAM, stamp
 from phancap.engine.roles import ROLE_LABELS_VI
 from phancap.engine.errors import Refusal
+from phancap.engine.dashboard import may_open_dashboard
 from phancap.engine.policy import READ_ADMIN_EVENTS, may_administer, may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
@@ -62,6 +63,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "may_audit": may_audit(user),
         "may_import": may_import(user),
         "may_admin": may_administer(user),
+        "may_dashboard": user is not None and may_open_dashboard(services.db, user),
         "may_admin_events": READ_ADMIN_EVENTS.allows(user),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": services.settings.demo,

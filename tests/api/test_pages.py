@@ -236,3 +236,14 @@ def test_extension_form_has_a_date_field(client: TestClient, seeded: TaskEngine,
     assert act(client, tid, "request_extension", comment="Thêm thời gian", proposed_deadline="2025-05-15").status_code == 303
     login(client, "pd.ubnd")
     assert "Đề nghị gia hạn đang chờ" in client.get(f"/tasks/{tid}").text
+
+
+def test_the_menu_offers_only_what_the_role_may_open(client: TestClient, users: None) -> None:
+    for name in ("cv.sct", "dm.stp", "pd.ubnd", "kiemtoan"):
+        login(client, name)
+        home = client.get("/").text
+        nav = re.search(r'<nav aria-label="Điều hướng">(.*?)</nav>', home, re.S)
+        assert nav is not None
+        links = re.findall(r'href="([^"]+)"', nav.group(1))
+        assert links and {link: client.get(link).status_code for link in links} == {link: 200 for link in links}, name
+        assert ("/dashboard" in links) == (name != "cv.sct")  # an officer of a lead unit tracks nothing
