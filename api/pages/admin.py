@@ -15,6 +15,7 @@ from phancap.api.errors import http_status
 from phancap.api.pages.render import render
 from phancap.api.services import Services
 from phancap.engine import admin_log
+from phancap.engine.collation import vi_key
 from phancap.engine.errors import Refusal
 from phancap.engine.organisations import KINDS
 from phancap.engine.roles import ROLE_LABELS_VI, ROLES
@@ -118,7 +119,8 @@ def admin_home(request: Request, services: ServicesDep, user: PageUser) -> Respo
 def units_page(request: Request, services: ServicesDep, user: PageUser, q: str = "", kind: str = "",
                all: bool = False, page: int = 1) -> Response:
     region = _region(services, user)
-    rows = search_units(services.db, region=region, kind=kind or None, search=q or None, include_inactive=all)
+    rows = sorted(search_units(services.db, region=region, kind=kind or None, search=q or None, include_inactive=all),
+                  key=lambda u: (u["kind"] not in ("people_committee", "people_council"), vi_key(u["name"])))
     pages = max(1, -(-len(rows) // UNITS_PAGE))
     page = min(max(1, page), pages)
     return _page(request, services, user, "admin_units.html", {
@@ -194,13 +196,15 @@ def unit_deactivate(request: Request, services: ServicesDep, user: FormUser, cod
 def groups_page(request: Request, services: ServicesDep, user: PageUser) -> Response:
     region = _region(services, user)
     names = {u["code"]: u["name"] for u in search_units(services.db, region=region, include_inactive=True)}
-    return _page(request, services, user, "admin_groups.html", {"groups": list_groups(services.db, region), "names": names})
+    groups = [g | {"members": sorted(g["members"], key=lambda m: vi_key(names.get(m, m)))}
+              for g in list_groups(services.db, region)]
+    return _page(request, services, user, "admin_groups.html", {"groups": groups, "names": names})
 
 
 # --- users ---------------------------------------------------------------------------------------
 
 def _unit_choices(services: Services, region: str) -> list[dict[str, Any]]:
-    return search_units(services.db, region=region)
+    return sorted(search_units(services.db, region=region), key=lambda u: vi_key(u["name"]))
 
 
 @router.get("/admin/users")

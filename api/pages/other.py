@@ -22,6 +22,7 @@ from phancap.api.views import task_public
 from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
+from phancap.engine.collation import vi_key
 from phancap.engine.units import search_units
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
@@ -44,7 +45,7 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
     today, rules = services.clock.today(), services.engine.status
     items = [task_public(services, i) for i in plan_matrix(services.db, user, code, today, rules)
              if i["kind"] == TASK_KIND]
-    units = sorted({(t.unit, t.unit_name or t.unit) for t in items}, key=lambda u: u[1])
+    units = sorted({(t.unit, t.unit_name or t.unit) for t in items}, key=lambda u: vi_key(u[1]))
     shown = [t for t in items if (not state or t.state == state) and (not unit or t.unit == unit)]
     rows: dict[str, dict[str, object]] = {}
     for t in shown:

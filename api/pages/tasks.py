@@ -22,6 +22,7 @@ from phancap.engine.errors import Refusal
 from phancap.engine.evidence import require_upload_allowed, store_upload
 from phancap.engine.queries import history, list_plans
 from phancap.engine.users import User
+from phancap.engine.collation import vi_key
 from phancap.engine.queue import queue, returned_marks
 from phancap.engine.status import LABELS_VI as CATEGORY_LABELS
 from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
@@ -70,7 +71,7 @@ def my_tasks(request: Request, services: ServicesDep, user: PageUser, tab: str =
     tasks = [(task_public(services, i), i) for i in items]
     badges = {b: sum(1 for t, _ in tasks if t.badge == b) for b in ("overdue", "stage_overdue", "due_soon", "no_deadline")}
     states = sorted({(s, st.label) for m in services.workflows.values() for s, st in m.workflow.states.items()},
-                    key=lambda x: x[1])
+                    key=lambda x: vi_key(x[1]))
     return render(request, "my_tasks.html", {
         "tabs": TABS, "tab": tab, "counts": counts, "tasks": tasks, "total": total, "page": page,
         "pages": max(1, -(-total // MY_PAGE)), "badges": badges, "categories": CATEGORY_LABELS,
