@@ -15,7 +15,7 @@ from urllib.parse import quote
 import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.datastructures import MutableHeaders
@@ -58,12 +58,36 @@ from phancap.engine.settings import Settings
 from phancap.engine.workflows import load_workflows
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc load their scripts from a CDN; only those two pages get a wider policy.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "worker-src blob:; frame-ancestors 'none'")
+# Swagger UI and ReDoc run from files shipped in static/vendor (they work offline); their pages start
+# them with an inline script and ReDoc uses a worker, so only those two pages get a wider policy.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'")
+VENDOR = "/static/vendor"
 DOCS_PATHS = ("/docs", "/redoc")
 log = logging.getLogger(__name__)
+
+
+def _docs(app: FastAPI) -> None:
+    """/docs and /redoc (public, like /openapi.json) with their scripts served from this server."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="phancap · API",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{VENDOR}/swagger-ui.css",
+                                   swagger_favicon_url=f"{VENDOR}/favicon-32x32.png")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="phancap · API",
+                              redoc_js_url=f"{VENDOR}/redoc.standalone.js",
+                              redoc_favicon_url=f"{VENDOR}/favicon-32x32.png", with_google_fonts=False)
 
 
 def create_app(database: Database | None = None, clock: Clock | None = None,
@@ -96,8 +120,9 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     app = FastAPI(
         title="phancap",
         summary="Kế hoạch thực hiện của chính quyền địa phương: nhiệm vụ, quy trình, nhật ký kiểm toán",
-        version="0.1.0", lifespan=lifespan,
+        version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
     )
+    _docs(app)
     app.state.services = services
     app.state.evidence_store = EvidenceStore.from_settings(config)
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
