@@ -285,3 +285,25 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def task_files(db: Database, task_id: int) -> list[dict[str, Any]]:
+    """The files uploaded for a task, oldest first, one row per file: sha256, name, media_type, size,
+    uploader, unit, at (the first upload's)."""
+    e = EvidenceUpload.__table__.c  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(e.sha256, e.name, e.media_type, e.size, e.uploader, e.unit, e.at)
+                            .where(e.task_id == task_id).order_by(e.id)).mappings().all()
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        seen.setdefault(r["sha256"], dict(r))
+    return list(seen.values())
+
+
+def may_download(db: Database, user: User, sha256: str) -> bool:
+    """A file may be downloaded by whoever may see a task it was uploaded for (never by citing its hash)."""
+    from phancap.engine.policy import sees_all
+    from phancap.engine.visibility import visible_task
+
+    tasks = uploaded_for(db, sha256)
+    return bool(tasks) and (sees_all(user) or any(visible_task(db, user, t) is not None for t in tasks))

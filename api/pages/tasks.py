@@ -7,19 +7,20 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 
 from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError, http_status, task_not_found
 from phancap.api.pages.render import render
-from phancap.api.routes.evidence import evidence_store
+from phancap.api.routes.evidence import evidence_file, evidence_store
 from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
 from phancap.api.views import event_fields, task_detail, task_public
 from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
-from phancap.engine.evidence import require_upload_allowed, store_upload
+from phancap.engine.evidence import require_upload_allowed, store_upload, task_files
 from phancap.engine.queries import history, list_plans
 from phancap.engine.users import User
 from phancap.engine.collation import vi_key
@@ -97,6 +98,8 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         "labels": {"assign": "Giao nhiệm vụ", "amend_plan": "Kế hoạch được nạp lại"} | {t.trigger: t.label for t in workflow.transitions},
         "states": {name: state.label for name, state in workflow.states.items()},
     }
+    files = task_files(services.db, task_id)
+    context["files"], context["file_names"] = files, {f["sha256"]: f["name"] for f in files}
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
     context["raised"] = raised
     context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
@@ -135,6 +138,15 @@ def _date(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ApiError("guard", "Ngày đề nghị không hợp lệ (YYYY-MM-DD)", "invalid proposed date (YYYY-MM-DD)") from None
+
+
+@router.get("/tasks/{task_id}/files/{sha256}")
+def task_file(request: Request, services: ServicesDep, user: PageUser, task_id: int,
+              sha256: Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$")]) -> Response:
+    """Download an evidence file of the task (signed-in page users; the same rule as the API's)."""
+    if visible_task(services.db, user, task_id) is None:
+        raise task_not_found(task_id)
+    return evidence_file(services, user, evidence_store(request), sha256)
 
 
 @router.post("/tasks/{task_id}/fire")

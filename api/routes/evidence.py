@@ -18,9 +18,9 @@ from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import ApiError
 from phancap.api.schemas import ErrorBody
 from phancap.engine.clock import stamp
-from phancap.engine.evidence import ACCEPTED, EvidenceStore, require_upload_allowed, store_upload, uploaded_for
-from phancap.engine.policy import sees_all
-from phancap.engine.visibility import visible_task
+from phancap.api.services import Services
+from phancap.engine.evidence import ACCEPTED, EvidenceStore, may_download, require_upload_allowed, store_upload
+from phancap.engine.users import User
 
 router = APIRouter(tags=["evidence"], responses={401: {"model": ErrorBody}})
 
@@ -100,12 +100,14 @@ async def upload_evidence(request: Request, services: ServicesDep, user: Current
 def download_evidence(request: Request, services: ServicesDep, user: CurrentUser,
                       sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]) -> FileResponse:
     """The file, for a caller who may see a task it was uploaded for."""
-    found = evidence_store(request).get(sha256)
-    if found is None:
+    return evidence_file(services, user, evidence_store(request), sha256)
+
+
+def evidence_file(services: Services, user: User, store: EvidenceStore, sha256: str) -> FileResponse:
+    """The file as an attachment, for the API and the pages alike (404 unless the engine allows it)."""
+    found = store.get(sha256)
+    if found is None or not may_download(services.db, user, sha256):
         raise evidence_not_found(sha256)
     stored, path = found
-    tasks = uploaded_for(services.db, sha256)
-    if not (tasks and (sees_all(user) or any(visible_task(services.db, user, t) for t in tasks))):
-        raise evidence_not_found(sha256)
     disposition = f"attachment; filename*=UTF-8''{quote(stored.name, safe='')}"
     return FileResponse(path, media_type=stored.media_type, headers={"Content-Disposition": disposition})

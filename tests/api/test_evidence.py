@@ -380,3 +380,32 @@ def test_evidence_cited_before_the_migration_stays_downloadable(seeded: TaskEngi
     assert_refusal(client.get(f"/api/v1/evidence/{sha}", headers=bearer(app, "cv.xa1")), 404, "not_found")
     # and it may be cited again on that task
     assert fire_api(client, app, "cv.sct", tid, "submit_for_review", evidence={"sha256": sha}).status_code == 200
+
+
+def test_a_page_form_attaches_a_file_listed_with_name_size_type_and_download(client: TestClient, seeded: TaskEngine,
+                                                                            store: EvidenceStore) -> None:
+    for name in ("cv.sct", "dm.stp", "cv.xa1"):
+        set_password(seeded.db, name, f"pw-{name}")
+    tid = sct_task(seeded.db)
+    page_login(client, "cv.sct")
+    page = client.get(f"/tasks/{tid}").text
+    form = page[page.index('data-trigger="submit_for_review"'):]
+    assert 'name="evidence_file"' in form[:form.index("</form>")]  # an optional attachment on a forward step
+    sent = client.post(f"/tasks/{tid}/fire", data={"csrf_token": csrf(page), "trigger": "submit_for_review"},
+                       files={"evidence_file": ("Báo cáo rà soát.pdf", PDF_BYTES, "application/pdf")},
+                       follow_redirects=False)
+    assert sent.status_code == 303, sent.text[:300]
+    sha = hashlib.sha256(PDF_BYTES).hexdigest()
+    page_login(client, "dm.stp")  # the focal agency sees the task, so the file
+    html = client.get(f"/tasks/{tid}").text
+    row = html[html.index('class="file-row"'):]
+    row = row[:row.index("</tr>")]
+    assert "Báo cáo rà soát.pdf" in row and "PDF" in row and "1 KB" in row and "cv.sct" in row
+    import re
+
+    assert sha not in re.sub(r"<[^>]*>", " ", html)  # the hash is in links and attributes, never in the text
+    got = client.get(f"/tasks/{tid}/files/{sha}")
+    assert got.status_code == 200 and got.content == PDF_BYTES
+    assert "attachment" in got.headers["content-disposition"]
+    page_login(client, "cv.xa1")  # a Kon Tum commune sees nothing of it
+    assert client.get(f"/tasks/{tid}/files/{sha}").status_code == 404
