@@ -452,6 +452,7 @@ def _undo(db: Database, draft: Draft, code: str, clock: Clock) -> None:
         cur.execute(db.sql("SELECT COUNT(*) FROM task_instance WHERE plan = ?"), (code,))
         if int(cur.fetchone()[0]) == 0:
             cur.execute(db.sql("DELETE FROM plan_task WHERE plan = ?"), (code,))
+            cur.execute(db.sql("DELETE FROM plan_version WHERE plan = ?"), (code,))
             cur.execute(db.sql("DELETE FROM plan WHERE code = ?"), (code,))
         cur.execute(db.sql("UPDATE plan_draft SET state = 'valid', updated_at = ? WHERE id = ?"),
                     (stamp(clock.now()), draft.id))
