@@ -259,3 +259,37 @@ def test_the_cli_refuses_the_load_previews_applies_and_lists_versions(tmp_path: 
     assert run(tmp_path, "audit", "verify").stdout.startswith("OK")
     bad = run(tmp_path, "plan", "amend", str(path), "--number", NUMBER, "--date", "31/3/2025", check=False)
     assert bad.returncode == 2 and "--date" in bad.stderr
+
+
+def test_fires_during_an_amendment_lose_and_double_nothing(seeded: TaskEngine, tmp_path: Path) -> None:
+    import threading
+
+    from phancap.engine.users import add_user
+
+    rows = [t for t in tasks_of(seeded, "3")][:6]
+    for row in rows:
+        add_user(seeded.db, f"cv.{str(row['unit']).lower()}", str(row["unit"]), ["officer"], seeded.clock)
+    plan = read_amending_plan(amended_file(tmp_path, moved_deadline()), seeded.db, set(seeded.workflows))
+    start, errors = threading.Barrier(len(rows) + 1), []
+
+    def work(i: int) -> None:
+        start.wait()
+        try:
+            if i == len(rows):
+                amend_plan(seeded.db, plan, seeded.workflows, seeded.clock, number=NUMBER, on=ON)
+            else:
+                seeded.fire(int(rows[i]["id"]), "submit_for_review", f"cv.{str(rows[i]['unit']).lower()}")  # type: ignore[call-overload]
+        except Exception as exc:  # noqa: BLE001 - every failure is reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(rows) + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for row in rows:
+        now = instance(seeded.db, PLAN, "3", str(row["unit"]))
+        assert (now["state"], now["deadline"], now["version"]) == ("in_review", "2025-05-14", 3)
+        assert sorted(e["trigger"] for e in history(seeded.db, int(row["id"]))) == ["amend", "assign", "submit_for_review"]  # type: ignore[call-overload]
+    assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
