@@ -293,3 +293,20 @@ def test_fires_during_an_amendment_lose_and_double_nothing(seeded: TaskEngine, t
         assert (now["state"], now["deadline"], now["version"]) == ("in_review", "2025-05-14", 3)
         assert sorted(e["trigger"] for e in history(seeded.db, int(row["id"]))) == ["amend", "assign", "submit_for_review"]  # type: ignore[call-overload]
     assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
+
+
+def test_migration_0012_keeps_each_plan_as_its_version_1_with_data_present(seeded: TaskEngine, tmp_path: Path) -> None:
+    from alembic import command
+
+    config = seeded.db.alembic_config()
+    for target in ("0011", "head"):
+        with seeded.db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            (command.downgrade if target == "0011" else command.upgrade)(config, target)
+    versions = plan_versions(seeded.db, PLAN)
+    assert [(v["version"], v["number"], v["changes"]) for v in versions] == [(1, None, {"plan": [], "tasks": []})]
+    with seeded.db.engine.connect() as conn:
+        assert versions[0]["definition_sha256"] == conn.execute(
+            text("SELECT definition_sha256 FROM plan WHERE code = :c"), {"c": PLAN}).scalar_one()
+    assert verify_audit(seeded.db).ok
+    assert amend(seeded, amended_file(tmp_path, moved_deadline()))["version"] == 2
