@@ -16,7 +16,7 @@ the change is applied to the running instances in the same transaction:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from phancap.engine.audit import data_json, definition_sha256, event_hash, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
-from phancap.engine.errors import DefinitionError, NotFound, Refusal
+from phancap.engine.errors import BadRequest, DefinitionError, NotFound, Refusal
 from phancap.engine.guards import DOCUMENT_NUMBER
 from phancap.engine.instantiate import ASSIGN_TRIGGER, NewInstance, expand, group_index, open_instances
 from phancap.engine.machine import WorkflowMachine
@@ -154,6 +154,29 @@ def read_amending_plan(path: Path, db: Database, workflows: set[str]) -> PlanDef
     if len(defs.plans) != 1:
         raise DefinitionError([f"{path}:1: an amendment is one plan file ({len(defs.plans)} plans found)"])
     return defs.plans[0]
+
+
+def read_plan_text(text: str, db: Database, workflows: set[str], *, code: str) -> PlanDef:
+    """The amended plan sent as YAML text (the API): validated as a file would be; problems as a refusal
+    (rule `request`) naming the line and field, the temporary file's name left out."""
+    import re
+    import tempfile
+
+    if not re.fullmatch(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*", code):
+        raise NotFound(f"Không có kế hoạch {code}", f"no plan {code}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{code}.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            plan = read_amending_plan(path, db, workflows)
+        except DefinitionError as exc:
+            problems = [re.sub(re.escape(str(path)) + r":(\d+):", r"line \1:", p) for p in exc.problems]
+            raise BadRequest("Kế hoạch sửa đổi không hợp lệ: " + "; ".join(problems),
+                             "the amended plan is not valid: " + "; ".join(problems),
+                             extra={"problems": problems}) from None
+    if plan.code != code:
+        raise BadRequest(f"Tệp là kế hoạch {plan.code}, không phải {code}", f"the text is plan {plan.code}, not {code}")
+    return replace(plan, source=f"amendment:{code}")
 
 
 def _final(machine: WorkflowMachine | None, state: str) -> bool:
