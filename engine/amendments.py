@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from phancap.engine.audit import data_json, definition_sha256, event_hash, snapshot_json
@@ -222,7 +223,7 @@ class _Action:
 @dataclass
 class Amendment:
     plan: str
-    number: str
+    number: str | None  # None only in a preview
     date: date
     dry_run: bool
     from_version: int
@@ -250,10 +251,13 @@ def _check_number(number: str) -> str:
     return number
 
 
-def amend_plan(db: Database, plan: PlanDef, workflows: dict[str, WorkflowMachine], clock: Clock, *, number: str,
-               on: date | None = None, dry_run: bool = False) -> Amendment:
-    """Preview (dry_run) or apply the amendment of the stored plan `plan.code` to `plan`, in one transaction."""
-    number = _check_number(number)
+def amend_plan(db: Database, plan: PlanDef, workflows: dict[str, WorkflowMachine], clock: Clock, *,
+               number: str | None, on: date | None = None, dry_run: bool = False,
+               then: Callable[[Any], None] | None = None) -> Amendment:
+    """Preview (dry_run) or apply the amendment of the stored plan `plan.code` to `plan`, in one transaction
+    (`then` runs in it, last, with its cursor). A preview may leave the document's number out."""
+    if number is not None or not dry_run:
+        number = _check_number(number or "")
     on = on or clock.today()
     if on > clock.today():
         raise AmendmentRefused(f"Ngày văn bản sửa đổi {on.isoformat()} sau hôm nay ({clock.today().isoformat()})",
@@ -264,11 +268,13 @@ def amend_plan(db: Database, plan: PlanDef, workflows: dict[str, WorkflowMachine
     with db.write() as cur:
         amendment = _prepare(db, cur, plan, workflows, clock, number, on, dry_run=False)
         _apply(db, cur, plan, workflows, amendment)
+        if then is not None:
+            then(cur)
     return amendment
 
 
 def _prepare(db: Database, cur: Any, plan: PlanDef, workflows: dict[str, WorkflowMachine], clock: Clock,
-             number: str, on: date, *, dry_run: bool) -> Amendment:
+             number: str | None, on: date, *, dry_run: bool) -> Amendment:
     lock = "" if db.is_sqlite or dry_run else " FOR UPDATE"
     cur.execute(db.sql(SELECT_PLAN.format(p="?") + lock), (plan.code,))
     row = cur.fetchone()

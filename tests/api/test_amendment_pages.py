@@ -56,3 +56,39 @@ def test_the_api_previews_and_applies_an_amendment_for_admins_only(client: TestC
     assert "/tmp" not in broken.json()["message_en"] and "line " in broken.json()["message_en"]
     assert client.post(f"/api/v1/plans/{PLAN.lower()}/amendments", json=body, headers=admin).status_code == 404
     assert client.get("/api/v1/plans/NOPE/versions", headers=admin).status_code == 404
+
+
+def test_a_draft_of_a_running_plan_is_shown_as_a_diff_and_applied_as_an_amendment(client: TestClient, seeded: TaskEngine) -> None:
+    from fastapi import FastAPI
+
+    from tests.api.conftest import bearer
+    from tests.api.test_imports import kon_tum_text
+    from tests.api.test_pages import csrf
+
+    app: FastAPI = client.app  # type: ignore[assignment]
+    admin = bearer(app, "admin")
+    text = kon_tum_text(unknown=False).replace("Trước ngày 15 tháng 4 năm 2025", "Trước ngày 15 tháng 5 năm 2025")
+    draft = client.post("/api/v1/imports", headers=admin,
+                        json={"text": text, "source_name": "kt-sua-doi.txt", "code": PLAN}).json()
+    assert client.post(f"/api/v1/imports/{draft['id']}/validate", headers=admin).json()["state"] == "draft"  # code in use
+    preview = client.post(f"/api/v1/imports/{draft['id']}/amendment", headers=admin, json={"dry_run": True})
+    assert preview.status_code == 200, preview.text
+    changes = preview.json()["amendment"]["changes"]["tasks"]
+    assert any(t["task"] == "3" and any(f["field"] == "deadline" and f["new"]["due"] == "2025-05-14" for f in t["fields"])
+               for t in changes), changes
+    assert preview.json()["draft"]["state"] == "draft"
+    set_password(seeded.db, "admin", "pw-admin")
+    login(client, "admin")
+    page = client.get(f"/plans/imports/{draft['id']}").text
+    assert 'id="amendment"' in page and 'id="amend-form"' in page and 'data-task="3"' in page
+    refused = client.post(f"/plans/imports/{draft['id']}/amend", data={"csrf_token": csrf(page), "number": "bốn lăm"})
+    assert refused.status_code == 409 and "không hợp lệ" in refused.text
+    done = client.post(f"/plans/imports/{draft['id']}/amend", follow_redirects=False,
+                       data={"csrf_token": csrf(page), "number": NUMBER, "date": "2025-03-31"})
+    assert done.status_code == 303, done.text
+    assert instance(seeded.db, PLAN, "3", "KT-X-01")["deadline"] == "2025-05-14"
+    after = client.get(f"/plans/imports/{draft['id']}?done=amend").text
+    assert "Đã áp dụng văn bản sửa đổi" in after and 'id="amend-form"' not in after
+    assert client.get(f"/api/v1/imports/{draft['id']}", headers=admin).json()["state"] == "active"
+    versions = client.get(f"/api/v1/plans/{PLAN}/versions", headers=admin).json()
+    assert [(v["version"], v["number"]) for v in versions] == [(1, None), (2, NUMBER)]
