@@ -104,8 +104,21 @@ def admin_events(actor: Annotated[str | None, typer.Option("--actor", help="Who 
          or "(no admin events)")
 
 
+def transfer(task: int, to: Annotated[str, typer.Option("--to", help="The unit that leads the task from now on.")],
+             decision: Annotated[str, typer.Option("--decision", help="The decision that moves it (number, date, issuer).")],
+             actor: AsOpt, as_json: JsonOpt = False) -> None:
+    """Move one open task to another lead unit by a decision (audited `transfer` event; the old unit stays in
+    its history)."""
+    from phancap.engine.reorganisation import transfer_task
+
+    c = ctx()
+    row = transfer_task(c.db, c.workflows, c.clock, c.user(actor), task, to, decision)
+    emit(row, as_json, f"task {row['task']}: {row['unit_from']} -> {row['unit_to']} ({row['decision']})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(units_app, name="units")
     app.command("registries")(registries)
     app.command("groups")(groups)
     app.command("admin-events")(admin_events)
+    app.command("transfer")(transfer)

@@ -56,7 +56,7 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         "done": workflow_label(services, detail.workflow, done), "form": form or {},
         "diagram": render_svg(workflow, detail.state),
         "labels": {"assign": "Giao nhiệm vụ", "amend_plan": "Kế hoạch được nạp lại",
-                   "amend": "Sửa đổi, bổ sung kế hoạch"} | {t.trigger: t.label for t in workflow.transitions},
+                   "amend": "Sửa đổi, bổ sung kế hoạch", "transfer": "Chuyển đơn vị chủ trì"} | {t.trigger: t.label for t in workflow.transitions},
         "states": {name: state.label for name, state in workflow.states.items()},
     }
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
