@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phancap.console import JsonOpt, ctx, emit
+from phancap.console import JsonOpt, ctx, emit, fail
 from phancap.engine import admin_log
 from phancap.engine.units import (add_unit, deactivate_unit, list_groups, list_registries, list_units, rename_unit,
                                   search_units)
@@ -69,6 +69,29 @@ def units_rename(code: str, new_name: str, actor: AsOpt, comment: CommentOpt = N
     c = ctx()
     row = rename_unit(c.db, c.user(actor), c.clock, code, new_name, comment)
     emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
+
+
+@units_app.command("succeed")
+def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succeeded.")],
+                  by: Annotated[str, typer.Option("--by", help="The successor unit.")],
+                  effective: Annotated[str, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")],
+                  decision: Annotated[str, typer.Option("--decision", help="The decision (number, date, issuer).")],
+                  actor: AsOpt, as_json: JsonOpt = False) -> None:
+    """OLD… are succeeded by NEW: their open tasks move to it and their focal and coordinator references follow
+    (one audited transfer event each), then they become inactive; ended tasks keep the old unit."""
+    from datetime import date
+
+    from phancap.engine.reorganisation import succeed_units
+
+    try:
+        day = date.fromisoformat(effective.strip())
+    except ValueError:
+        fail(f"error: --effective {effective!r} is not a date (YYYY-MM-DD)", 2)
+        return
+    c = ctx()
+    row = succeed_units(c.db, c.workflows, c.clock, c.user(actor), olds, by, day, decision)
+    emit(row, as_json, f"{', '.join(row['olds'])} -> {row['successor']} from {row['effective']}: {row['moved']} task(s) "
+                       f"moved, {row['merged']} merged (withdrawn), {row['references']} focal/coordinator reference(s) followed")
 
 
 @units_app.command("deactivate")

@@ -57,3 +57,73 @@ def test_transfers_that_cannot_be_are_refused_and_change_nothing(seeded: TaskEng
     assert instance(seeded.db, PLAN, "3", "HN-STP")["version"] == 1
     with pytest.raises(TransitionNotAllowed):
         seeded.fire(tid, "submit_for_review", "cv.sct")  # still the old unit's
+
+
+KT, SUCCESSION = "KT-2025", "Nghị quyết số 1678/NQ-UBTVQH15 ngày 16/6/2025"
+
+
+def kt_admin(engine: TaskEngine) -> None:
+    from phancap.engine.users import add_user
+
+    add_user(engine.db, "admin.kt", "KT-UBND", ["admin"], engine.clock)
+
+
+def succeed(engine: TaskEngine, olds: list[str], new: str, day: str = "2025-04-01") -> dict[str, object]:
+    from datetime import date
+
+    from phancap.engine.reorganisation import succeed_units
+
+    user = get_user(engine.db, "admin.kt")
+    assert user is not None
+    return succeed_units(engine.db, engine.workflows, engine.clock, user, olds, new, date.fromisoformat(day), SUCCESSION)
+
+
+def test_a_succeeded_unit_hands_its_open_tasks_and_references_to_its_successor(seeded: TaskEngine) -> None:
+    from phancap.engine.queries import list_tasks
+
+    kt_admin(seeded)
+    done = int(instance(seeded.db, KT, "2", "KT-PTP")["id"])
+    for who, trigger in (("cv.phtp", "submit_for_review"), ("dm.pnv", "submit"), ("pd.huyen", "approve")):
+        seeded.fire(done, trigger, who)
+    done_history = history(seeded.db, done)
+    before = {int(t["id"]): (t, len(history(seeded.db, int(t["id"])))) for t in list_tasks(seeded.db, plan=KT)}
+    result = succeed(seeded, ["KT-PTP"], "QNG-STP")
+    led = [t for t, _ in before.values() if t["unit"] == "KT-PTP" and t["state"] != "approved"]
+    assert result["moved"] == len(led) and result["merged"] == 0 and result["references"] > 0  # type: ignore[operator]
+    for task in led:
+        tid = int(task["id"])
+        assert instance(seeded.db, KT, str(task["task"]), "QNG-STP")["id"] == tid
+        events = history(seeded.db, tid)
+        assert len(events) == before[tid][1] + 1 and events[-1]["trigger"] == "transfer"
+        assert events[-1]["data"]["unit_from"] == "KT-PTP" and events[-1]["data"]["decision"] == SUCCESSION
+    coordinated = [t for t, _ in before.values() if t["task"] in ("4.a", "4.b") and t["unit"] != "KT-PTP"]
+    for task in coordinated:
+        last = history(seeded.db, int(task["id"]))
+        assert len(last) == before[int(task["id"])][1] + 1
+        assert last[-1]["data"]["coordinators"] == {"old": ["KT-PTP", "KT-PNV"], "new": ["QNG-STP", "KT-PNV"]}
+    assert instance(seeded.db, KT, "2", "KT-PTP")["state"] == "approved" and history(seeded.db, done) == done_history
+    from phancap.engine.units import list_groups, search_units
+
+    assert not any(u["code"] == "KT-PTP" for u in search_units(seeded.db, region="KT"))  # inactive
+    assert all("KT-PTP" not in g["members"] for g in list_groups(seeded.db, "KT"))
+    from phancap.engine import admin_log
+
+    assert [e["action"] for e in admin_log.search(seeded.db, subject="KT-PTP")] == ["unit.succeed"]
+    with pytest.raises(TransitionNotAllowed):
+        seeded.fire(int(led[0]["id"]), "submit_for_review", "cv.phtp")  # the old unit's users no longer act on it
+    assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
+
+
+def test_a_task_the_successor_already_leads_is_merged_and_a_future_date_refused(seeded: TaskEngine) -> None:
+    kt_admin(seeded)
+    with pytest.raises(Refusal, match="not scheduled"):
+        succeed(seeded, ["KT-X-01"], "KT-X-02", day="2025-07-01")
+    from phancap.engine.queries import list_tasks
+
+    open_ = list_tasks(seeded.db, plan=KT, unit="KT-X-01")
+    result = succeed(seeded, ["KT-X-01"], "KT-X-02")
+    assert result["merged"] == len(open_) and result["moved"] == 0
+    for task in open_:
+        event = history(seeded.db, int(task["id"]))[-1]
+        assert (event["trigger"], event["to"], event["data"]["merged_into"]) == ("transfer", "withdrawn", "KT-X-02")
+    assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
