@@ -64,10 +64,26 @@ def units_add(code: str, actor: AsOpt,
 
 
 @units_app.command("rename")
-def units_rename(code: str, new_name: str, actor: AsOpt, comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
-    """Rename a unit (audited); the old name stays an alias."""
+def units_rename(code: str, actor: AsOpt,
+                 new_name: Annotated[str | None, typer.Argument(help="The new name (or --name).")] = None,
+                 name: Annotated[str | None, typer.Option("--name", help="The new name.")] = None,
+                 effective: Annotated[str | None, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")] = None,
+                 decision: Annotated[str | None, typer.Option("--decision", help="The decision that renames it.")] = None,
+                 comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
+    """Rename a unit (audited); the old name stays an alias. `rename CODE NEW_NAME` or
+    `rename CODE --name NAME --effective DATE --decision TEXT`."""
+    from datetime import date
+
+    if (new_name is None) == (name is None):
+        fail("error: give the new name once: as NEW_NAME or as --name", 2)
+    day = None
+    if effective is not None:
+        try:
+            day = date.fromisoformat(effective.strip())
+        except ValueError:
+            fail(f"error: --effective {effective!r} is not a date (YYYY-MM-DD)", 2)
     c = ctx()
-    row = rename_unit(c.db, c.user(actor), c.clock, code, new_name, comment)
+    row = rename_unit(c.db, c.user(actor), c.clock, code, str(new_name or name), comment, effective=day, decision=decision)
     emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
 
 

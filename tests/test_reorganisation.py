@@ -1,7 +1,10 @@
-"""Reorganisation, task by task (issue 13): `transfer` moves one open task to another lead unit by a decision,
-audited, the old unit kept in its history. SQLite and PostgreSQL."""
+"""Reorganisation (issue 13): `transfer` moves one open task to another lead unit by a decision, `units succeed`
+hands a unit's open tasks and references to its successor, `units rename` takes a decision and a date; each
+audited, the old unit kept in the history. SQLite and PostgreSQL."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +130,23 @@ def test_a_task_the_successor_already_leads_is_merged_and_a_future_date_refused(
         event = history(seeded.db, int(task["id"]))[-1]
         assert (event["trigger"], event["to"], event["data"]["merged_into"]) == ("transfer", "withdrawn", "KT-X-02")
     assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
+
+
+def test_units_rename_takes_a_decision_and_an_effective_date_and_keeps_its_old_form(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_cli import run
+
+    run(tmp_path, "load")
+    run(tmp_path, "user", "add", "qt", "--unit", "HN-VPUB", "--role", "admin")
+    run(tmp_path, "units", "rename", "HN-SDL", "Sở Du lịch Hà Nội", "--as", "qt")
+    run(tmp_path, "units", "rename", "HN-SDL", "--name", "Sở Du lịch", "--effective", "2025-03-01",
+        "--decision", "Quyết định số 3/QĐ-UBND", "--as", "qt")
+    events = json.loads(run(tmp_path, "admin-events", "--action", "unit.rename", "--json").stdout)
+    assert [e["data"] for e in events] == [
+        {"old": "Sở Du lịch", "new": "Sở Du lịch Hà Nội"},
+        {"old": "Sở Du lịch Hà Nội", "new": "Sở Du lịch", "effective": "2025-03-01", "decision": "Quyết định số 3/QĐ-UBND"}]
+    late = run(tmp_path, "units", "rename", "HN-SDL", "--name", "X", "--effective", "2025-09-01", "--as", "qt", check=False)
+    assert late.returncode != 0 and "after today" in late.stderr
+    both = run(tmp_path, "units", "rename", "HN-SDL", "Y", "--name", "X", "--as", "qt", check=False)
+    assert both.returncode == 2
