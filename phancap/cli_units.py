@@ -88,7 +88,7 @@ def units_rename(code: str, actor: AsOpt,
 
 
 @units_app.command("succeed")
-def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succeeded.")],
+def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succeeded.", metavar="OLD...")],
                   by: Annotated[str, typer.Option("--by", help="The successor unit.")],
                   effective: Annotated[str, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")],
                   decision: Annotated[str, typer.Option("--decision", help="The decision (number, date, issuer).")],
