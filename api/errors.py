@@ -12,7 +12,7 @@ from phancap.engine.errors import Refusal
 RULE_STATUS: dict[str, int] = {
     "task": 404, "user": 401, "role": 403, "duty": 403, "state": 409, "version": 409, "trigger": 409,
     "guard": 422, "deadline": 422, "idempotency": 422, "evidence": 422, "password": 422,
-    "not_found": 404, "forbidden": 403, "request": 422, "too_large": 413, "type": 415,
+    "not_found": 404, "forbidden": 403, "request": 422, "too_large": 413, "type": 415, "amendment": 409,
     # refusals of the web layer itself
     "auth": 401, "throttled": 429, "csrf": 403,
 }

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from phancap.engine.amendments import Amendment, amend_plan
 from phancap.engine.errors import Refusal
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -357,18 +358,24 @@ def _plan_exists(conn: Any, code: str) -> bool:
     return conn.execute(text("SELECT 1 FROM plan WHERE code = :c"), {"c": code}).first() is not None
 
 
-def draft_problems(db: Database, draft: Draft, registry: Registry, workflows: set[str]) -> list[str]:
+def draft_problems(db: Database, draft: Draft, registry: Registry, workflows: set[str], *,
+                   amending: bool = False) -> list[str]:
     """Why the draft cannot become a plan ([] = it can): the plan definition's problems as read_plan
-    finds them, unmatched names with no decision, and a plan code already in use."""
+    finds them, unmatched names with no decision, and a plan code already in use. `amending`: why it
+    cannot amend the plan of its code (which must then exist)."""
     problems: list[str] = []
     code = str(draft.plan.get("code") or "")
     if not code:
         problems.append("kế hoạch chưa có mã / the plan has no code")
     else:
         with db.engine.connect() as conn:
-            if _plan_exists(conn, code):
-                problems.append(f"mã kế hoạch {code} đã được dùng cho một kế hoạch đang chạy; hãy đặt mã khác / "
-                                f"plan code {code} is already in use; choose another")
+            exists = _plan_exists(conn, code)
+        if exists and not amending:
+            problems.append(f"mã kế hoạch {code} đã được dùng cho một kế hoạch đang chạy; hãy đặt mã khác, hoặc áp "
+                            f"dụng bản nháp như văn bản sửa đổi, bổ sung kế hoạch đó / plan code {code} is already in "
+                            "use; choose another, or apply the draft as an amendment of that plan")
+        elif amending and not exists:
+            problems.append(f"không có kế hoạch {code} để sửa đổi / there is no plan {code} to amend")
     for name in draft.undecided:
         problems.append(f"đơn vị \"{name}\" chưa được ánh xạ vào danh mục / unit \"{name}\" is not mapped yet")
     for problem in validate_plan(draft.plan, registry, workflows):
@@ -428,6 +435,33 @@ def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMac
     return get_draft(db, draft.id), result
 
 
+def amend_from_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMachine], clock: Clock, *,
+                     number: str | None, on: date | None = None, dry_run: bool = False,
+                     scope: DraftScope | None = None) -> tuple[Draft, Amendment]:
+    """A draft of a plan already running, read as the amending document ("Kế hoạch sửa đổi, bổ sung"): the
+    diff (dry_run), or the amendment applied (engine/amendments.py) with the draft becoming active in the
+    same transaction. Refused while the draft has any other problem."""
+    draft = get_draft(db, draft_id, scope)
+    _not_active(draft)
+    registry = db_registry(db)
+    problems = draft_problems(db, draft, registry, set(workflows), amending=True)
+    if problems:
+        raise DraftError("state", "Bản nháp chưa dùng được làm văn bản sửa đổi: " + "; ".join(problems),
+                         "the draft cannot amend the plan yet: " + "; ".join(problems))
+    plan = _plan_def(draft.plan, registry, set(workflows), f"import:{draft.id}:{draft.source_name}")
+
+    def activate(cur: Any) -> None:
+        cur.execute(db.sql("UPDATE plan_draft SET state = 'active', updated_at = ? WHERE id = ? AND state = ?"),
+                    (stamp(clock.now()), draft.id, draft.state))
+        if cur.rowcount != 1:
+            raise DraftError("state", f"Bản nháp {draft.id} vừa được người khác thay đổi; hãy tải lại",
+                             f"draft {draft.id} was changed meanwhile; reload it")
+
+    amendment = amend_plan(db, plan, workflows, clock, number=number, on=on, dry_run=dry_run,
+                           then=None if dry_run else activate)
+    return get_draft(db, draft.id), amendment
+
+
 def _claim(db: Database, draft: Draft, code: str, clock: Clock) -> None:
     """valid -> active, unless another draft of the same code is active or the code is taken (serialised:
     SQLite's write lock, PostgreSQL's row locks on the drafts of that code)."""
@@ -452,6 +486,7 @@ def _undo(db: Database, draft: Draft, code: str, clock: Clock) -> None:
         cur.execute(db.sql("SELECT COUNT(*) FROM task_instance WHERE plan = ?"), (code,))
         if int(cur.fetchone()[0]) == 0:
             cur.execute(db.sql("DELETE FROM plan_task WHERE plan = ?"), (code,))
+            cur.execute(db.sql("DELETE FROM plan_version WHERE plan = ?"), (code,))
             cur.execute(db.sql("DELETE FROM plan WHERE code = ?"), (code,))
         cur.execute(db.sql("UPDATE plan_draft SET state = 'valid', updated_at = ? WHERE id = ?"),
                     (stamp(clock.now()), draft.id))

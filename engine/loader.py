@@ -13,13 +13,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
-from phancap.engine.audit import data_json, definition_sha256, event_hash, snapshot_json
+from phancap.engine.audit import data_json, definition_sha256
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import DefinitionError
 from phancap.engine.organisations import CommuneBody, GroupDef, Registry, RegistryInfo, UnitDef, check_groups, read_registry
 from phancap.engine.plans import PlanDef, read_plan
-from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 from phancap.engine.yamlsource import load_located
 
 
@@ -187,51 +186,79 @@ def refresh_group_members(conn: Any, regions: set[str] | None = None) -> None:
         conn.execute(text("UPDATE unit_group SET members = :members WHERE region = :region AND name = :name"), updates)
 
 
-AMEND_TRIGGER = "amend_plan"
-AMEND_COMMENT = "Kế hoạch được nạp lại với nội dung mới / plan definition reloaded with new text"
+def _running(conn: Any, code: str, workflows: dict[str, Any] | None) -> int:
+    """How many of the plan's task instances are still open (not in a final state of their workflow)."""
+    if workflows is None:
+        from phancap.engine.workflows import load_workflows
+
+        workflows = load_workflows()
+    rows = conn.execute(text("SELECT workflow, state, COUNT(*) FROM task_instance WHERE plan = :p AND kind = 'task' "
+                             "GROUP BY workflow, state"), {"p": code}).all()
+    count = 0
+    for workflow, state, n in rows:
+        machine = workflows.get(workflow)
+        found = machine.workflow.states.get(state) if machine is not None else None
+        if found is not None and not found.final:
+            count += int(n)
+    return count
 
 
-def _json_or_literal(value: str | None) -> str:
-    """Stored JSON text as is when it parses, else as a JSON string (verification then names it)."""
+def _changed_plan(conn: Any, plan: PlanDef, workflows: dict[str, Any] | None, version: int) -> dict[str, Any]:
+    """A plan stored before whose text differs: refused while any of its tasks runs (that is an amendment,
+    `phancap plan amend`), else the diff the new version records."""
+    from phancap.engine.amendments import (SELECT_PLAN, SELECT_PLAN_TASKS, AmendmentRefused, diff_plan,
+                                           stored_plan_fields, stored_task_fields)
+
+    row = conn.execute(text(SELECT_PLAN.format(p=":p")), {"p": plan.code}).first()
+    stored = dict(stored_task_fields(r) for r in conn.execute(text(SELECT_PLAN_TASKS.format(p=":p")), {"p": plan.code}))
+    diff = diff_plan(stored_plan_fields(row), stored, plan)
+    running = _running(conn, plan.code, workflows)
+    if running:
+        lines = diff.lines() or ["other fields of the plan document (number, recipients, reporting…)"]
+        shown = "; ".join(lines[:15]) + (f"; … {len(lines) - 15} more" if len(lines) > 15 else "")
+        raise AmendmentRefused(
+            f"Kế hoạch {plan.code} đã có {running} nhiệm vụ đang thực hiện và nội dung tệp {plan.source} khác phiên bản "
+            f"{version} đã nạp: {shown}. Không nạp lại; hãy sửa đổi bằng `phancap plan amend {plan.source} --number "
+            "SỐ_VĂN_BẢN` (xem trước bằng --dry-run)",
+            f"plan {plan.code} has {running} running task(s) and {plan.source} differs from the loaded version {version}: "
+            f"{shown}. Nothing loaded; amend it with `phancap plan amend {plan.source} --number DOCUMENT_NUMBER` "
+            "(preview with --dry-run)",
+            extra={"plan": plan.code, "running": running, "changes": diff.to_json()})
+    removed = [c["task"] for c in diff.tasks if c["change"] == "removed"]
+    if removed:
+        conn.execute(text("DELETE FROM plan_task WHERE plan = :p AND number = :n"),
+                     [{"p": plan.code, "n": n} for n in removed])
+    return diff.to_json()
+
+
+def _add_version(conn: Any, plan: PlanDef, version: int, number: str | None, issued: Any, at: str, definition: str,
+                 sha: str, changes: dict[str, Any]) -> None:
+    from phancap.engine.amendments import _iso
+
+    day = _iso(issued)
+    conn.execute(text("INSERT INTO plan_version (plan, version, number, issued, at, definition, definition_sha256, "
+                      "changes, source) VALUES (:p, :v, :n, :d, :at, :def, :sha, :ch, :src)"),
+                 {"p": plan.code, "v": version, "n": number, "d": _date_or_none(day), "at": at, "def": definition,
+                  "sha": sha, "ch": data_json(changes) or "{}", "src": plan.source})
+
+
+def _date_or_none(text_: str | None) -> Any:
+    from datetime import date
+
     try:
-        json.loads(value or "[]")
+        return date.fromisoformat(text_) if text_ else None
     except ValueError:
-        return json.dumps(value, ensure_ascii=False)
-    return value or "[]"
+        return None
 
 
-def _amend_instances(conn: Any, plan: str, old: str, new: str, at: str) -> None:
-    """A plan reloaded with other text: every instance following it gets an audit event (state unchanged)
-    committing to the new definition version, so the change is on the record and verification agrees."""
-    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    rows = conn.execute(text(
-        "SELECT id, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline, "
-        f"pending_deadline, state_due, overdue_at, complex, last_hash FROM task_instance WHERE plan = :p ORDER BY id{lock}"),
-        {"p": plan}).all()
-    data = data_json({"plan_from": old, "plan_to": new})
-    for (task_id, state, stage, version, unit, focal, authority, monitor, justice, coordinators, deadline, pending,
-         state_due, overdue_at, complex_, last_hash) in rows:
-        seq = int(version) + 1
-        values = (task_id, seq, AMEND_TRIGGER, state, state, SYSTEM_ACTOR, None, SYSTEM_ROLE, None, at, AMEND_COMMENT,
-                  None, data)
-        snapshot = snapshot_json(state=state, stage=stage, version=seq, unit=unit, focal=focal, authority=authority,
-                                 monitor=monitor, justice=justice, coordinators=_json_or_literal(coordinators),
-                                 deadline=deadline, pending_deadline=pending, state_due=state_due,
-                                 overdue_at=overdue_at, complex=bool(complex_), plan=new)
-        digest = event_hash(last_hash, values, snapshot)
-        names = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at",
-                 "comment", "evidence", "data")
-        conn.execute(text(f"INSERT INTO audit_event ({', '.join(names)}, prev_hash, hash, snapshot) VALUES "
-                          f"({', '.join(':' + n for n in names)}, :prev_hash, :hash, :snapshot)"),
-                     {**dict(zip(names, values, strict=True)), "prev_hash": last_hash, "hash": digest,
-                      "snapshot": snapshot})
-        conn.execute(text("UPDATE task_instance SET version = :v, last_hash = :h WHERE id = :i AND version = :old"),
-                     {"v": seq, "h": digest, "i": task_id, "old": version})
-
-
-def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str, int]:
+def store_definitions(db: Database, defs: Definitions, clock: Clock,
+                      workflows: dict[str, Any] | None = None) -> dict[str, int]:
     """Upsert registries, units, groups, plans and plan tasks in one transaction. Loading twice changes
-    nothing; a unit an administrator added or renamed (origin admin) and a unit's active state are kept."""
+    nothing; a unit an administrator added or renamed (origin admin) and a unit's active state are kept.
+    A new plan gets its version 1; a plan whose text changed gets its next version, unless some of its
+    tasks are running: then the whole load is refused (AmendmentRefused, naming the differences), as
+    that is an amendment (engine/amendments.py). `workflows` tells which states are final (default:
+    the shipped workflows)."""
     now = stamp(clock.now())
     registry = defs.registry
     units = [registry.units[c] for c in sorted(registry.defined)]
@@ -256,14 +283,22 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock) -> dict[str
             definition = json.dumps(plan.document, ensure_ascii=False)
             version = definition_sha256(definition)
             before = conn.execute(text("SELECT definition_sha256 FROM plan WHERE code = :c"), {"c": plan.code}).scalar()
+            latest = int(conn.execute(text("SELECT COALESCE(MAX(version), 0) FROM plan_version WHERE plan = :c"),
+                                      {"c": plan.code}).scalar_one())
+            changes: dict[str, Any] | None = None
+            if before is not None and before != version:
+                changes = _changed_plan(conn, plan, workflows, latest)
             _upsert(conn, "plan", ("code",), {
                 "code": plan.code, "title": plan.title, "region": plan.region, "issuer": plan.issuer,
                 "authority": plan.authority, "monitor": plan.monitor, "justice": plan.justice,
                 "definition": definition, "definition_sha256": version, "source": plan.source, "loaded_at": now,
                 "parent_code": plan.parent_code,
             })
-            if before is not None and before != version:
-                _amend_instances(conn, plan.code, str(before), version, now)
+            if before is None or changes is not None or latest == 0:
+                document = plan.document
+                first = before is None or latest == 0
+                _add_version(conn, plan, latest + 1, str(document["number"]) if first and document.get("number") else None,
+                             document.get("issued") if first else None, now, definition, version, changes or {})
             for t in plan.tasks:
                 _upsert(conn, "plan_task", ("plan", "number"), {
                     "plan": plan.code, "number": t.number, "parent": t.parent, "heading": t.heading,

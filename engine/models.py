@@ -76,6 +76,24 @@ class Plan(SQLModel, table=True):
     parent_code: str | None = Field(default=None, max_length=64, index=True)  # the plan this one carries out
 
 
+class PlanVersion(SQLModel, table=True):
+    """Every version of a plan's definition (engine/amendments.py): version 1 as first loaded, then one per
+    amending document ("Kế hoạch sửa đổi, bổ sung"), with what it changed. Never edited."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("plan", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan: str = Field(foreign_key="plan.code", max_length=64)
+    version: int
+    number: str | None = Field(default=None, max_length=100)  # the amending document's number (1036/KH-UBND)
+    issued: date | None = None  # its date
+    at: str = Field(max_length=32)  # when it was applied
+    definition: str  # the whole plan definition as JSON, as in plan.definition
+    definition_sha256: str = Field(max_length=64)
+    changes: str = "[]"  # canonical JSON: the diff from the version before, task by task
+    source: str
+
+
 class PlanTask(SQLModel, table=True):
     __tablename__ = "plan_task"
     __table_args__ = (UniqueConstraint("plan", "number"),)

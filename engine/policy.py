@@ -56,6 +56,9 @@ EDIT_ANY_DRAFT = Permission("edit_any_draft", frozenset({"admin"}),
                             "only admins handle drafts of every registry", rule="not_found")
 ACTIVATE_PLANS = Permission("activate_plans", frozenset({"admin"}),
                             "Chỉ quản trị được kích hoạt kế hoạch", "only admins may activate plans")
+AMEND_PLANS = Permission("amend_plans", frozenset({"admin"}),
+                         "Chỉ quản trị được áp dụng văn bản sửa đổi, bổ sung kế hoạch",
+                         "only admins may apply an amendment to a plan")
 SEE_ROLLUP = Permission("see_rollup", frozenset({"monitor", "auditor", "approver", "admin"}),
                         "Chỉ cơ quan theo dõi, kiểm tra, phê duyệt xem được tổng hợp nhiều cấp",
                         "only monitors, auditors, approvers and administrators see the roll-up", rule="role")

@@ -150,31 +150,93 @@ def verify_audit(db: Database) -> Any:
 
 def verify_with(cur: Any) -> Any:
     """Verify every chain as seen by this cursor's transaction: the events, each task's checkpoint and its
-    fields against the snapshot of its newest event, the creation links and head (deleted tasks), and
-    each plan's text against its recorded version."""
+    fields against the snapshot of its newest event, the creation links and head (deleted tasks), each
+    plan's text against its recorded version, and each kept plan version against its own (issue 13)."""
     from phancap.engine.audit import EVENT_COLUMNS, verify_rows
 
     tasks, head, plans = audited_tasks(cur)
+    problems = plan_version_problems(cur, plans)
     cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
-    return verify_rows(tasks, iter(cur.fetchone, None), head, plans)
+    report = verify_rows(tasks, iter(cur.fetchone, None), head, plans)
+    report.problems.extend(problems)
+    return report
 
 
 TASK_AUDIT_COLUMNS = ("id", "state", "version", "last_hash", "plan", "stage", "unit", "focal", "authority", "monitor",
                       "justice", "coordinators", "deadline", "pending_deadline", "state_due", "overdue_at", "complex")
 
 
+def _kept_versions(cur: Any) -> tuple[dict[str, set[str]], list[tuple[str, int, str | None, str]]]:
+    """Each plan's kept versions whose text matches their sha256, and every version (plan, version, recorded, actual)."""
+    from phancap.engine.audit import definition_sha256
+
+    cur.execute("SELECT plan, version, definition_sha256, definition FROM plan_version ORDER BY plan, version")
+    kept: dict[str, set[str]] = {}
+    rows = []
+    for plan, version, recorded, text in cur.fetchall():
+        actual = definition_sha256(str(text))
+        rows.append((str(plan), int(version), recorded, actual))
+        if recorded == actual:
+            kept.setdefault(str(plan), set()).add(actual)
+    return kept, rows
+
+
+def plan_version_problems(cur: Any, plans: dict[str, tuple[str | None, str]]) -> list[str]:
+    """A kept version whose text was edited; a plan whose current text is not its newest version."""
+    _, rows = _kept_versions(cur)
+    problems, newest = [], {}
+    for plan, version, recorded, actual in rows:
+        newest[plan] = (version, actual)
+        if recorded != actual:
+            problems.append(f"plan {plan} version {version}: definition text does not match its recorded version "
+                            f"(edited?) / kế hoạch {plan} phiên bản {version}: nội dung bị sửa")
+    for code, (version, actual) in sorted(newest.items()):
+        if code in plans and plans[code][1] != actual:
+            problems.append(f"plan {code}: its definition is not its newest version {version} (changed without a "
+                            f"version?) / kế hoạch {code}: nội dung khác phiên bản mới nhất {version}")
+    return problems
+
+
+def _followed(cur: Any, kept: dict[str, set[str]], plans_of: dict[Any, str]) -> dict[Any, str]:
+    """The plan version (sha256) each task's newest event committed to, when it is a kept version of its plan:
+    a task done or withdrawn before an amendment, or not affected by it, still follows the version before."""
+    cur.execute("SELECT a.task_id, a.snapshot FROM audit_event a JOIN task_instance t ON t.id = a.task_id "
+                "AND a.seq = t.version WHERE a.snapshot IS NOT NULL")
+    found: dict[Any, str] = {}
+    for task_id, snapshot in cur.fetchall():
+        try:
+            value = json.loads(snapshot).get("plan") if isinstance(snapshot, str) else None
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value in kept.get(plans_of.get(task_id, ""), set()):
+            found[task_id] = value
+    return found
+
+
 def audited_tasks(cur: Any) -> tuple[dict[Any, tuple[Any, ...]], str | None, dict[str, tuple[str | None, str]]]:
-    """Every task as verification takes it, the audit head, and each plan's (recorded, actual) version."""
+    """Every task as verification takes it, the audit head, and each plan's (recorded, actual) version. A task's
+    `plan` is the sha256 of its plan's current text, or of the kept earlier version it still follows."""
     from phancap.engine.audit import current_fields, definition_sha256
 
     cur.execute("SELECT code, definition_sha256, definition FROM plan")
     plans = {str(code): (recorded, definition_sha256(str(text))) for code, recorded, text in cur.fetchall()}
     actual = {code: pair[1] for code, pair in plans.items()}
+    kept, versions = _kept_versions(cur)
+    newest = {plan: actual_sha for plan, _, _, actual_sha in versions}  # rows come in version order
+    # Only a plan whose text is its newest kept version lets tasks follow an earlier one: text edited
+    # outside an amendment names every task again, as before versions were kept.
+    kept = {code: shas for code, shas in kept.items()
+            if code in plans and plans[code][0] == plans[code][1] == newest.get(code)}
     cur.execute(f"SELECT {', '.join(TASK_AUDIT_COLUMNS)} FROM task_instance")
+    rows = cur.fetchall()
+    followed = _followed(cur, kept, {row[0]: str(row[4]) for row in rows})
     tasks: dict[Any, tuple[Any, ...]] = {}
-    for row in cur.fetchall():
+    for row in rows:
         fields = dict(zip(TASK_AUDIT_COLUMNS, row, strict=True))
-        tasks[row[0]] = (*row[:4], current_fields(fields, actual))
+        current = current_fields(fields, actual)
+        if row[0] in followed:
+            current["plan"] = followed[row[0]]
+        tasks[row[0]] = (*row[:4], current)
     cur.execute("SELECT hash FROM audit_head WHERE id = 1")
     found = cur.fetchone()
     return tasks, (None if found is None else str(found[0])), plans

@@ -4,6 +4,7 @@ registries and groups, and the audited administrative changes (add, rename, deac
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -157,11 +158,21 @@ def add_unit(db: Database, user: User, clock: Clock, code: str, *, name: str | N
 
 
 def rename_unit(db: Database, user: User, clock: Clock, code: str, new_name: str,
-                comment: str | None = None) -> dict[str, Any]:
-    """A new name; the old one stays an alias (plans and history that name it still resolve)."""
+                comment: str | None = None, *, effective: date | None = None,
+                decision: str | None = None) -> dict[str, Any]:
+    """A new name; the old one stays an alias (plans and history that name it still resolve). A rename by a
+    decision records it and its effective date (today or before) in the admin event."""
     new_name = " ".join(new_name.split())
     if not new_name:
         raise BadRequest("Tên mới trống", "the new name is empty")
+    if effective is not None and effective > clock.today():
+        raise BadRequest(f"Ngày hiệu lực {effective.isoformat()} sau hôm nay: chưa lên lịch trước được",
+                         f"the effective date {effective.isoformat()} is after today: renames are not scheduled ahead")
+    extra: dict[str, Any] = {}
+    if effective is not None:
+        extra["effective"] = effective.isoformat()
+    if decision and decision.strip():
+        extra["decision"] = " ".join(decision.split())
     with db.engine.begin() as conn:
         row = _unit_row(conn, code)
         require_manage_registry(user, _user_region(conn, user), row["region"])
@@ -172,7 +183,8 @@ def rename_unit(db: Database, user: User, clock: Clock, code: str, new_name: str
         conn.execute(text("UPDATE unit SET name = :name, aliases = :aliases, origin = 'admin' WHERE code = :code"),
                      {"name": new_name, "aliases": json.dumps(aliases, ensure_ascii=False), "code": code})
         admin_log.record(conn, at=stamp(clock.now()), actor=user.name, action="unit.rename", region=row["region"],
-                         subject=code, data={"old": row["name"], "new": new_name}, comment=comment)
+                         subject=code, data={"old": row["name"], "new": new_name, **extra},
+                         comment=comment or extra.get("decision"))
         return _public(_unit_row(conn, code))
 
 

@@ -20,6 +20,7 @@ from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
 from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
+from phancap.cli_plans import register as register_plans
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
 from phancap.cli_queue import register as register_queue
@@ -88,7 +89,7 @@ def load(path: Annotated[Path | None, typer.Argument(help="Definitions folder or
     except DefinitionError as exc:
         fail("\n".join(exc.problems))
         return
-    counts = store_definitions(c.db, defs, c.clock)
+    counts = store_definitions(c.db, defs, c.clock, c.workflows)
     emit(counts, as_json, f"loaded {counts['units']} units, {counts['groups']} groups, {counts['plans']} plans, {counts['tasks']} tasks")
 
 
@@ -265,6 +266,7 @@ register_queue(app)
 register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
 register_units(app)
+register_plans(app)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phancap.console import JsonOpt, ctx, emit
+from phancap.console import JsonOpt, ctx, emit, fail
 from phancap.engine import admin_log
 from phancap.engine.units import (add_unit, deactivate_unit, list_groups, list_registries, list_units, rename_unit,
                                   search_units)
@@ -64,11 +64,50 @@ def units_add(code: str, actor: AsOpt,
 
 
 @units_app.command("rename")
-def units_rename(code: str, new_name: str, actor: AsOpt, comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
-    """Rename a unit (audited); the old name stays an alias."""
+def units_rename(code: str, actor: AsOpt,
+                 new_name: Annotated[str | None, typer.Argument(help="The new name (or --name).")] = None,
+                 name: Annotated[str | None, typer.Option("--name", help="The new name.")] = None,
+                 effective: Annotated[str | None, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")] = None,
+                 decision: Annotated[str | None, typer.Option("--decision", help="The decision that renames it.")] = None,
+                 comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
+    """Rename a unit (audited); the old name stays an alias. `rename CODE NEW_NAME` or
+    `rename CODE --name NAME --effective DATE --decision TEXT`."""
+    from datetime import date
+
+    if (new_name is None) == (name is None):
+        fail("error: give the new name once: as NEW_NAME or as --name", 2)
+    day = None
+    if effective is not None:
+        try:
+            day = date.fromisoformat(effective.strip())
+        except ValueError:
+            fail(f"error: --effective {effective!r} is not a date (YYYY-MM-DD)", 2)
     c = ctx()
-    row = rename_unit(c.db, c.user(actor), c.clock, code, new_name, comment)
+    row = rename_unit(c.db, c.user(actor), c.clock, code, str(new_name or name), comment, effective=day, decision=decision)
     emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
+
+
+@units_app.command("succeed")
+def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succeeded.", metavar="OLD...")],
+                  by: Annotated[str, typer.Option("--by", help="The successor unit.")],
+                  effective: Annotated[str, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")],
+                  decision: Annotated[str, typer.Option("--decision", help="The decision (number, date, issuer).")],
+                  actor: AsOpt, as_json: JsonOpt = False) -> None:
+    """OLD… are succeeded by NEW: their open tasks move to it and their focal and coordinator references follow
+    (one audited transfer event each), then they become inactive; ended tasks keep the old unit."""
+    from datetime import date
+
+    from phancap.engine.reorganisation import succeed_units
+
+    try:
+        day = date.fromisoformat(effective.strip())
+    except ValueError:
+        fail(f"error: --effective {effective!r} is not a date (YYYY-MM-DD)", 2)
+        return
+    c = ctx()
+    row = succeed_units(c.db, c.workflows, c.clock, c.user(actor), olds, by, day, decision)
+    emit(row, as_json, f"{', '.join(row['olds'])} -> {row['successor']} from {row['effective']}: {row['moved']} task(s) "
+                       f"moved, {row['merged']} merged (withdrawn), {row['references']} focal/coordinator reference(s) followed")
 
 
 @units_app.command("deactivate")
@@ -104,8 +143,21 @@ def admin_events(actor: Annotated[str | None, typer.Option("--actor", help="Who 
          or "(no admin events)")
 
 
+def transfer(task: int, to: Annotated[str, typer.Option("--to", help="The unit that leads the task from now on.")],
+             decision: Annotated[str, typer.Option("--decision", help="The decision that moves it (number, date, issuer).")],
+             actor: AsOpt, as_json: JsonOpt = False) -> None:
+    """Move one open task to another lead unit by a decision (audited `transfer` event; the old unit stays in
+    its history)."""
+    from phancap.engine.reorganisation import transfer_task
+
+    c = ctx()
+    row = transfer_task(c.db, c.workflows, c.clock, c.user(actor), task, to, decision)
+    emit(row, as_json, f"task {row['task']}: {row['unit_from']} -> {row['unit_to']} ({row['decision']})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(units_app, name="units")
     app.command("registries")(registries)
     app.command("groups")(groups)
     app.command("admin-events")(admin_events)
+    app.command("transfer")(transfer)

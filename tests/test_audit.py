@@ -184,7 +184,8 @@ def test_plan_text_changed_without_audit_is_named(seeded: TaskEngine, with_versi
     assert not any("KT-2025" in p for p in online)
 
 
-def test_reloading_a_changed_plan_is_audited_on_each_instance(seeded: TaskEngine, tmp_path: Path) -> None:
+def test_reloading_a_changed_plan_is_refused_and_an_amendment_keeps_the_chain(seeded: TaskEngine, tmp_path: Path) -> None:
+    from phancap.engine.amendments import AmendmentRefused, amend_plan
     from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
 
     tid = life_cycle(seeded)
@@ -193,11 +194,16 @@ def test_reloading_a_changed_plan_is_audited_on_each_instance(seeded: TaskEngine
     plan = folder / "plans" / "HN-2025.yaml"
     plan.write_text(plan.read_text(encoding="utf-8").replace('\ntitle: "Kế hoạch', '\ntitle: "Kế hoạch (sửa đổi)', 1),
                     encoding="utf-8")
-    store_definitions(seeded.db, read_definitions(folder, set(seeded.workflows)), seeded.clock)
+    before = history(seeded.db, tid)
+    with pytest.raises(AmendmentRefused) as refused:
+        store_definitions(seeded.db, read_definitions(folder, set(seeded.workflows)), seeded.clock, seeded.workflows)
+    assert "plan amend" in refused.value.message_en and "plan title" in refused.value.message_en
+    assert history(seeded.db, tid) == before
+    defs = read_definitions(plan, set(seeded.workflows))
+    amend_plan(seeded.db, defs.plans[0], seeded.workflows, seeded.clock, number="1234/KH-UBND")
+    assert history(seeded.db, tid) == before  # only the plan's title changed: no task is affected
     assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
-    newest = history(seeded.db, tid)[-1]
-    assert (newest["trigger"], newest["from"], newest["to"], newest["seq"]) == ("amend_plan", "submitted", "submitted", 6)
-    seeded.fire(tid, "approve", "pd.ubnd", version=6)  # the task goes on from the new version
+    seeded.fire(tid, "approve", "pd.ubnd", version=5)  # the task goes on under the new version
     assert verify_audit(seeded.db).ok
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -25,6 +26,7 @@ from phancap.engine.drafts import (
     DraftError,
     DraftScope,
     activate_draft,
+    amend_from_draft,
     apply_mapping,
     db_registry,
     get_draft,
@@ -36,7 +38,8 @@ from phancap.engine.drafts import (
 )
 from phancap.engine.importer import ImportLimits, check_size
 from phancap.engine.errors import Refusal
-from phancap.engine.policy import may_activate
+from phancap.engine.policy import AMEND_PLANS, may_activate
+from phancap.engine.queries import plan_monitor
 from phancap.engine.users import User
 
 router = APIRouter()
@@ -47,7 +50,8 @@ PER_LINE = 3  # problems beside one source line (or one task row); "và N vấn 
 TO_MAP = 25  # unmatched names offered in the mapping form at a time
 IGNORE = "-"  # the select's value for "not a unit of the registry"
 DONE_VI = {"created": "Đã đọc văn bản và lưu bản nháp.", "mapping": "Đã ánh xạ đơn vị và đọc lại văn bản.",
-           "validate": "Đã kiểm tra.", "activate": "Đã kích hoạt kế hoạch: các nhiệm vụ đã được giao."}
+           "validate": "Đã kiểm tra.", "activate": "Đã kích hoạt kế hoạch: các nhiệm vụ đã được giao.",
+           "amend": "Đã áp dụng văn bản sửa đổi, bổ sung: kế hoạch có phiên bản mới."}
 
 
 def _regions(services: Services, scope: DraftScope) -> list[str]:
@@ -264,8 +268,21 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
         "pages": {k: v for k, v in pages.items() if v},
         "flags": _task_flags(draft, task_rows), "state_vi": STATE_LABELS_VI, "error": error,
         "done": DONE_VI.get(done or ""), "may_activate": may_activate(user), "IGNORE": IGNORE,
+        "amendment": _amendment_preview(services, user, draft), "may_amend": AMEND_PLANS.allows(user),
     }
     return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
+
+
+def _amendment_preview(services: Services, user: User, draft: Draft) -> dict[str, Any] | None:
+    """For a draft of a plan already loaded: the diff it would apply as an amendment (or why it cannot)."""
+    if draft.state == "active" or not draft.code or plan_monitor(services.db, draft.code) is None:
+        return None
+    try:
+        _, amendment = amend_from_draft(services.db, draft.id, services.workflows, services.clock, number=None,
+                                        dry_run=True, scope=scope_of(services.db, user))
+    except Refusal as exc:
+        return {"error": exc}
+    return amendment.to_json()
 
 
 @router.get("/plans/imports/{draft_id}")
@@ -317,3 +334,24 @@ def draft_activate(request: Request, services: ServicesDep, user: FormUser, draf
     return _after(request, services, user, draft_id, "activate",
                   lambda: activate_draft(services.db, draft_id, services.workflows, services.clock,
                                          scope_of(services.db, user)))
+
+
+@router.post("/plans/imports/{draft_id}/amend")
+def draft_amend(request: Request, services: ServicesDep, user: FormUser, draft_id: int,
+                number: Annotated[str, Form(max_length=100)] = "",
+                on: Annotated[str, Form(alias="date", max_length=10)] = "") -> Response:
+    """Apply the draft as the amending document of the plan of its code (admins)."""
+    AMEND_PLANS.require(user)
+    try:
+        day = date.fromisoformat(on.strip()) if on.strip() else None
+    except ValueError:
+        return draft_page(request, services, user, draft_id, error=ApiError(
+            "request", "Ngày văn bản không hợp lệ (YYYY-MM-DD)", "invalid document date (YYYY-MM-DD)"))
+    try:
+        amend_from_draft(services.db, draft_id, services.workflows, services.clock, number=number, on=day,
+                         scope=scope_of(services.db, user))
+    except Refusal as exc:
+        if exc.rule == "not_found":
+            raise
+        return draft_page(request, services, user, draft_id, error=exc)
+    return RedirectResponse(f"/plans/imports/{draft_id}?done=amend", status_code=303)

@@ -19,6 +19,7 @@ from phancap.api.routes.plans import plan_not_found, plan_progress
 from phancap.api.routes.workflows import get_workflow
 from phancap.api.services import Services
 from phancap.api.views import task_public
+from phancap.engine.amendments import plan_versions
 from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
@@ -60,7 +61,7 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
     return render(request, "plan.html", {
         "plan": found[0], "rows": rows, "columns": columns, "units": units, "states": states, "labels": labels,
         "progress": plan_progress(services, user, code), "filter_state": state or "", "filter_unit": unit or "",
-        "rollup": _rollup_for(services, user, code),
+        "rollup": _rollup_for(services, user, code), "versions": plan_versions(services.db, code),
     })
 
 

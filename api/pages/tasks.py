@@ -95,7 +95,8 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         "task": detail, "events": list(reversed(events)), "workflow": workflow, "error": error,
         "done": workflow_label(services, detail.workflow, done), "form": form or {},
         "diagram": render_svg(workflow, detail.state),
-        "labels": {"assign": "Giao nhiệm vụ", "amend_plan": "Kế hoạch được nạp lại"} | {t.trigger: t.label for t in workflow.transitions},
+        "labels": {"assign": "Giao nhiệm vụ", "amend_plan": "Kế hoạch được nạp lại",
+                   "amend": "Sửa đổi, bổ sung kế hoạch", "transfer": "Chuyển đơn vị chủ trì"} | {t.trigger: t.label for t in workflow.transitions},
         "states": {name: state.label for name, state in workflow.states.items()},
     }
     files = task_files(services.db, task_id)

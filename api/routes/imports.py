@@ -7,6 +7,7 @@ The rules live in engine/drafts.py and engine/policy.py; these routes only trans
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,6 +18,7 @@ from phancap.api.schemas import ErrorBody
 from phancap.engine.drafts import (
     Draft,
     activate_draft,
+    amend_from_draft,
     apply_mapping,
     get_draft,
     list_drafts,
@@ -24,7 +26,7 @@ from phancap.engine.drafts import (
     scope_of,
     validate_draft,
 )
-from phancap.engine.policy import ACTIVATE_PLANS, IMPORT_PLANS
+from phancap.engine.policy import ACTIVATE_PLANS, AMEND_PLANS, IMPORT_PLANS
 from phancap.engine.users import User
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
@@ -150,3 +152,21 @@ def activate(services: ServicesDep, user: CurrentUser, draft_id: int) -> Activat
     require_activate(user)
     draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock, scope_of(services.db, user))
     return Activation(draft=detail(draft), plan=result.plan, created=result.created)
+
+
+class DraftAmendmentRequest(BaseModel):
+    number: str | None = Field(default=None, max_length=100,
+                               description="the amending document's number, e.g. 45/KH-UBND (required unless dry_run)")
+    date: dt.date | None = Field(default=None, description="its date (default: today)")
+    dry_run: bool = Field(default=False, description="only the diff and what it would do")
+
+
+@router.post("/{draft_id}/amendment", responses=ERRORS)
+def amendment(services: ServicesDep, user: CurrentUser, draft_id: int, body: DraftAmendmentRequest) -> dict[str, Any]:
+    """Admins only: a draft of a plan already loaded, as the amending document: the diff (dry_run), or the
+    amendment applied as `phancap plan amend` does, the draft becoming active. 409 when the draft has other
+    problems or the change is refused."""
+    AMEND_PLANS.require(user)
+    draft, result = amend_from_draft(services.db, draft_id, services.workflows, services.clock, number=body.number,
+                                     on=body.date, dry_run=body.dry_run, scope=scope_of(services.db, user))
+    return {"draft": detail(draft).model_dump(mode="json"), "amendment": result.to_json()}

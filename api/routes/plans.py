@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 
+import datetime as dt
+from typing import Any
+
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import ApiError
@@ -12,7 +15,8 @@ from phancap.api.errors import ApiError
 from phancap.api.schemas import CategoryCounts, ErrorBody, PlanDetail, PlanPublic, PlanTaskPublic, Progress
 from phancap.api.services import Services
 from phancap.engine.queries import list_plans, plan_detail, plan_monitor, progress, rollup, rollup_scope
-from phancap.engine.policy import SEE_ROLLUP, require_plan_rollup
+from phancap.engine.amendments import amend_plan, plan_versions, read_plan_text
+from phancap.engine.policy import AMEND_PLANS, SEE_ROLLUP, require_plan_rollup
 from phancap.engine.users import User
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses={401: {"model": ErrorBody}})
@@ -78,3 +82,39 @@ def get_rollup(services: ServicesDep, user: CurrentUser, code: str) -> Rollup:
         raise plan_not_found(code)
     require_plan_rollup(user, region, plan)
     return Rollup(**rollup(services.db, code, services.clock.today(), services.engine.status))
+
+
+class AmendmentRequest(BaseModel):
+    definition: str = Field(max_length=2_000_000, description="the whole plan as amended, in the definitions/plans YAML format")
+    number: str = Field(max_length=100, description="the amending document's number, e.g. 1234/KH-UBND")
+    date: dt.date | None = Field(default=None, description="its date (default: today)")
+    dry_run: bool = Field(default=False, description="only the diff and what it would do")
+
+
+class PlanVersion(BaseModel):
+    version: int
+    number: str | None
+    date: str | None
+    at: str
+    changes: dict[str, list[dict[str, Any]]]
+    definition_sha256: str
+
+
+AMEND_ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in (403, 404, 409, 422)}
+
+
+@router.post("/{code}/amendments", responses=AMEND_ERRORS)
+def amend(services: ServicesDep, user: CurrentUser, code: str, body: AmendmentRequest) -> dict[str, Any]:
+    """Admins only: the diff of the amended plan against the stored one, task by task and field by field; without
+    dry_run, applied in one transaction (as `phancap plan amend`). 409 when nothing changed or the change is
+    not an amendment; 422 when the text does not validate."""
+    AMEND_PLANS.require(user)
+    plan = read_plan_text(body.definition, services.db, set(services.workflows), code=code)
+    return amend_plan(services.db, plan, services.workflows, services.clock, number=body.number, on=body.date,
+                      dry_run=body.dry_run).to_json()
+
+
+@router.get("/{code}/versions", response_model=list[PlanVersion], responses={404: {"model": ErrorBody}})
+def versions(services: ServicesDep, user: CurrentUser, code: str) -> list[PlanVersion]:
+    """Every version of the plan, oldest first: version, number, date, at, changes."""
+    return [PlanVersion(**v) for v in plan_versions(services.db, code)]
