@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
-from phancap.engine.users import User, user_from_row
+from phancap.engine.users import ACTIVE_UNIT, User, user_from_row
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,8 @@ def authenticate(db: Database, name: str, password: str, source: str, policy: Lo
     keys = _keys(name, source, policy)
     _admit(db, keys, policy, now())
     with db.engine.connect() as conn:
-        row = conn.execute(text("SELECT name, unit, roles, password_hash FROM app_user WHERE name = :n AND active"),
+        row = conn.execute(text("SELECT name, unit, roles, password_hash FROM app_user WHERE name = :n AND active"
+                                + ACTIVE_UNIT),
                            {"n": name.strip()}).first()
     stored = row[3] if row is not None and row[3] else None
     ok = verify_password(stored or _dummy_hash(), password) and stored is not None

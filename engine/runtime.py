@@ -30,7 +30,10 @@ _SELECT_TASK = (
     "SELECT t.workflow, t.state, t.stage, t.version, t.unit, t.focal, t.authority, t.monitor, t.justice, "
     "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, t.overdue_at, t.pending_deadline, "
     "u.unit, u.roles, p.definition_sha256 "
-    "FROM task_instance t LEFT JOIN app_user u ON u.name = ? LEFT JOIN plan p ON p.code = t.plan WHERE t.id = ?"
+    # a deactivated user, or one of an inactive unit, is no user: they cannot act, by any door
+    "FROM task_instance t LEFT JOIN app_user u ON u.name = ? AND u.active "
+    "AND EXISTS (SELECT 1 FROM unit n WHERE n.code = u.unit AND n.active) "
+    "LEFT JOIN plan p ON p.code = t.plan WHERE t.id = ?"
 )
 _UPDATE_TASK = (
     "UPDATE task_instance SET state = ?, stage = ?, version = ?, state_since = ?, state_due = ?, "

@@ -41,7 +41,8 @@ def session_user(db: Database, sid: str, kind: str, name: str) -> User | None:
     with db.engine.connect() as conn:
         row = conn.execute(text(
             "SELECT u.name, u.unit, u.roles FROM auth_session s JOIN app_user u ON u.name = s.user_name "
-            "WHERE s.id = :id AND s.kind = :k AND u.active"), {"id": sha256_hex(sid), "k": kind}).first()
+            "WHERE s.id = :id AND s.kind = :k AND u.active AND EXISTS "
+            "(SELECT 1 FROM unit n WHERE n.code = u.unit AND n.active)"), {"id": sha256_hex(sid), "k": kind}).first()
     if row is None or row[0] != name:
         return None
     return user_from_row(row)

@@ -99,9 +99,14 @@ def set_active(db: Database, name: str, active: bool) -> int:
         return 0 if active else end_user_sessions(conn, name)
 
 
+# A user acts only while their unit is active: the users of a unit succeeded or dissolved cannot act
+# (they keep their history); an administrator moves them to the successor (`phancap user update --unit`).
+ACTIVE_UNIT = " AND EXISTS (SELECT 1 FROM unit WHERE unit.code = app_user.unit AND unit.active)"
+
+
 def get_user(db: Database, name: str) -> User | None:
-    """An active user by name; None for an unknown or deactivated one."""
+    """An active user of an active unit by name; None for an unknown or deactivated one."""
     with db.engine.connect() as conn:
-        row = conn.execute(text("SELECT name, unit, roles FROM app_user WHERE name = :n AND active"),
+        row = conn.execute(text("SELECT name, unit, roles FROM app_user WHERE name = :n AND active" + ACTIVE_UNIT),
                            {"n": name}).first()
     return user_from_row(row) if row else None

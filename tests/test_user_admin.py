@@ -216,3 +216,27 @@ def test_admin_events_are_append_only(db: Database, clock: Clock, admins: dict[s
     assert len(_events(db)) == 3
     region, rows = search_admin_events(db, admins["qt.admin"])
     assert region == "QT" and [r["subject"] for r in rows] == ["qt.admin"]  # an admin reads their registry's
+
+
+def test_neither_a_deactivated_user_nor_one_of_an_inactive_unit_can_act(seeded: Any, clock: Clock,
+                                                                       admins: dict[str, User]) -> None:
+    from phancap.engine.errors import TransitionNotAllowed
+    from phancap.engine.units import deactivate_unit
+    from tests.helpers import instance
+
+    db = seeded.db
+    tid = int(instance(db, "HN-2025", "1.1", "HN-SCT")["id"])
+    set_password_ok = create_user(db, admins["hn.admin"], clock, "cv.sct2", "HN-SCT", ["officer"], password=PASSWORD)
+    assert set_password_ok.action == "user.add"
+    set_user_active(db, admins["hn.admin"], clock, "cv.sct2", False)
+    with pytest.raises(TransitionNotAllowed) as gone:  # by the engine's own door (the CLI's `fire --as`)
+        seeded.fire(tid, "submit_for_review", "cv.sct2")
+    assert gone.value.rule == "user"
+    set_user_active(db, admins["hn.admin"], clock, "cv.sct2", True)
+    deactivate_unit(db, admins["hn.admin"], clock, "HN-SCT", comment="sáp nhập")
+    with pytest.raises(LoginRefused):
+        authenticate(db, "cv.sct2", PASSWORD, "10.0.0.9")
+    with pytest.raises(TransitionNotAllowed) as inactive:
+        seeded.fire(tid, "submit_for_review", "cv.sct")
+    assert inactive.value.rule == "user" and get_user(db, "cv.sct") is None
+    assert instance(db, "HN-2025", "1.1", "HN-SCT")["state"] == "assigned"  # nothing changed
