@@ -27,11 +27,11 @@ def test_swagger_ui_and_redoc_render_from_local_files(page: Any, live_server: Li
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{live_server.url}/docs")
-    page.wait_for_selector(".opblock-summary-path")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)  # 1.7 MB of script on a busy machine
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/inbox" in paths and "/api/v1/tasks/{task_id}/transitions" in "".join(paths)
     page.goto(f"{live_server.url}/redoc")
-    page.wait_for_selector("text=\"/api/v1/inbox\"", timeout=20_000)
+    page.wait_for_selector("text=\"/api/v1/inbox\"", timeout=30_000)
     assert elsewhere == []
     # ReDoc's footer logo (cdn.redoc.ly) is the one thing refused, by the policy: cosmetic, never a script
     refused = [e for e in errors if "Content Security Policy" in e]

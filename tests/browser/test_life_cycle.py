@@ -42,6 +42,11 @@ def act(page: Any, trigger: str, expect_state: str, **fields: str) -> None:
     form = page.locator(f"form[data-trigger={trigger}]")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
+    confirm = form.locator("input[name=confirm]")
+    if confirm.count():  # an irreversible step asks for confirmation first
+        form.locator("button[type=submit]").click()
+        assert page.locator(f"#current-state[data-state={expect_state}]").count() == 0  # not without it
+        confirm.check()
     form.locator("button[type=submit]").click()
     page.wait_for_selector(f"#current-state[data-state={expect_state}]")
     assert page.locator(".alert.ok").is_visible()
