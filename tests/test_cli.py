@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +22,24 @@ def run(tmp_path: Path, *args: str, check: bool = True, stdin: str | None = None
     return result
 
 
+@pytest.fixture(scope="module")
+def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database the CLI builds with six commands (schema, definitions, HN-2025, three users), built once
+    per module by those commands; each test gets its own copy (loaded)."""
+    folder = tmp_path_factory.mktemp("cli-loaded")
+    run(folder, "db", "upgrade")
+    run(folder, "load")
+    run(folder, "instantiate", "HN-2025")
+    run(folder, "user", "add", "cv.sct", "--unit", "HN-SCT", "--role", "officer")
+    run(folder, "user", "add", "dm.stp", "--unit", "HN-STP", "--role", "reviewer")
+    run(folder, "user", "add", "pd", "--unit", "HN-UBND", "--role", "approver", "--password-stdin", stdin="bí mật của phê duyệt\n")
+    assert not (folder / "cli.db-wal").exists()  # every process closed the database: the one file holds it all
+    return folder / "cli.db"
+
+
 @pytest.fixture
-def loaded(tmp_path: Path) -> Path:
-    run(tmp_path, "db", "upgrade")
-    run(tmp_path, "load")
-    run(tmp_path, "instantiate", "HN-2025")
-    run(tmp_path, "user", "add", "cv.sct", "--unit", "HN-SCT", "--role", "officer")
-    run(tmp_path, "user", "add", "dm.stp", "--unit", "HN-STP", "--role", "reviewer")
-    run(tmp_path, "user", "add", "pd", "--unit", "HN-UBND", "--role", "approver", "--password-stdin", stdin="bí mật của phê duyệt\n")
+def loaded(loaded_template: Path, tmp_path: Path) -> Path:
+    shutil.copy(loaded_template, tmp_path / "cli.db")
     return tmp_path
 
 

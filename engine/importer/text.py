@@ -11,6 +11,7 @@ included.
 from __future__ import annotations
 
 import re
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -44,16 +45,21 @@ class Item:
     bold: bool = False
 
 
+@functools.lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    if ch in "đĐðÐ":
+        return "d"
+    base = unicodedata.normalize("NFD", ch)[0].casefold()
+    return base[0] if base else ch
+
+
 def fold(text: str) -> str:
-    """Case- and diacritic-insensitive form, one character for one (so spans map back)."""
-    out = []
-    for ch in text:
-        if ch in "đĐðÐ":
-            out.append("d")
-            continue
-        base = unicodedata.normalize("NFD", ch)[0].casefold()
-        out.append(base[0] if base else ch)
-    return "".join(out)
+    """Case- and diacritic-insensitive form, one character for one (so spans map back). Each distinct
+    character is folded once (a plan's text has a few hundred); ASCII text is only lower-cased, which is
+    what folding does to each ASCII character."""
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
 
 
 def clean(raw: str) -> str:

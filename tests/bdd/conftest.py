@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, then, when
@@ -36,7 +35,7 @@ from phancap.engine.clock import VIETNAM, Clock
 from phancap.engine.db import Database
 from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.errors import TransitionNotAllowed
-from phancap.engine.instantiate import ASSIGN_TRIGGER, instantiate
+from phancap.engine.instantiate import ASSIGN_TRIGGER
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.queries import get_task, history, list_tasks, progress, verify_audit
 from phancap.engine.reports import create_reports, report_content
@@ -284,37 +283,29 @@ def backend(seeded: TaskEngine) -> TaskEngine:
 
 
 SHARED_START = "2025-04-01T09:00:00+07:00"  # as tests/conftest.py START
-_shared_counter = itertools.count()
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared_seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                   workflows: dict[str, WorkflowMachine]) -> Iterator[TaskEngine]:
     """One seeded database per module and backend, for modules whose scenarios only read
-    (they override `backend` with it): the same data as `seeded`, built once."""
+    (they override `backend` with it): the same data as `seeded` (a copy of the seeded template), built once."""
     pg_url = os.environ.get("PHANCAP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = None
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("shared") / "phancap.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        shutil.copy(request.getfixturevalue("sqlite_seeded_template"), path)
         url = f"sqlite:///{path}"
     else:
-        template = request.getfixturevalue("pg_template")
-        name = f"phancap_bdd_{os.getpid()}_{next(_shared_counter)}"
-        with psycopg.connect(pg_url, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        template = request.getfixturevalue("pg_seeded_template")
+        clones = request.getfixturevalue("pg_clones")
+        name = clones.take(template)
         url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     database = Database(url)
-    clock = Clock.parse(SHARED_START)
-    for plan in ("HN-2025", "KT-2025"):
-        instantiate(database, plan, workflows, clock)
-    for user, unit, roles in DEMO_USERS:
-        add_user(database, user, unit, list(roles), clock)
-    yield TaskEngine(database, workflows, clock)
+    yield TaskEngine(database, workflows, Clock.parse(SHARED_START))
     database.dispose()
     if name is not None:
-        with psycopg.connect(pg_url, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        clones.release(name)
 
 
 # --- Cho (Given) ------------------------------------------------------------------------------

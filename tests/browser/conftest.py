@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -54,18 +55,34 @@ class LiveServer:
         self.db_url = db_url
 
 
+@pytest.fixture(scope="session")
+def demo_template(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`phancap demo`'s database (both plans, the demo reports, every demo user with the demo password),
+    built once: each module's server gets its own copy (demo_copy), as if it had built its own."""
+    from phancap.engine.clock import Clock
+    from phancap.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    build_demo(path, Clock.parse(START))
+    return path
+
+
+def demo_copy(template: Path, directory: Path, name: str = "phancap.db") -> Path:
+    path = directory / name
+    shutil.copy(template, path)
+    return path
+
+
 @pytest.fixture(scope="module")
-def live_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     import uvicorn
 
     from phancap.api.app import create_app
     from phancap.api.settings import ApiSettings
     from phancap.engine.clock import Clock
     from phancap.engine.db import Database
-    from phancap.demo import build_demo
 
-    path = tmp_path_factory.mktemp("browser") / "phancap.db"
-    build_demo(path, Clock.parse(START))
+    path = demo_copy(demo_template, tmp_path_factory.mktemp("browser"))
     db = Database(f"sqlite:///{path}")
     app = create_app(database=db, clock=Clock.parse(START),
                      settings=ApiSettings(secret_key="browser-tests-secret-key-0123456789abcdef"))
