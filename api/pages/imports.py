@@ -35,6 +35,7 @@ from phancap.engine.drafts import (
     validate_draft,
 )
 from phancap.engine.importer import ImportLimits, check_size
+from phancap.engine.importer.files import plan_file_text
 from phancap.engine.errors import Refusal
 from phancap.engine.policy import may_activate
 from phancap.engine.users import User
@@ -73,36 +74,7 @@ def _read_upload(upload: UploadFile | None, limits: ImportLimits) -> str | None:
         return None
     data = upload.file.read(limits.max_bytes + 1)
     check_size(len(data), limits)
-    if upload.filename.lower().endswith(".docx"):
-        return docx_text(data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError("request", "Tệp phải là văn bản UTF-8 (.txt, .md) hoặc Word (.docx)",
-                       "the file must be UTF-8 text or a Word document (.docx)") from None
-
-
-def docx_text(data: bytes) -> str:
-    """A Word document's paragraphs, one a line, and its tables as pipe rows, in document order."""
-    import io
-    import zipfile
-
-    from docx import Document
-    from docx.opc.exceptions import OpcError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = Document(io.BytesIO(data))
-    except (ValueError, KeyError, zipfile.BadZipFile, OpcError):
-        raise ApiError("request", "Không đọc được tệp Word (.docx)", "cannot read the Word document") from None
-    lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif isinstance(block, Table):
-            lines += ["| " + " | ".join(" ".join(c.text.split()) for c in row.cells) + " |" for row in block.rows]
-    return "\n".join(lines)
+    return plan_file_text(data, upload.filename)  # .txt, .docx, .pdf: read in the engine, as the CLI does
 
 
 @router.post("/plans/import")

@@ -143,8 +143,9 @@ def test_a_name_marked_as_no_unit_is_decided_but_the_task_still_needs_a_lead(cli
 
 def test_a_code_in_use_does_not_validate_and_can_be_changed(client: TestClient, app: FastAPI, seeded: Any) -> None:
     admin = bearer(app, "admin")
-    draft = create(client, app, code=None, text=kon_tum_text(unknown=False)).json()
-    assert draft["code"] == "KT-2025" and draft["unmatched_units"] == []  # guessed from the text
+    guessed = create(client, app, code=None, text=kon_tum_text(unknown=False)).json()
+    assert guessed["code"] == "KT-2025-2" and guessed["unmatched_units"] == []  # derived, never a loaded code (issue 14)
+    draft = create(client, app, code="KT-2025", text=kon_tum_text(unknown=False)).json()
     checked = client.post(f"/api/v1/imports/{draft['id']}/validate", headers=admin).json()
     assert checked["state"] == "draft" and any("KT-2025" in v and "đã được dùng" in v for v in checked["validation"])
     renamed = client.post(f"/api/v1/imports/{draft['id']}/mapping", headers=admin,
