@@ -35,7 +35,7 @@ from phancap.engine.importer.issuer import candidate_regions, read_issuer
 from phancap.engine.importer.proposals import as_plan_units, propose_units, with_units
 from phancap.engine.importer.units import UnitMatcher
 from phancap.engine.errors import Refusal
-from phancap.engine.organisations import Registry
+from phancap.engine.organisations import COMMUNE_KINDS, Registry
 
 __all__ = ["CODE_GUESSED", "ImportLimits", "ImportResult", "check_size", "check_tasks", "format_problems",
            "import_accepting", "import_plan_text", "read_limited", "remap_units", "validate_plan", "write_plan_yaml"]
@@ -110,6 +110,27 @@ def derive_code(region: str, issuer: str | None, number: str | None, year: str |
     return code
 
 
+def _with_commune_bodies(registry: Registry, commune: str) -> Registry:
+    """A copy of the registry with the commune's standard bodies ("Văn phòng HĐND và UBND xã Tân Lập",
+    also written "… và UBND xã"), so a commune's plan names them; loading creates them when first used."""
+    from dataclasses import replace as _replace
+
+    copy = _replace(registry, units=dict(registry.units), defined=set(registry.defined), _names=None,
+                    bodies=dict(registry.bodies))
+    if not copy.bodies:  # the registry as stored: the standard bodies come from the national template
+        from phancap.engine.loader import commune_bodies
+
+        copy.bodies.update(commune_bodies())
+    kind = copy.units[commune].kind
+    word = {"ward": "phường", "special_zone": "đặc khu"}.get(kind, "xã")
+    for suffix, body in copy.bodies.items():
+        unit = copy.unit(f"{commune}-{suffix}")
+        if unit is not None:
+            copy.units[unit.code] = _replace(unit, aliases=(*unit.aliases, body.name.format(commune=word)))
+    copy.defined = set(registry.defined)
+    return copy
+
+
 ISSUER_AMBIGUOUS = "cơ quan ban hành chưa rõ"
 ISSUER_UNKNOWN = "cơ quan ban hành không có trong danh mục"
 
@@ -148,6 +169,8 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
             notes.append(Note(1, "không xác định được danh mục tổ chức (registry) của kế hoạch / cannot tell which "
                                  f"registry the plan belongs to (candidates: {', '.join(tied) or 'none'})", ""))
             region = region or (tied[0] if tied else "")
+    if reading.issuer and registry.units[reading.issuer].kind in COMMUNE_KINDS:
+        registry = _with_commune_bodies(registry, reading.issuer)
     matcher = UnitMatcher(registry, region)
 
     # preamble: title, legal basis, issuer
