@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from phancap.engine.clock import stamp
+from phancap.engine.settings import DEFAULT_DATABASE_URL
 from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
 from phancap.engine.evidence import EvidenceStore, require_upload_allowed, store_upload
 from phancap.engine.instantiate import instantiate
@@ -259,10 +260,14 @@ def import_plan(
     known = defs.registry
     numbers = {str(p.document["number"]): p.region for p in defs.plans if p.document.get("number")}
     codes = {p.code for p in defs.plans}
-    if ctx().db_given:
+    if ctx().db_given or ctx().settings.database_url != DEFAULT_DATABASE_URL:
+        # a database named (--db, DATABASE_URL): its plans' numbers and codes too (parent plans, codes taken)
         from phancap.engine.queries import plan_numbers
 
-        stored_numbers, stored_codes = plan_numbers(ctx().db)
+        try:
+            stored_numbers, stored_codes = plan_numbers(ctx().db)
+        except SQLAlchemyError:
+            stored_numbers, stored_codes = {}, set()  # no schema yet: the definitions' plans only
         numbers.update(stored_numbers)
         codes |= stored_codes
     text = plan_file_text(file.read_bytes(), file.name)

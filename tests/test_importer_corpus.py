@@ -216,3 +216,47 @@ def test_a_scanned_pdf_is_refused_with_a_clear_message() -> None:
         plan_file_text(out.getvalue(), "scan.pdf")
     assert refused.value.rule == "request" and "không có lớp chữ" in refused.value.message_vi
     assert "OCR" in refused.value.message_en
+
+
+def test_import_plan_cli_json_and_load(tmp_path: Path) -> None:
+    """`phancap import-plan FILE -o OUT --accept-new-units --json`, then `phancap load OUT` as it is."""
+    import json
+
+    from tests.test_cli import run
+
+    run(tmp_path, "db", "upgrade")
+    run(tmp_path, "load")
+    out = tmp_path / "qt.yaml"
+    proposed = run(tmp_path, "import-plan", str(SAMPLES / "province_quangtri.txt"), "--json", check=False)
+    assert proposed.returncode == 1  # a person must decide: the new unit is only proposed
+    report = json.loads(proposed.stdout)
+    assert [u["code"] for u in report["new_units"]] == ["QT-TTPTQDT"] and not report["new_units_accepted"]
+    assert any(p["line"] == 25 for p in report["problems"])
+    accepted = run(tmp_path, "import-plan", str(SAMPLES / "province_quangtri.txt"), "-o", str(out),
+                   "--accept-new-units", "--json")
+    report = json.loads(accepted.stdout)
+    assert {"code", "registry", "issuer", "tasks", "new_units", "problems"} <= set(report)
+    assert (report["code"], report["registry"], report["issuer"]) == ("QT-245-2025", "QT", "QT-UBND")
+    assert [(t["number"], t["lead"], t["deadline"]["due"], t["workflow"]) for t in report["tasks"]] == [
+        ("1", ["QT-SVHTTDL"], "2025-12-19", "plan_task"), ("2", ["QT-SNNMT"], "2025-08-15", "plan_task"),
+        ("3", ["QT-TTPTQDT"], "2025-12-31", "plan_task")]
+    assert "loaded 1 units" in run(tmp_path, "load", str(out)).stdout
+    assert json.loads(run(tmp_path, "instantiate", "QT-245-2025", "--json").stdout)["created"] == 3
+    again = json.loads(run(tmp_path, "import-plan", str(SAMPLES / "province_quangtri.txt"), "--json", check=False).stdout)
+    assert again["code"] == "QT-245-2025-2"  # never a loaded code
+    commune = run(tmp_path, "import-plan", str(SAMPLES / "commune_tanlap_table.md"), "--json", check=False)
+    assert json.loads(commune.stdout)["registry"] == "QT"  # its parent plan 245/KH-UBND is loaded, in QT
+
+
+def test_deadline_cli_gives_a_recurring_dates_first_due_day(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_cli import run
+
+    after = json.loads(run(tmp_path, "deadline", "trước ngày 10 tháng 6", "--issued", "2025-07-01", "--json").stdout)
+    assert (after["kind"], after["due"]) == ("recurring", "2026-06-09")
+    before = json.loads(run(tmp_path, "deadline", "ngày 15 tháng 12 hằng năm", "--issued", "2025-07-01", "--json").stdout)
+    assert before["due"] == "2025-12-15"
+    assert json.loads(run(tmp_path, "deadline", "trước ngày 10 tháng 6", "--json").stdout)["due"] is None
+    exclusive = json.loads(run(tmp_path, "deadline", "chậm nhất trước ngày 20 tháng 12 năm 2023", "--json").stdout)
+    assert (exclusive["kind"], exclusive["due"]) == ("date", "2023-12-19")

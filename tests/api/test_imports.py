@@ -439,3 +439,24 @@ def test_a_draft_stored_before_the_places_were_kept_maps_once(client: TestClient
     with seeded.db.engine.connect() as conn:
         stored = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
     assert stored["places"] and stored["places"][0]["names"] == [UNKNOWN]
+
+
+def test_page_reads_a_pdf_and_refuses_a_scan(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    from tests.test_importer_corpus import SAMPLES, _pdf
+
+    pdf = _pdf((SAMPLES / "province_nghean.txt").read_text(encoding="utf-8").splitlines())
+    csrf = page_login(client, app, "admin")
+    response = client.post("/plans/import", data={"csrf_token": csrf}, follow_redirects=True,
+                           files={"file": ("nghe-an.pdf", pdf, "application/pdf")})
+    assert response.status_code == 200 and "nghe-an.pdf" in response.text and "NA-88-2025" in response.text
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.rect(50, 50, 200, 200, fill=1)
+    page.save()
+    scan = client.post("/plans/import", data={"csrf_token": csrf},
+                       files={"file": ("scan.pdf", out.getvalue(), "application/pdf")})
+    assert scan.status_code == 422 and "không có lớp chữ" in scan.text
