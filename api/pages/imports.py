@@ -36,6 +36,7 @@ from phancap.engine.drafts import (
 )
 from phancap.engine.importer import ImportLimits, check_size
 from phancap.engine.importer.files import plan_file_text
+from phancap.engine.importer.proposals import propose_units
 from phancap.engine.errors import Refusal
 from phancap.engine.policy import may_activate
 from phancap.engine.users import User
@@ -236,6 +237,8 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
         "pages": {k: v for k, v in pages.items() if v},
         "flags": _task_flags(draft, task_rows), "state_vi": STATE_LABELS_VI, "error": error,
         "done": DONE_VI.get(done or ""), "may_activate": may_activate(user), "IGNORE": IGNORE,
+        "proposals": {u["name"]: u for u in propose_units(to_map[:TO_MAP], registry, str(draft.plan.get("registry") or ""),
+                                                          draft.plan.get("issuer"))},
     }
     return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
 

@@ -460,3 +460,15 @@ def test_page_reads_a_pdf_and_refuses_a_scan(client: TestClient, app: FastAPI, s
     scan = client.post("/plans/import", data={"csrf_token": csrf},
                        files={"file": ("scan.pdf", out.getvalue(), "application/pdf")})
     assert scan.status_code == 422 and "không có lớp chữ" in scan.text
+
+
+def test_page_shows_proposed_units_under_the_issuer(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    from tests.test_importer_corpus import SAMPLES
+
+    csrf = page_login(client, app, "admin")
+    text = (SAMPLES / "province_quangtri.txt").read_text(encoding="utf-8")
+    response = client.post("/plans/import", data={"csrf_token": csrf, "text": text}, follow_redirects=True)
+    assert response.status_code == 200 and "QT-245-2025" in response.text
+    assert re.search(r'class="hint proposed-unit" data-name="Trung tâm Phát triển quỹ đất tỉnh">Đề xuất đơn vị mới: '
+                     r'<b>Trung tâm Phát triển quỹ đất tỉnh</b>\s*\(mã QT-TTPTQDT, loại trung tâm, thuộc UBND tỉnh Quảng Trị\)',
+                     response.text)
