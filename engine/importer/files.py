@@ -29,10 +29,10 @@ def plan_file_text(data: bytes, filename: str) -> str:
         return pdf_text(data, filename)
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         raise UnreadableFile(f"Tệp {filename} phải là văn bản UTF-8 (.txt, .md), Word (.docx) hoặc PDF (.pdf)",
-                             f"{filename}: the file must be UTF-8 text (.txt, .md), Word (.docx) or PDF (.pdf)",
-                             file=filename) from None
+                             f"{filename}: not valid utf-8 at byte {exc.start}; the file must be UTF-8 text "
+                             "(.txt, .md), Word (.docx) or PDF (.pdf)", file=filename) from None
 
 
 def docx_text(data: bytes, filename: str = "plan.docx") -> str:
