@@ -80,6 +80,13 @@ class DeadlineReading:
         anchor = date(year, self.month, self.day)
         return anchor - timedelta(days=1) if self.exclusive else anchor
 
+    def first_due_after(self, issued: date) -> date | None:
+        """Recurring: the first due day after `issued` (this year's, else next year's); else ``due``."""
+        if self.kind != "recurring":
+            return self.due
+        this_year = self.due_in(issued.year)
+        return this_year if this_year is not None and this_year > issued else self.due_in(issued.year + 1)
+
     def to_json(self) -> dict[str, object]:
         return {
             "phrase": self.phrase,
@@ -106,7 +113,7 @@ _YEARLY_BEFORE = r"(?:(?:định kỳ )?(?:hằng|hàng) năm,? )?"
 _YEARLY_AFTER = r"(?:,? (?:hằng|hàng) năm)?"
 _PERIOD_ON = r"(?:(?:chậm nhất(?: là)?|trong|đến(?: hết)?|vào) )?"
 
-_RE_BEFORE_DATE = re.compile(rf"{_WORK}trước (?:ngày )?({_FULL_DATE})")
+_RE_BEFORE_DATE = re.compile(rf"{_WORK}(?:(?:chậm nhất|muộn nhất)(?: là)? )?trước (?:ngày )?({_FULL_DATE})")
 _RE_ON_DATE = re.compile(rf"{_WORK}{_ON}{_DAY_WORD}({_FULL_DATE})")
 _RE_BEFORE_DAY_MONTH = re.compile(rf"{_YEARLY_BEFORE}{_WORK}trước (?:ngày )?({_DAY_MONTH}){_YEARLY_AFTER}")
 _RE_ON_DAY_MONTH = re.compile(rf"{_YEARLY_BEFORE}{_WORK}{_ON}{_DAY_WORD}({_DAY_MONTH}){_YEARLY_AFTER}")

@@ -49,6 +49,7 @@ from phancap.engine.machine import WorkflowMachine
 from phancap.engine.organisations import GroupDef, Registry, name_key
 from phancap.engine.plans import PlanDef, read_plan
 from phancap.engine.policy import draft_region_of, may_edit_draft
+from phancap.engine.queries import plan_numbers
 from phancap.engine.users import User
 
 STATES = ("draft", "valid", "active")
@@ -195,9 +196,10 @@ class _Parsed:
 
 
 def _parse(registry: Registry, source_text: str, source_name: str, code: str | None, region: str | None,
-           limits: ImportLimits) -> _Parsed:
+           limits: ImportLimits, known: tuple[dict[str, str], set[str]] | None = None) -> _Parsed:
     """The one reading of a draft's text (at creation, within the limits)."""
-    result = read_limited(source_text, limits, source=source_name, registry=registry, code=code, region=region or None)
+    result = read_limited(source_text, limits, source=source_name, registry=registry, code=code, region=region or None,
+                          known_plans=known[0] if known else None, existing_codes=known[1] if known else None)
     return _Parsed(result.plan, result.problems, list(result.unmatched_units), [], result.places)
 
 
@@ -290,7 +292,7 @@ def save_draft(db: Database, source_text: str, *, source_name: str, created_by: 
     registry = db_registry(db)
     if region and not any(u.region == region for u in registry.units.values()):
         raise DraftError("request", f"Không có danh mục tổ chức '{region}'", f"no organisation registry '{region}'")
-    parsed = _parse(registry, source_text, source_name, code, region, limits)
+    parsed = _parse(registry, source_text, source_name, code, region, limits, plan_numbers(db))
     if scope is not None and not scope.allows(str(parsed.plan.get("registry") or "")):
         raise DraftError("request", "Không xác định được danh mục tổ chức của kế hoạch; hãy chọn danh mục",
                          "cannot tell the plan's registry; choose one")

@@ -37,6 +37,34 @@ def _kind_of(path: Path) -> str:
     return "plan" if "\ntasks:" in head or head.startswith("tasks:") else "organisation"
 
 
+def _read_plan_units(path: Path, registry: Registry, problems: list[str]) -> None:
+    """A plan file's own `units:` (the new units accepted when it was imported), in its registry."""
+    from phancap.engine.organisations import _unit_from
+    from phancap.engine.yamlsource import Located, load_located
+
+    try:
+        doc = load_located(path)
+    except DefinitionError:
+        return  # read_plan reports it
+    if not isinstance(doc, Located) or not doc.get("units"):
+        return
+    region, units = doc.get("registry"), doc.get("units")
+    if not isinstance(region, str) or not isinstance(units, list):
+        problems.append(f"{doc.where('units')}: plan: field 'units' must be a list of units of the plan's registry")
+        return
+    for node in units:
+        unit = _unit_from(node, region, problems) if isinstance(node, Located) else None
+        if unit is None:
+            continue
+        if not unit.code.startswith(region + "-"):
+            problems.append(f"{unit.where}: unit {unit.code}: a plan's new unit must have a code of registry {region}")
+            continue
+        if unit.parent and unit.parent not in registry.units:
+            problems.append(f"{unit.where}: unit {unit.code}: field 'parent': unknown unit '{unit.parent}'")
+            continue
+        registry.add_unit(unit, problems)
+
+
 def read_definitions(path: Path | None, workflows: set[str], stored: Registry | list[UnitDef] | None = None) -> Definitions:
     """Read a definitions folder (organisations/ and plans/) or a single file; refuse all on any problem.
     `stored`: the registry the database already holds (see stored_registry): a plan file or a folder of
@@ -65,6 +93,7 @@ def read_definitions(path: Path | None, workflows: set[str], stored: Registry | 
     check_groups(defs.registry, problems)
     codes: dict[str, str] = {}
     for f in plan_files:
+        _read_plan_units(f, defs.registry, problems)
         plan = read_plan(f, defs.registry, workflows, problems)
         if plan:
             if plan.code in codes:

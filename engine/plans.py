@@ -20,6 +20,7 @@ SHORTENED_MARKER = re.compile(r"(quy trình|trình tự,? thủ tục)\s+rút g�
 PLAN_FIELDS = {
     "code", "title", "registry", "issuer", "authority", "monitor", "justice", "number", "issued",
     "parent_plan", "parent_code", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "tasks",
+    "units",  # new units the plan brings (accepted at import, issue 14): added to its registry on loading
 }
 TASK_FIELDS = {
     "number", "heading", "title", "content", "focal", "lead", "lead_text", "coordinators",

@@ -306,3 +306,22 @@ def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str
                    "children": {c: tally.to_json() for c, tally in sorted(by_task.get(n, {}).items())}}
                   for n, title in tasks],
     }
+
+
+def plan_numbers(db: Database) -> tuple[dict[str, str], set[str]]:
+    """The loaded plans' numbers ("245/KH-UBND") with their registry, and every loaded plan code: what
+    the importer needs to tell an ambiguous issuer by its parent plan and to choose a code not taken."""
+    import json
+
+    numbers: dict[str, str] = {}
+    codes: set[str] = set()
+    with db.engine.connect() as conn:
+        for code, region, definition in conn.execute(select(PLANS.c.code, PLANS.c.region, PLANS.c.definition)):
+            codes.add(str(code))
+            try:
+                number = json.loads(definition or "{}").get("number")
+            except ValueError:
+                number = None
+            if number:
+                numbers.setdefault(str(number), str(region))
+    return numbers, codes

@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from phancap.engine.clock import stamp
+from phancap.engine.settings import DEFAULT_DATABASE_URL
 from phancap.engine.errors import DefinitionError, Refusal, TransitionNotAllowed
 from phancap.engine.evidence import EvidenceStore, require_upload_allowed, store_upload
 from phancap.engine.instantiate import instantiate
@@ -224,42 +225,94 @@ def deadline(phrase: str, issued: Annotated[str | None, typer.Option("--issued",
     from phancap.engine.deadlines import DeadlineError, read_deadline
 
     try:
-        reading = read_deadline(phrase, _date.fromisoformat(issued) if issued else None)
+        on = _date.fromisoformat(issued) if issued else None
+        reading = read_deadline(phrase, on)
     except (DeadlineError, ValueError) as exc:
         fail(f"error: {exc}", 2)
         return
     data = reading.to_json()
+    if reading.kind == "recurring" and on is not None:  # a recurring day: its first due day after the issue
+        first = reading.first_due_after(on)
+        data["due"] = first.isoformat() if first else None
     emit(data, as_json, f"{data['kind']}: due {data['due'] or '-'}" + (f" (from {data['start']})" if data["start"] else ""))
 
 
 @app.command("import-plan")
 def import_plan(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The plan's text (UTF-8).")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The plan file: .txt/.md (UTF-8), .docx or .pdf with a text layer.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the plan YAML (default: stdout).")] = None,
-    code: Annotated[str | None, typer.Option("--code", help="The plan's code, e.g. HN-2025.")] = None,
-    registry: Annotated[str | None, typer.Option("--registry", help="Organisation registry, e.g. HN or KT.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="The plan's code (default: from the issuer, number and year).")] = None,
+    registry: Annotated[str | None, typer.Option("--registry", help="Organisation registry, e.g. QT or CP (default: the issuer's).")] = None,
+    accept_new_units: Annotated[bool, typer.Option("--accept-new-units", help="Add the proposed new units to the plan file.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Read a plan's text and write its definition; everything not placed is reported with its line.
-    The file is always written; the exit status is non-zero when anything needs a person's decision.
-    A text over PHANCAP_IMPORT_MAX_BYTES or with more tasks than PHANCAP_IMPORT_MAX_TASKS is refused (exit 3)."""
-    from phancap.engine.importer import check_size, format_problems, read_limited, validate_plan, write_plan_yaml
+    """Read a plan file and write its definition; everything not placed is reported with its line.
+    The issuer in the header decides the registry; names of no unit there are proposed as new units under
+    the issuer, written into the file only with --accept-new-units. The file is always written; the exit
+    status is non-zero when anything needs a person's decision. A file over PHANCAP_IMPORT_MAX_BYTES or
+    with more tasks than PHANCAP_IMPORT_MAX_TASKS, or a PDF without text, is refused (exit 3)."""
+    from phancap.engine.importer import check_size, format_problems, import_accepting, validate_plan, write_plan_yaml
+    from phancap.engine.importer.files import plan_file_text
 
     limits = ctx().settings.import_limits()
     check_size(file.stat().st_size, limits)
     workflows = load_workflows()
-    known = read_definitions(None, set(workflows)).registry
-    result = read_limited(file.read_text(encoding="utf-8"), limits, source=str(file), registry=known, code=code,
-                          region=registry)
-    text = write_plan_yaml(result.plan)
-    if out is None:
-        sys.stdout.write(text)
+    defs = read_definitions(None, set(workflows))
+    known = defs.registry
+    numbers = {str(p.document["number"]): p.region for p in defs.plans if p.document.get("number")}
+    codes = {p.code for p in defs.plans}
+    if ctx().db_given or ctx().settings.database_url != DEFAULT_DATABASE_URL:
+        # a database named (--db, DATABASE_URL): its plans' numbers and codes too (parent plans, codes taken)
+        from phancap.engine.queries import plan_numbers
+
+        try:
+            stored_numbers, stored_codes = plan_numbers(ctx().db)
+        except SQLAlchemyError:
+            stored_numbers, stored_codes = {}, set()  # no schema yet: the definitions' plans only
+        numbers.update(stored_numbers)
+        codes |= stored_codes
+    text = plan_file_text(file.read_bytes(), file.name)
+    result = import_accepting(text, source=str(file), registry=known, code=code, region=registry, known_plans=numbers,
+                              existing_codes=codes, accept_new_units=accept_new_units, limits=limits)
+    written = write_plan_yaml(result.plan)
+    if out is not None:
+        out.write_text(written, encoding="utf-8")
+    elif not as_json:
+        sys.stdout.write(written)
+    checked = validate_plan(result.plan, known, set(workflows))
+    problems = format_problems(result, str(file)) + checked
+    if not result.accepted and result.new_units:
+        problems.append(f"{file}: đơn vị mới đề xuất (chưa thêm; dùng --accept-new-units) / proposed new units (not "
+                        "added; use --accept-new-units): " + "; ".join(f"{u['code']} {u['name']}" for u in result.new_units))
+    if as_json:
+        plan = result.plan
+        report = {
+            "code": plan.get("code"), "registry": plan.get("registry"), "issuer": plan.get("issuer"),
+            "title": plan.get("title"), "number": plan.get("number"),
+            "issued": plan["issued"].isoformat() if plan.get("issued") else None,
+            "out": str(out) if out else None,
+            "tasks": [{"number": t.get("number"), "title": t.get("title"), "heading": bool(t.get("heading")),
+                       "lead": t.get("lead"), "coordinators": t.get("coordinators"),
+                       "deadline": _deadline_json(t.get("deadline")), "workflow": t.get("workflow")}
+                      for t in plan.get("tasks") or []],
+            "new_units": result.new_units, "new_units_accepted": result.accepted,
+            "unmatched_units": result.unmatched_units,
+            "problems": [{"line": p["line"], "message": p["message"], "text": p["text"]} for p in result.problems]
+            + [{"line": None, "message": m, "text": ""} for m in checked],
+            "valid": not checked,
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
-        out.write_text(text, encoding="utf-8")
-    problems = format_problems(result, str(file)) + validate_plan(result.plan, known, set(workflows))
-    for line in problems:
-        typer.echo(line, err=True)
+        for line in problems:
+            typer.echo(line, err=True)
     if problems:
         raise typer.Exit(1)
+
+
+def _deadline_json(deadline: object) -> object:
+    if not isinstance(deadline, dict):
+        return deadline
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in deadline.items()}
 
 
 register_queue(app)

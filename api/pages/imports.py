@@ -37,6 +37,8 @@ from phancap.engine.drafts import (
     validate_draft,
 )
 from phancap.engine.importer import ImportLimits, check_size
+from phancap.engine.importer.files import plan_file_text
+from phancap.engine.importer.proposals import propose_units
 from phancap.engine.errors import Refusal
 from phancap.engine.policy import AMEND_PLANS, may_activate
 from phancap.engine.queries import plan_monitor
@@ -77,36 +79,7 @@ def _read_upload(upload: UploadFile | None, limits: ImportLimits) -> str | None:
         return None
     data = upload.file.read(limits.max_bytes + 1)
     check_size(len(data), limits)
-    if upload.filename.lower().endswith(".docx"):
-        return docx_text(data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError("request", "Tệp phải là văn bản UTF-8 (.txt, .md) hoặc Word (.docx)",
-                       "the file must be UTF-8 text or a Word document (.docx)") from None
-
-
-def docx_text(data: bytes) -> str:
-    """A Word document's paragraphs, one a line, and its tables as pipe rows, in document order."""
-    import io
-    import zipfile
-
-    from docx import Document
-    from docx.opc.exceptions import OpcError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = Document(io.BytesIO(data))
-    except (ValueError, KeyError, zipfile.BadZipFile, OpcError):
-        raise ApiError("request", "Không đọc được tệp Word (.docx)", "cannot read the Word document") from None
-    lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif isinstance(block, Table):
-            lines += ["| " + " | ".join(" ".join(c.text.split()) for c in row.cells) + " |" for row in block.rows]
-    return "\n".join(lines)
+    return plan_file_text(data, upload.filename)  # .txt, .docx, .pdf: read in the engine, as the CLI does
 
 
 @router.post("/plans/import")
@@ -269,6 +242,8 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
         "flags": _task_flags(draft, task_rows), "state_vi": STATE_LABELS_VI, "error": error,
         "done": DONE_VI.get(done or ""), "may_activate": may_activate(user), "IGNORE": IGNORE,
         "amendment": _amendment_preview(services, user, draft), "may_amend": AMEND_PLANS.allows(user),
+        "proposals": {u["name"]: u for u in propose_units(to_map[:TO_MAP], registry, str(draft.plan.get("registry") or ""),
+                                                          draft.plan.get("issuer"))},
     }
     return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
 

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from collections.abc import Mapping
 
 from phancap.engine.importer.emit import TaskBuilder, UnitPlace, resolve_place, write_plan_yaml
 from phancap.engine.importer.fields import (
@@ -30,12 +31,14 @@ from phancap.engine.importer.fields import (
 )
 from phancap.engine.importer.structure import COLUMN_GAP, Layout, RawTask, TaskReader, layout, parent_numbers
 from phancap.engine.importer.text import clean, fold, is_caps, split_lines
+from phancap.engine.importer.issuer import candidate_regions, read_issuer
+from phancap.engine.importer.proposals import as_plan_units, propose_units, with_units
 from phancap.engine.importer.units import UnitMatcher
 from phancap.engine.errors import Refusal
-from phancap.engine.organisations import Registry
+from phancap.engine.organisations import COMMUNE_KINDS, Registry
 
 __all__ = ["CODE_GUESSED", "ImportLimits", "ImportResult", "check_size", "check_tasks", "format_problems",
-           "import_plan_text", "read_limited", "remap_units", "validate_plan", "write_plan_yaml"]
+           "import_accepting", "import_plan_text", "read_limited", "remap_units", "validate_plan", "write_plan_yaml"]
 
 ISSUES = re.compile(r"\s(?:ban hành|xây dựng|triển khai)\s+(?:[Kk]ế hoạch|KẾ HOẠCH)")
 BASIS_START = re.compile(r"^(?:Căn cứ|Thực hiện)\s")
@@ -49,6 +52,8 @@ class ImportResult:
     unmatched_units: list[str] = field(default_factory=list)
     source: str = ""
     places: list[dict[str, Any]] = field(default_factory=list)  # UnitPlace.to_json() of tasks naming unknown units
+    new_units: list[dict[str, Any]] = field(default_factory=list)  # proposed (or, accepted, added) units
+    accepted: bool = False
 
 
 def _title_case(text: str) -> str:
@@ -63,9 +68,12 @@ def _guess_region(registry: Registry, text: str) -> tuple[str | None, list[str]]
     return (ranked[0][0] if ranked and ranked[0][1] > 0 else None), [r for r, s in ranked if ranked and s == ranked[0][1]]
 
 
-def _header_facts(lay: Layout) -> tuple[str | None, date | None, str | None]:
+def _header_facts(lay: Layout) -> tuple[str | None, date | None, str | None, list[str]]:
+    """The number, issue date, issuer (as one string) and the header lines naming the issuer with the
+    place line ("Quảng Trị, ngày …")."""
     number = issued = None
     issuer_name = []
+    place: list[str] = []
     for ln in lay.header:
         m = re.search(r"(?:^|\s)Số\s*:\s*(\d+[^\s]*)", ln.text)
         if m and number is None:
@@ -76,31 +84,94 @@ def _header_facts(lay: Layout) -> tuple[str | None, date | None, str | None]:
                 issued = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
             except ValueError:
                 pass
+        m = re.search(r"(?:^|\s{2,})([^\s,:][^,:]{1,40}),\s*ngày\b", ln.raw)
+        if m and not place:
+            place.append(clean(m.group(1)) + ", ngày")
     for ln in lay.header:  # "ỦY BAN NHÂN DÂN / THÀNH PHỐ HÀ NỘI" before "CỘNG HÒA …" (or beside it)
         m = COLUMN_GAP.match(ln.raw.rstrip())
         text = clean(m.group(1)) if m else ln.text
         if "CỘNG HÒA" in text.upper() or text.startswith("Số") or not is_caps(text):
             break
         issuer_name.append(text)
-    return number, issued, " ".join(issuer_name) or None
+    return number, issued, " ".join(issuer_name) or None, issuer_name + place
+
+
+def derive_code(region: str, issuer: str | None, number: str | None, year: str | None, existing: set[str]) -> str:
+    """A plan code from the issuer, number and year ("QT-245-2025", "QT-X-TANLAP-12-2025",
+    "CP-BNV-30-2025"), never one of `existing`: "-2", "-3"… added when taken."""
+    head = issuer if issuer and not issuer.endswith("-UBND") else (region or "PLAN")
+    digits = re.match(r"\d+", number or "")
+    parts = [head] + ([digits.group(0)] if digits else []) + ([year] if year else ([] if digits else ["PLAN"]))
+    base = re.sub(r"[^A-Z0-9-]", "", "-".join(parts).upper()) or "PLAN"
+    code, n = base, 1
+    while code in existing:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _with_commune_bodies(registry: Registry, commune: str) -> Registry:
+    """A copy of the registry with the commune's standard bodies ("Văn phòng HĐND và UBND xã Tân Lập",
+    also written "… và UBND xã"), so a commune's plan names them; loading creates them when first used."""
+    from dataclasses import replace as _replace
+
+    copy = _replace(registry, units=dict(registry.units), defined=set(registry.defined), _names=None,
+                    bodies=dict(registry.bodies))
+    if not copy.bodies:  # the registry as stored: the standard bodies come from the national template
+        from phancap.engine.loader import commune_bodies
+
+        copy.bodies.update(commune_bodies())
+    kind = copy.units[commune].kind
+    word = {"ward": "phường", "special_zone": "đặc khu"}.get(kind, "xã")
+    for suffix, body in copy.bodies.items():
+        unit = copy.unit(f"{commune}-{suffix}")
+        if unit is not None:
+            copy.units[unit.code] = _replace(unit, aliases=(*unit.aliases, body.name.format(commune=word)))
+    copy.defined = set(registry.defined)
+    return copy
+
+
+ISSUER_AMBIGUOUS = "cơ quan ban hành chưa rõ"
+ISSUER_UNKNOWN = "cơ quan ban hành không có trong danh mục"
 
 
 def import_plan_text(text: str, *, source: str, registry: Registry, code: str | None = None,
-                     region: str | None = None) -> ImportResult:
+                     region: str | None = None, known_plans: Mapping[str, str] | None = None,
+                     existing_codes: set[str] | None = None) -> ImportResult:
     """Read a plan's text into a plan definition (see the module docstring)."""
     notes: list[Note] = []
     unmatched: list[str] = []
     lines = split_lines(text)
     lay = layout(lines)
     body_text = " ".join(it.text for s in lay.sections for it in s.items)
-    if region is None:
+    number, issued, header_issuer, issuer_lines = _header_facts(lay)
+    parent_number = next((m.group(1) for it in lay.preamble
+                          if (m := re.search(r"^(?:Thực hiện|Căn cứ) Kế hoạch số\s*(\S+?)[,;]?\s", it.text))), None)
+    reading = read_issuer(issuer_lines, registry, region=region, parent_number=parent_number,
+                          known_plans=known_plans)
+    header_line = lay.header[0].no if lay.header else 1
+    if region is None and reading.text:
+        # the issuer decides the registry: never a guess from the units the body names
+        if reading.region is None:
+            regions = candidate_regions(registry, reading)
+            if regions:
+                notes.append(Note(header_line, f"{ISSUER_AMBIGUOUS}: \"{reading.text}\" có ở nhiều danh mục "
+                                  f"({', '.join(regions)}); chọn danh mục (--registry) / the issuer is ambiguous, "
+                                  f"in registries {', '.join(regions)}: choose one with --registry", reading.text))
+            else:
+                notes.append(Note(header_line, f"{ISSUER_UNKNOWN}: \"{reading.text}\" không có trong danh mục tổ chức "
+                                  "nào; chọn danh mục (--registry) / the issuer is in no registry: choose one with "
+                                  "--registry", reading.text))
+        region = reading.region or ""
+    elif region is None:
         region, tied = _guess_region(registry, body_text + " " + " ".join(it.text for it in lay.preamble))
         if region is None or len(tied) > 1:
             notes.append(Note(1, "không xác định được danh mục tổ chức (registry) của kế hoạch / cannot tell which "
                                  f"registry the plan belongs to (candidates: {', '.join(tied) or 'none'})", ""))
             region = region or (tied[0] if tied else "")
+    if reading.issuer and registry.units[reading.issuer].kind in COMMUNE_KINDS:
+        registry = _with_commune_bodies(registry, reading.issuer)
     matcher = UnitMatcher(registry, region)
-    number, issued, header_issuer = _header_facts(lay)
 
     # preamble: title, legal basis, issuer
     title = None
@@ -136,11 +207,15 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
                     legal_basis.append(basis)
     if title is None:
         notes.append(Note(1, "không thấy tên kế hoạch (dòng sau \"KẾ HOẠCH\") / no plan title found", ""))
+    if reading.issuer and registry.units[reading.issuer].region == region:
+        issuer = reading.issuer  # the header names the issuer: it wins over the preamble's sentence
     if issuer is None and header_issuer:
         refs = matcher.resolve(header_issuer).refs
         if len(refs) == 1 and matcher.is_unit(refs[0]):
             issuer = refs[0]
-    if issuer is None:
+    if issuer is None and reading.text and not region:
+        pass  # the registry is asked for above; no committee is assumed
+    elif issuer is None:
         committees = [u.code for u in registry.units.values() if u.region == region and u.kind == "people_committee"]
         issuer = committees[0] if len(committees) == 1 else None
         notes.append(Note(1, "văn bản không nêu rõ cơ quan ban hành / the text does not name the issuer"
@@ -221,18 +296,40 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
         years = Counter(str(t["deadline"]["due"].year) for t in tasks if isinstance((t.get("deadline") or {}).get("due"), date))
         year = str(issued.year) if issued else (re.search(r"\b(20\d\d)\b", title or "") or [None, None])[1]
         year = year or (years.most_common(1)[0][0] if years else None)
-        code = f"{region}-{year}" if year else f"{region}-PLAN"
+        code = derive_code(region, issuer, number, year, existing_codes or set())
         notes.append(Note(1, f"{CODE_GUESSED}, tạm đặt {code} / no plan code given, using {code}", ""))
 
     plan: dict[str, Any] = {
-        "code": code, "title": title, "registry": region, "issuer": issuer, "authority": issuer,
+        "code": code, "title": title, "registry": region or None, "issuer": issuer, "authority": issuer,
         "monitor": monitor, "justice": justice, "number": number, "issued": issued, "parent_plan": parent_plan,
         "legal_basis": legal_basis, "signer": signer, "recipients": recipients, "reporting": entries,
         "difficulties_to": difficulties_to, "tasks": tasks,
     }
     placed = {id(n): i for i, (_, place_notes) in enumerate(builder.places) for n in place_notes}
     problems = [_problem(n, placed.get(id(n))) for n in sorted(notes, key=lambda n: n.line)]
-    return ImportResult(plan, problems, unmatched, source, [p.to_json() for p, _ in builder.places])
+    new_units = propose_units(unmatched, registry, region, issuer)
+    return ImportResult(plan, problems, unmatched, source, [p.to_json() for p, _ in builder.places], new_units)
+
+
+def import_accepting(text: str, *, source: str, registry: Registry, code: str | None = None,
+                     region: str | None = None, known_plans: Mapping[str, str] | None = None,
+                     existing_codes: set[str] | None = None, accept_new_units: bool = False,
+                     limits: ImportLimits | None = None) -> ImportResult:
+    """Read the plan; with `accept_new_units`, the proposed units are added under the issuer and the
+    text read again with them, so the tasks name them, and the plan carries them in `units:`."""
+    limits = limits or ImportLimits()
+    result = read_limited(text, limits, source=source, registry=registry, code=code, region=region,
+                          known_plans=known_plans, existing_codes=existing_codes)
+    if not accept_new_units or not result.new_units:
+        return result
+    plan_region = str(result.plan.get("registry") or "")
+    proposed = result.new_units
+    again = read_limited(text, limits, source=source, registry=with_units(registry, plan_region, proposed),
+                         code=result.plan["code"], region=plan_region, known_plans=known_plans,
+                         existing_codes=existing_codes)
+    again.plan["units"] = as_plan_units(proposed)
+    again.new_units, again.accepted = proposed, True
+    return again
 
 
 def _problem(note: Note, place: int | None = None) -> dict[str, Any]:
@@ -291,6 +388,8 @@ def validate_plan(plan: dict[str, Any], registry: Registry, workflows: set[str])
     from phancap.engine.plans import read_plan
 
     problems: list[str] = []
+    if plan.get("units"):  # the new units it brings, as loading adds them
+        registry = with_units(registry, str(plan.get("registry") or ""), list(plan["units"]))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{plan.get('code') or 'plan'}.yaml"
         path.write_text(write_plan_yaml(plan), encoding="utf-8")
@@ -344,9 +443,11 @@ def check_tasks(result: ImportResult, limits: ImportLimits) -> None:
 
 
 def read_limited(text: str, limits: ImportLimits, *, source: str, registry: Registry, code: str | None = None,
-                 region: str | None = None) -> ImportResult:
+                 region: str | None = None, known_plans: Mapping[str, str] | None = None,
+                 existing_codes: set[str] | None = None) -> ImportResult:
     """import_plan_text within the limits: the size checked first, the task count after reading."""
     check_size(len(text.encode("utf-8")), limits)
-    result = import_plan_text(text, source=source, registry=registry, code=code, region=region)
+    result = import_plan_text(text, source=source, registry=registry, code=code, region=region,
+                              known_plans=known_plans, existing_codes=existing_codes)
     check_tasks(result, limits)
     return result

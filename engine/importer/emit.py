@@ -30,7 +30,7 @@ def _readable(phrase: str, issued: date | None) -> bool:
 
 
 PLAN_ORDER = ("code", "title", "registry", "issuer", "authority", "monitor", "justice", "number", "issued",
-              "parent_plan", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "tasks")
+              "parent_plan", "legal_basis", "signer", "recipients", "reporting", "difficulties_to", "units", "tasks")
 
 
 @dataclass

@@ -117,10 +117,21 @@ class Sentence:
     deadline: str | None
 
 
+_SUBMIT_TAIL = re.compile(
+    r"(?P<act>;\s*(?:trình|báo cáo|gửi)\s+[^;]{1,80}?)\s*,?\s+"
+    r"(?P<phrase>(?:chậm nhất(?: là)?|trước ngày|hoàn thành trước|trong (?:năm|quý|tháng))\s+[^;]*?)[.;]?$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def deadline_tail(text: str) -> tuple[str, str | None]:
-    """("Sở X chủ trì … rà soát …", "hoàn thành trước ngày 30/6/2025") from one sentence."""
+    """("Sở X chủ trì … rà soát …", "hoàn thành trước ngày 30/6/2025") from one sentence; "…; trình
+    UBND tỉnh chậm nhất ngày 15 tháng 8 năm 2025" keeps "trình UBND tỉnh" in the action."""
     m = _DEADLINE_TAIL.search(text)
     if not m:
+        s = _SUBMIT_TAIL.search(text)
+        if s:
+            return text[: s.start()] + s.group("act"), one_line(s.group("phrase"))
         return text, None
     phrase = re.sub(r"^(?:thời hạn|thời gian)(?: hoàn thành| thực hiện)?\s*:\s*", "", m.group("phrase"), flags=re.IGNORECASE)
     return text[: m.start()], one_line(cap(phrase) if phrase != m.group("phrase") else phrase)

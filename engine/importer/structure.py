@@ -156,7 +156,7 @@ def _columns(lines: list[Line]) -> tuple[list[Line], list[Line]] | None:
     return left, right
 
 
-APPENDIX = re.compile(r"^PHỤ LỤC(?:\s|$|\s*[IVX\d])")
+APPENDIX = re.compile(r"^PHỤ LỤC(?:\s|$|\s*:|\s*[IVX\d])")
 
 
 def layout(lines: list[Line]) -> Layout:

@@ -20,7 +20,7 @@ UNIT_HEADS = (
     "Sở", "Phòng", "UBND", "Ủy ban", "Uỷ ban", "HĐND", "Hội đồng", "Ban", "Cục", "Chi cục", "Trung tâm",
     "Văn phòng", "Thanh tra", "Công an", "Bộ", "Kho bạc", "Đài", "Báo", "Bảo hiểm", "Liên đoàn", "Hội",
     "Đoàn", "Mặt trận", "Tòa án", "Toà án", "Viện", "Trường", "Bệnh viện", "Chi nhánh", "Quỹ", "Ngân hàng",
-    "Cảnh sát", "Huyện ủy", "Thành ủy", "Tỉnh ủy", "Đảng ủy", "Thường trực", "Chính quyền", "Các Sở", "Các Phòng",
+    "Cảnh sát", "Vụ", "Tổng cục", "Huyện ủy", "Thành ủy", "Tỉnh ủy", "Đảng ủy", "Thường trực", "Chính quyền", "Các Sở", "Các Phòng",
 )
 _HEAD = re.compile(r"^(?:" + "|".join(re.escape(h) for h in sorted(UNIT_HEADS, key=len, reverse=True)) + r")(?!\w)")
 _GENERIC = re.compile(r"lien quan|^(?:cac |moi )?(?:co quan|don vi|to chuc|dia phuong|nganh|ca nhan)\b")

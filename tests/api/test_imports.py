@@ -143,8 +143,9 @@ def test_a_name_marked_as_no_unit_is_decided_but_the_task_still_needs_a_lead(cli
 
 def test_a_code_in_use_does_not_validate_and_can_be_changed(client: TestClient, app: FastAPI, seeded: Any) -> None:
     admin = bearer(app, "admin")
-    draft = create(client, app, code=None, text=kon_tum_text(unknown=False)).json()
-    assert draft["code"] == "KT-2025" and draft["unmatched_units"] == []  # guessed from the text
+    guessed = create(client, app, code=None, text=kon_tum_text(unknown=False)).json()
+    assert guessed["code"] == "KT-2025-2" and guessed["unmatched_units"] == []  # derived, never a loaded code (issue 14)
+    draft = create(client, app, code="KT-2025", text=kon_tum_text(unknown=False)).json()
     checked = client.post(f"/api/v1/imports/{draft['id']}/validate", headers=admin).json()
     assert checked["state"] == "draft" and any("KT-2025" in v and "đã được dùng" in v for v in checked["validation"])
     renamed = client.post(f"/api/v1/imports/{draft['id']}/mapping", headers=admin,
@@ -438,3 +439,36 @@ def test_a_draft_stored_before_the_places_were_kept_maps_once(client: TestClient
     with seeded.db.engine.connect() as conn:
         stored = json.loads(conn.execute(text("SELECT report_json FROM plan_draft WHERE id = :i"), {"i": did}).scalar_one())
     assert stored["places"] and stored["places"][0]["names"] == [UNKNOWN]
+
+
+def test_page_reads_a_pdf_and_refuses_a_scan(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    from tests.test_importer_corpus import SAMPLES, _pdf
+
+    pdf = _pdf((SAMPLES / "province_nghean.txt").read_text(encoding="utf-8").splitlines())
+    csrf = page_login(client, app, "admin")
+    response = client.post("/plans/import", data={"csrf_token": csrf}, follow_redirects=True,
+                           files={"file": ("nghe-an.pdf", pdf, "application/pdf")})
+    assert response.status_code == 200 and "nghe-an.pdf" in response.text and "NA-88-2025" in response.text
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.rect(50, 50, 200, 200, fill=1)
+    page.save()
+    scan = client.post("/plans/import", data={"csrf_token": csrf},
+                       files={"file": ("scan.pdf", out.getvalue(), "application/pdf")})
+    assert scan.status_code == 422 and "không có lớp chữ" in scan.text
+
+
+def test_page_shows_proposed_units_under_the_issuer(client: TestClient, app: FastAPI, seeded: Any) -> None:
+    from tests.test_importer_corpus import SAMPLES
+
+    csrf = page_login(client, app, "admin")
+    text = (SAMPLES / "province_quangtri.txt").read_text(encoding="utf-8")
+    response = client.post("/plans/import", data={"csrf_token": csrf, "text": text}, follow_redirects=True)
+    assert response.status_code == 200 and "QT-245-2025" in response.text
+    assert re.search(r'class="hint proposed-unit" data-name="Trung tâm Phát triển quỹ đất tỉnh">Đề xuất đơn vị mới: '
+                     r'<b>Trung tâm Phát triển quỹ đất tỉnh</b>\s*\(mã QT-TTPTQDT, loại trung tâm, thuộc UBND tỉnh Quảng Trị\)',
+                     response.text)
