@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from phancap.engine.instantiate import instantiate
-from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions
+from phancap.engine.amendments import amend_plan, read_amending_plan
+from phancap.engine.loader import read_definitions, shipped_definitions_dir, store_definitions, stored_registry
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal
 from tests.test_plan_levels import PARENT
@@ -23,7 +24,12 @@ def test_rollup_shows_the_child_plans_under_each_parent_task(client: TestClient,
     child = folder / "plans" / "KT-2025.yaml"
     text = child.read_text(encoding="utf-8").replace("\ntasks:\n", "\nparent_code: KT-TINH-1036\ntasks:\n", 1)
     child.write_text(text.replace('  - number: "3"\n', '  - number: "3"\n    parent_task: "2"\n', 1), encoding="utf-8")
-    store_definitions(services.db, read_definitions(folder, set(services.workflows)), services.clock)
+    # the province's plan is new: loaded alone; the district's, running, is amended to name its parent
+    parent = folder / "plans" / "KT-TINH-1036.yaml"
+    store_definitions(services.db, read_definitions(parent, set(services.workflows), stored_registry(services.db)),
+                      services.clock)
+    amend_plan(services.db, read_amending_plan(child, services.db, set(services.workflows)), services.workflows,
+               services.clock, number="12/KH-UBND")
     instantiate(services.db, "KT-TINH-1036", services.workflows, services.clock)
     response = client.get("/api/v1/plans/KT-TINH-1036/rollup", headers=bearer(app, "pd.huyen"))
     assert response.status_code == 200, response.text
