@@ -87,8 +87,3 @@ def returned_marks(engine: TaskEngine, ids: list[int]) -> dict[int, dict[str, An
             latest.setdefault(int(row[0]), row)
     return {task: {"actor": row[2], "at": row[3], "comment": row[4]} for task, row in latest.items()
             if row[1] == "return"}
-
-
-def queue_counts(engine: TaskEngine, user: User) -> int:
-    """How many instances await the user (the header's count)."""
-    return queue(engine, user, limit=0).total

@@ -86,7 +86,6 @@ class TaskFilter:
     sort: str = "id"  # or "urgency": overdue first, then the nearest deadline (the queues' order)
 
 
-SORTS = ("id", "urgency")
 SEARCH_CAP = 20_000  # rows a word search reads at most before filtering (see _words_match)
 
 

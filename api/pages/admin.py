@@ -84,6 +84,11 @@ def described(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _history(services: Services, region: str, subject: str) -> list[dict[str, Any]]:
+    """The newest administrative events about one unit or user, described for the page."""
+    return described(admin_log.search(services.db, region=region, subject=subject, newest_first=True, limit=50))
+
+
 def _region(services: Services, user: User) -> str:
     """The registry the signed-in administrator manages (Forbidden for anyone else)."""
     region = managed_region(services.db, user)
@@ -138,8 +143,7 @@ def _unit_page(request: Request, services: Services, user: User, code: str, erro
     members_of = [g["name"] for g in list_groups(services.db, region) if code in g["members"]]
     return _page(request, services, user, "admin_unit.html", {
         "unit": found[0], "groups_of": members_of,
-        "events": described(admin_log.search(services.db, region=region, subject=code, newest_first=True, limit=50))},
-                 error)
+        "events": _history(services, region, code)}, error)
 
 
 @router.get("/admin/units/{code}")
@@ -246,8 +250,7 @@ def _user_page(request: Request, services: Services, user: User, name: str, *, e
     return _page(request, services, user, "admin_user.html", {
         "target": target, "units": _unit_choices(services, region), "created": created, "password": password,
         "sessions_ended": sessions_ended,
-        "events": described(admin_log.search(services.db, region=region, subject=name, newest_first=True, limit=50))},
-        error)
+        "events": _history(services, region, name)}, error)
 
 
 @router.get("/admin/users/{name}")

@@ -24,7 +24,7 @@ from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, 
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
 from phancap.engine.collation import vi_key
-from phancap.engine.units import search_units
+from phancap.engine.units import list_units, search_units
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
 router = APIRouter()
@@ -102,9 +102,8 @@ def _unit_code(services: Services, typed: str, plan: str | None) -> tuple[str | 
     typed = typed.strip()
     if not typed:
         return None, []
-    exact = [u for u in search_units(services.db, include_inactive=True) if u["code"] == typed.upper()]
-    if exact:
-        return exact[0]["code"], []
+    if any(u["code"] == typed.upper() for u in list_units(services.db)):
+        return typed.upper(), []
     issuer = next((p["issuer_code"] for p in list_plans(services.db) if p["code"] == plan), None)
     region = issuer.split("-", 1)[0] if issuer else None
     found = search_units(services.db, region=region, search=typed, include_inactive=True)
@@ -125,7 +124,7 @@ def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | N
                               with_workflow=True)
     except ValueError:
         raise ApiError("request", "Ngày không hợp lệ (YYYY-MM-DD)", "invalid date (YYYY-MM-DD)") from None
-    names = {u["code"]: u["name"] for u in search_units(services.db, include_inactive=True)}
+    names = {u["code"]: u["name"] for u in list_units(services.db)}
     for e in events:
         machine = services.workflows.get(str(e.get("workflow")))
         label = machine.workflow.event_label(e["trigger"], e["from"], e["to"]) if machine else None

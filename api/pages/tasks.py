@@ -55,13 +55,14 @@ def my_tasks(request: Request, services: ServicesDep, user: PageUser, tab: str =
                          sort="urgency")
     page = max(1, page)
     today, rules, engine = services.clock.today(), services.engine.status, services.engine
-    counts = {"queue": queue(engine, user, limit=0).total}
+    offset = (page - 1) * MY_PAGE
+    found = queue(engine, user, filters, limit=MY_PAGE, offset=offset) if tab == "queue" else None
+    unfiltered = found is not None and filters == TaskFilter(sort="urgency")
+    counts = {"queue": found.total if found is not None and unfiltered else queue(engine, user, limit=0).total}
     for name in ("lead", "focal", "coordinator"):
         counts[name] = search_tasks(services.db, user, TaskFilter(relation=name), today, rules, limit=0)[1]
     counts["mine"] = search_tasks(services.db, user, TaskFilter(mine=True), today, rules, limit=0)[1]
-    offset = (page - 1) * MY_PAGE
-    if tab == "queue":
-        found = queue(engine, user, filters, limit=MY_PAGE, offset=offset)
+    if found is not None:
         items, total = found.items, found.total
     else:
         narrowed = replace(filters, mine=True) if tab == "mine" else replace(filters, relation=tab)
