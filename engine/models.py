@@ -76,6 +76,26 @@ class Plan(SQLModel, table=True):
     parent_code: str | None = Field(default=None, max_length=64, index=True)  # the plan this one carries out
 
 
+class UnitChange(SQLModel, table=True):
+    """A succession or rename of units decided ahead of its effective date (`units succeed` / `units rename`
+    with a later --effective): kept here until the deadline sweep applies it on that day, then marked applied
+    (or failed, with the reason) in the same transaction as the change itself. Never deleted."""
+
+    __tablename__ = "unit_change"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # succeed | rename
+    units: str  # JSON list of the unit codes changed (the old units; the one renamed)
+    successor: str | None = Field(default=None, max_length=64)
+    name: str | None = None  # the new name of a rename
+    effective: date = Field(index=True)
+    decision: str
+    actor: str = Field(max_length=64)  # who scheduled it
+    scheduled_at: str = Field(max_length=32)
+    status: str = Field(default="scheduled", max_length=16, index=True)  # scheduled | applied | failed | cancelled
+    closed_at: str | None = Field(default=None, max_length=32)
+    result: str | None = None  # JSON: what applying did, or why it failed or was cancelled
+
+
 class PlanVersion(SQLModel, table=True):
     """Every version of a plan's definition (engine/amendments.py): version 1 as first loaded, then one per
     amending document ("Kế hoạch sửa đổi, bổ sung"), with what it changed. Never edited."""

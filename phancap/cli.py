@@ -210,10 +210,13 @@ def history_cmd(task: int, as_json: JsonOpt = False) -> None:
 
 @app.command("tick")
 def tick_cmd(as_json: JsonOpt = False) -> None:
-    """Mark every open task past its deadline overdue (as the system, audited)."""
+    """Apply the unit changes scheduled up to today, then mark every open task past its deadline overdue (as the
+    system, audited)."""
     c = ctx()
     result = tick(c.db, c.workflows, c.clock)
-    emit(result.to_json(), as_json, f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()})")
+    changes = "".join(f"; change {u['change']} {u['status']}" for u in result.unit_changes)
+    emit(result.to_json(), as_json,
+         f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()}){changes}")
 
 
 @app.command()

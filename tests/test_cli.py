@@ -242,3 +242,15 @@ def test_fire_takes_a_proposed_deadline_and_inbox_lists_what_awaits(loaded: Path
         "--proposed-deadline", "31/05/2025")
     assert json.loads(run(loaded, "history", str(tid), "--json").stdout)[-1]["data"]["proposed_deadline"] == "2025-05-31"
     assert run(loaded, "inbox", "--as", "dm.stp").stdout.strip() == "(nothing awaits you)"
+
+
+def test_the_command_line_schedules_lists_and_the_sweep_applies(loaded: Path) -> None:
+    run(loaded, "user", "add", "qt", "--unit", "KT-UBND", "--role", "admin")
+    out = json.loads(run(loaded, "units", "succeed", "KT-PDT", "--by", "QNG-SNV", "--effective", "2025-07-01",
+                         "--decision", "Nghị quyết số 1678/NQ-UBTVQH15", "--as", "qt", "--json").stdout)
+    assert out["status"] == "scheduled"
+    listed = run(loaded, "units", "changes")
+    assert "2025-07-01\tscheduled\tsucceed\tKT-PDT -> QNG-SNV" in listed.stdout
+    swept = json.loads(run(loaded, "tick", "--json", now="2025-07-01T00:05+07:00").stdout)
+    assert [(u["change"], u["status"]) for u in swept["unit_changes"]] == [(out["scheduled"], "applied")]
+    assert "applied" in run(loaded, "units", "changes", "--status", "applied").stdout

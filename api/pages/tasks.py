@@ -22,6 +22,7 @@ from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import require_upload_allowed, store_upload, task_files
 from phancap.engine.queries import history, list_plans
+from phancap.engine.unit_names import name_events
 from phancap.engine.users import User
 from phancap.engine.collation import vi_key
 from phancap.engine.queue import queue, returned_marks
@@ -89,7 +90,7 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         raise task_not_found(task_id)
     detail = task_detail(services, user, item)
     workflow = services.workflows[detail.workflow].workflow
-    events = [event_fields(e) for e in history(services.db, task_id)]
+    events = [event_fields(e) for e in name_events(services.db, history(services.db, task_id))]
     for e in events:  # each transition's own label ("Trả lại đầu mối" is not "Trả lại đơn vị chủ trì")
         e["label"] = workflow.event_label(e["trigger"], e["from_state"], e["to_state"])
     context = {

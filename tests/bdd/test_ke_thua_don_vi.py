@@ -8,7 +8,7 @@ import pytest
 from pytest_bdd import scenarios, then, when
 
 from phancap.engine.queries import history, list_tasks
-from phancap.engine.reorganisation import succeed_units
+from phancap.engine.succession import succeed_units
 from phancap.engine.users import get_user
 from tests.bdd.conftest import Ctx, step
 
