@@ -292,3 +292,4 @@ class ClockPublic(BaseModel):
     today: date
     simulated: bool
     marked_overdue: int | None = None
+    unit_changes_applied: int | None = None  # scheduled successions and renames the sweep applied

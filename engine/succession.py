@@ -1,7 +1,8 @@
 """Succession of units (issue 13): `phancap units succeed OLD… --by NEW --effective DATE --decision TEXT`.
 From the effective date the old units are inactive (their users cannot act; groups and new fan-outs drop
 them) and every open instance they lead (tasks, periodic reports, difficulties) moves to the successor
-through one audited `transfer` event citing the decision; focal and coordinator references follow. Ended
+through one audited `transfer` event citing the decision; focal, authority, monitor, justice and coordinator
+references follow. Ended
 instances keep the old unit, so history and the reports of periods before the date still name it.
 
 A later effective date is scheduled (engine/unit_changes.py) and applied by the deadline sweep on that day,
@@ -30,6 +31,8 @@ from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
 from phancap.engine.unit_changes import refuse_if_scheduled, schedule_succession
 from phancap.engine.users import User
 
+# the instance's other references to units, which follow the successor like the lead unit
+_REFERENCES = ("focal", "authority", "monitor", "justice")
 _AUDIT_COLUMNS = ("task_id", "seq", "trigger", "from_state", "to_state", "actor", "unit", "role", "capacity", "at",
                   "comment", "evidence", "data")
 
@@ -115,7 +118,7 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
     params: dict[str, Any] = {f"o{i}": code for i, code in enumerate(olds)}
     params |= {f"c{i}": f'%"{code}"%' for i, code in enumerate(olds)}
     listed = ", ".join(f":o{i}" for i in range(len(olds)))
-    where = (f"unit IN ({listed}) OR focal IN ({listed}) OR "
+    where = (" OR ".join(f"{column} IN ({listed})" for column in ("unit", *_REFERENCES)) + " OR "
              + " OR ".join(f"coordinators LIKE :c{i}" for i in range(len(olds))))
     lock = "" if sqlite else " FOR UPDATE"
     rows = [dict(zip(COLUMNS, r, strict=True)) for r in conn.execute(
@@ -146,16 +149,18 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
                 taken.add(key)
                 data |= {"unit_from": unit, "unit_to": new}
                 unit = new
-        focal = inst["focal"]
-        if focal in olds:
-            data["focal"] = {"old": focal, "new": new}
-            focal = new
+        refs = {column: inst[column] for column in _REFERENCES}
+        for column, value in refs.items():
+            if value in olds:
+                data[column] = {"old": value, "new": new}
+                refs[column] = new
         before = _coordinators(inst["coordinators"])
         after = list(dict.fromkeys(new if c in olds else c for c in before))
         after = [c for c in after if not (c == new and unit == new)]  # the successor does not coordinate its own task
         if after != before:
             data["coordinators"] = {"old": before, "new": after}
-        if unit == inst["unit"] and to_state == inst["state"] and "focal" not in data and "coordinators" not in data:
+        if unit == inst["unit"] and to_state == inst["state"] and refs == {c: inst[c] for c in _REFERENCES} \
+                and "coordinators" not in data:
             continue
         coordinators = json.dumps(after) if after != before else (inst["coordinators"] or "[]")
         seq = int(inst["version"]) + 1
@@ -164,8 +169,8 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
         state_due = None if to_state != inst["state"] else inst["state_due"]
         values = (inst["id"], seq, TRANSFER_TRIGGER, inst["state"], to_state, actor.name, actor.unit, actor.role, None, at,
                   comment, None, data_json(data))
-        snapshot = snapshot_json(state=to_state, stage=stage, version=seq, unit=unit, focal=focal,
-                                 authority=inst["authority"], monitor=inst["monitor"], justice=inst["justice"],
+        snapshot = snapshot_json(state=to_state, stage=stage, version=seq, unit=unit, focal=refs["focal"],
+                                 authority=refs["authority"], monitor=refs["monitor"], justice=refs["justice"],
                                  coordinators=coordinators, deadline=inst["deadline"],
                                  pending_deadline=inst["pending_deadline"], state_due=state_due,
                                  overdue_at=inst["overdue_at"], complex=bool(inst["complex"]), plan=shas.get(inst["plan"]))
@@ -175,10 +180,11 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
                      {**dict(zip(_AUDIT_COLUMNS, values, strict=True)), "prev": inst["last_hash"], "hash": digest,
                       "snap": snapshot})
         changed = conn.execute(text(
-            "UPDATE task_instance SET unit = :unit, focal = :focal, coordinators = :co, state = :state, stage = :stage, "
+            "UPDATE task_instance SET unit = :unit, focal = :focal, authority = :authority, monitor = :monitor, "
+            "justice = :justice, coordinators = :co, state = :state, stage = :stage, "
             "state_due = :due, state_since = CASE WHEN :moved THEN :at ELSE state_since END, version = :v, "
             "last_hash = :h WHERE id = :id AND version = :old"),
-            {"unit": unit, "focal": focal, "co": coordinators, "state": to_state, "stage": stage, "due": state_due,
+            {"unit": unit, **refs, "co": coordinators, "state": to_state, "stage": stage, "due": state_due,
              "moved": to_state != inst["state"], "at": at, "v": seq, "h": digest, "id": inst["id"], "old": inst["version"]})
         if changed.rowcount != 1:
             raise TransferRefused(f"Nhiệm vụ {inst['id']} vừa bị thay đổi; hãy thử lại", f"task {inst['id']} changed meanwhile")

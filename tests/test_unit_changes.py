@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from phancap.engine import admin_log
 from phancap.engine.errors import Refusal, TransitionNotAllowed
+from phancap.engine.machine import WorkflowMachine
 from phancap.engine.queries import history, list_tasks, verify_audit
 from phancap.engine.reports import create_reports
 from phancap.engine.runtime import TaskEngine
@@ -163,3 +165,44 @@ def test_fires_racing_a_succession_lose_no_event_and_double_none(seeded: TaskEng
     assert states.count("in_review") == fired  # every fire that was answered yes is in the history
     assert verify_audit(seeded.db).ok, verify_audit(seeded.db).problems
 
+
+
+def test_the_demo_hands_the_kon_tum_district_to_quang_ngai_on_1_july_2025(tmp_path: Path,
+                                                                          workflows: dict[str, WorkflowMachine]) -> None:
+    """Issue 13's done-when: the district's open tasks appear under their successors from 1/7/2025 with the old
+    unit in their history, and the audit chain verifies."""
+    from phancap.demo import DEMO_START, DEMO_SUCCESSIONS, build_demo
+    from phancap.engine.clock import Clock
+    from phancap.engine.db import Database
+
+    clock = Clock.parse(DEMO_START)
+    build_demo(tmp_path / "demo.db", clock)
+    db = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        assert [c["status"] for c in list_changes(db)] == ["scheduled"] * len(DEMO_SUCCESSIONS)
+        before = {int(t["id"]): t for t in list_tasks(db, plan=KT, kind=None)}
+        clock.shift += timedelta(days=91)  # 1/4 → 1/7/2025
+        assert clock.today() == JULY_1
+        swept = tick(db, workflows, clock)
+        assert [c["status"] for c in swept.unit_changes] == ["applied"] * len(DEMO_SUCCESSIONS)
+        successor = {old: new for olds, new in DEMO_SUCCESSIONS for old in olds}
+        after = {int(t["id"]): t for t in list_tasks(db, plan=KT, kind=None)}
+        for tid, task in before.items():
+            if task["unit"] in successor:
+                new = successor[str(task["unit"])]
+                [moved] = [e for e in history(db, tid) if e["trigger"] == "transfer" and
+                           ("unit_from" in e["data"] or "merged_into" in e["data"])]
+                if "merged_into" in moved["data"]:  # two old offices led it: one copy carries on, the other merges
+                    assert (after[tid]["state"], moved["data"]["merged_into"]) == ("withdrawn", new)
+                    continue
+                assert after[tid]["unit"] == new and moved["data"]["unit_from"] == task["unit"]
+                assert name_events(db, [moved])[0]["from_unit_name"]  # the old unit is named in the history
+        assert {t["authority"] for t in after.values()} == {"QNG-UBND"}
+        engine = TaskEngine(db, workflows, clock)
+        task = next(t for t in after.values() if t["unit"] == "QNG-STP" and t["kind"] == "task")
+        engine.fire(int(task["id"]), "submit_for_review", "cv.stp.qng")  # the successor's officer carries it on
+        with pytest.raises(TransitionNotAllowed):
+            engine.fire(int(task["id"]), "submit", "dm.pnv")  # the dissolved office's reviewer no longer acts
+        assert verify_audit(db).ok, verify_audit(db).problems
+    finally:
+        db.dispose()

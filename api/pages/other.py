@@ -176,4 +176,5 @@ def demo_clock(services: ServicesDep, user: FormUser, days: Annotated[int, Form(
     result = shift_clock(services, days)
     target = safe_next(next)
     sep = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{sep}clock_marked={result.marked_overdue or 0}", status_code=303)
+    changed = f"&clock_units={result.unit_changes_applied}" if result.unit_changes_applied else ""
+    return RedirectResponse(f"{target}{sep}clock_marked={result.marked_overdue or 0}{changed}", status_code=303)

@@ -70,6 +70,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "clock_now": vn_time(stamp(services.clock.now())),
         "here": request.url.path,
         "clock_marked": _count(request.query_params.get("clock_marked")),
+        "clock_units": _count(request.query_params.get("clock_units")),
     }
     ctx.update(context or {})
     response = services.templates.TemplateResponse(request, template, ctx, status_code=status)
