@@ -99,12 +99,17 @@ def schedule_rename(db: Database, clock: Clock, user: User, code: str, name: str
             "decision": decision, "scheduled": change["id"], "status": "scheduled"}
 
 
-def list_changes(db: Database, status: str | None = None) -> list[dict[str, Any]]:
-    """Every scheduled, applied, failed or cancelled change, by effective date."""
+def list_changes(db: Database, status: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    """Every scheduled, applied, failed or cancelled change (of one registry's units if `region`), by effective
+    date."""
     where, params = ("WHERE status = :status", {"status": status}) if status else ("", {})
     with db.engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT {_COLUMNS} FROM unit_change {where} ORDER BY effective, id"), params).mappings()
-        return [_public(r) for r in rows]
+        rows = [_public(r) for r in conn.execute(
+            text(f"SELECT {_COLUMNS} FROM unit_change {where} ORDER BY effective, id"), params).mappings()]
+        if region is None:
+            return rows
+        mine = {str(c) for c in conn.execute(text("SELECT code FROM unit WHERE region = :r"), {"r": region}).scalars()}
+    return [r for r in rows if mine & set(r["units"])]
 
 
 def cancel_change(db: Database, clock: Clock, user: User, change_id: int, reason: str) -> dict[str, Any]:

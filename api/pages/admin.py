@@ -19,6 +19,7 @@ from phancap.engine.collation import vi_key
 from phancap.engine.errors import Refusal
 from phancap.engine.organisations import KINDS
 from phancap.engine.roles import ROLE_LABELS_VI, ROLES
+from phancap.engine.unit_changes import list_changes
 from phancap.engine.units import add_unit, deactivate_unit, list_groups, list_registries, rename_unit, search_units
 from phancap.engine.user_admin import (create_user, get_managed_user, list_users, managed_region, reset_password,
                                        search_admin_events, set_user_active, update_user)
@@ -119,7 +120,8 @@ def admin_home(request: Request, services: ServicesDep, user: PageUser) -> Respo
     return _page(request, services, user, "admin_home.html", {
         "units": len(search_units(services.db, region=region)), "groups": len(list_groups(services.db, region)),
         "users": len(users), "inactive_users": sum(not u["active"] for u in users),
-        "recent": described(admin_log.search(services.db, region=region, newest_first=True, limit=10))})
+        "recent": described(admin_log.search(services.db, region=region, newest_first=True, limit=10)),
+        "changes": list_changes(services.db, region=region)})
 
 
 # --- units and groups ----------------------------------------------------------------------------
