@@ -62,12 +62,18 @@ def name_events(db: Database, events: list[dict[str, Any]]) -> list[dict[str, An
                 {"codes": codes})}
     names = NameHistory.load(db) if codes else NameHistory({})
 
-    def on(code: object, day: date) -> str | None:
-        return None if not code else names.name_on(str(code), day, current.get(str(code), str(code)))
+    def on(code: object, day: date | None) -> str | None:
+        if not code:
+            return None
+        now = current.get(str(code), str(code))
+        return now if day is None else names.name_on(str(code), day, now)
 
     out = []
     for e in events:
-        day = datetime.fromisoformat(str(e["at"])).astimezone(VIETNAM).date()
+        try:
+            day: date | None = datetime.fromisoformat(str(e["at"])).astimezone(VIETNAM).date()
+        except ValueError:
+            day = None  # a malformed row (engine.audit.clean_event marks it): today's names
         data: dict[str, Any] = e["data"] if isinstance(e.get("data"), dict) else {}
         out.append({**e, "unit_name": on(e.get("unit"), day), "from_unit_name": on(data.get("unit_from"), day),
                     "to_unit_name": on(data.get("unit_to"), day)})

@@ -189,6 +189,11 @@ def test_user_passwords_follow_the_policy_and_deactivation(loaded: Path) -> None
     assert common.returncode == 3 and "danh sách mật khẩu phổ biến" in common.stderr
     changed = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="mot cau that dai\n")
     assert changed.stdout.strip() == "user pd: password changed; 0 session(s) ended"
+    import sqlite3
+
+    with sqlite3.connect(loaded / "cli.db") as stored:
+        [hashed] = stored.execute("SELECT password_hash FROM app_user WHERE name = 'pd'").fetchone()
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # the shipped profile (tests in-process use a cheap one)
     assert run(loaded, "user", "deactivate", "pd").stdout.strip() == "user pd: deactivated; 0 session(s) ended"
     gone = run(loaded, "user", "passwd", "nobody", "--password-stdin", stdin="mot cau that dai\n", check=False)
     assert gone.returncode == 3 and "no user 'nobody'" in gone.stderr
