@@ -18,7 +18,17 @@ from phancap.engine.policy import READ_ADMIN_EVENTS, may_administer, may_audit, 
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
                 "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
+# What a transition asks for (`requires`) and checks (`guards`), as the pages name them.
+CONDITIONS_VI = {"comment": "ý kiến", "evidence": "minh chứng", "proposed_deadline": "thời hạn đề nghị",
+                 "extension_pending": "đang có đề nghị gia hạn", "has_document_number": "văn bản đã có số"}
 BADGES = {"overdue": "quá hạn", "stage_overdue": "quá thời hạn của bước", "due_soon": "sắp đến hạn", "no_deadline": "không thời hạn"}
+
+
+def grant_vi(grant: object) -> str:
+    """officer@lead -> 'Chuyên viên (chủ trì)'."""
+    role, _, relation = str(grant).partition("@")
+    who = ROLE_LABELS_VI.get(role, role)
+    return f"{who} ({RELATIONS_VI.get(relation, relation)})" if relation else who
 
 
 def vn_time(value: str | None) -> str:
@@ -48,6 +58,8 @@ def install_filters(env: Environment) -> None:
     env.filters["vndate"] = vn_date
     env.filters["role_vi"] = lambda role: ROLE_LABELS_VI.get(role, role)
     env.filters["relation_vi"] = lambda rel: RELATIONS_VI.get(rel, rel)
+    env.filters["grant_vi"] = grant_vi
+    env.filters["condition_vi"] = lambda name: CONDITIONS_VI.get(name, name)
     env.globals["BADGES"] = BADGES
 
 
