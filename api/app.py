@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phancap.api.errors import ApiError, LoginRequired, http_status
 from phancap.api.limits import BodyLimit, CleanInput, Limits, too_large
+from phancap.api import metrics as metrics_routes
+from phancap.api.metrics import RequestMetrics
 from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
@@ -48,6 +50,7 @@ from phancap.api.routes import tasks as task_routes
 from phancap.api.routes import workflows as workflow_routes
 from phancap.api.services import HERE, Services
 from phancap.api.settings import ApiSettings
+from phancap.engine import metrics
 from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
@@ -131,6 +134,8 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
                    inbox_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
+    app.include_router(metrics_routes.router)
+    metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
     for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
                    page_other.router, page_reports.router, page_admin.router):
         app.include_router(router, include_in_schema=False)
@@ -149,6 +154,7 @@ def _handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: Refusal) -> Response:
         """Every refusal, from the engine or the web layer: the rule's status, the reasons, nothing changed."""
         status = http_status(exc)
+        metrics.REFUSALS.labels(exc.rule).inc()
         # refusals are the engine working as meant: visible when debugging, quiet otherwise
         log.debug("refused", extra={"rule": exc.rule, "status": status, "path": request.url.path})
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
@@ -243,5 +249,6 @@ def _headers(app: FastAPI, limits: Limits) -> None:
     # these send (413, 422) and every unexpected error (500, 503) carries the security headers and the id
     app.add_middleware(CleanInput)
     app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from phancap.engine import metrics
 from phancap.engine.audit import data_json, event_hash, evidence_json, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -130,7 +131,16 @@ class TaskEngine:
              version: int | None = None, proposed_deadline: date | None = None,
              idempotency_key: str | None = None) -> FireResult:
         """With an idempotency key, a retry of the same request returns the first result and applies nothing;
-        the key is stored in the transition's own transaction, so this holds across restarts."""
+        the key is stored in the transition's own transaction, so this holds across restarts. Counted by
+        trigger in engine/metrics.py once its transaction has committed."""
+        result = self._fire(task_id, trigger, actor, comment=comment, evidence=evidence, capacity=capacity,
+                            version=version, proposed_deadline=proposed_deadline, idempotency_key=idempotency_key)
+        metrics.TRANSITIONS.labels(result.trigger).inc()
+        return result
+
+    def _fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None,
+              evidence: dict[str, Any] | None, capacity: str | None, version: int | None,
+              proposed_deadline: date | None, idempotency_key: str | None) -> FireResult:
         actor_name = actor if isinstance(actor, str) else actor.name
         request = None
         if idempotency_key is not None:

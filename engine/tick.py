@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from phancap.engine import metrics
 from phancap.engine.audit import encode, snapshot_sql, sql_encode
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -72,8 +73,10 @@ def _due_condition(alias: str, sources: tuple[str, ...]) -> str:
 def tick(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) -> TickResult:
     """The scheduled unit changes whose day has come (so moved tasks are swept under their new unit), then the
     deadline sweep."""
-    changes = apply_due_changes(db, workflows, clock)
-    result = replace(_tick(db, workflows, clock), unit_changes=tuple(changes))
+    with metrics.SWEEPS.time():
+        changes = apply_due_changes(db, workflows, clock)
+        result = replace(_tick(db, workflows, clock), unit_changes=tuple(changes))
+    metrics.SWEPT.inc(result.marked)
     # one line per sweep, so an operator sees that the sweep runs and what it did
     log.info("deadline sweep", extra={**result.to_json(), "unit_changes": len(changes)})
     return result
