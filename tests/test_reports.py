@@ -10,6 +10,7 @@ from phancap.engine.clock import Clock
 from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.queries import history, list_tasks, verify_audit
+from phancap.engine.report_recipients import recipients_of
 from phancap.engine.reports import create_reports, report_content
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.tick import tick
@@ -21,7 +22,10 @@ FOCAL = {"HN-STP", "HN-SNV", "HN-STC", "HN-SKHCN"}  # agencies tracking the task
 
 
 def reports(seeded: TaskEngine, **filters: str) -> list[dict[str, object]]:
-    return list_tasks(seeded.db, plan="HN-2025", kind="report", **filters)
+    """The plan's reports, each with its `to`: the set of units it is sent to."""
+    rows = list_tasks(seeded.db, plan="HN-2025", kind="report", **filters)
+    found = recipients_of(seeded.db, [int(str(r["id"])) for r in rows])
+    return [{**r, "to": {x["unit"] for x in found.get(int(str(r["id"])), [])}} for r in rows]
 
 
 def test_hanoi_cascade_for_the_first_half_of_2025(seeded: TaskEngine) -> None:
@@ -29,27 +33,30 @@ def test_hanoi_cascade_for_the_first_half_of_2025(seeded: TaskEngine) -> None:
     assert result.skipped and "Sở Nội vụ" in result.skipped[0]  # its consolidation has no date in the plan
     rows = reports(seeded)
     communes = [r for r in rows if str(r["unit"]).startswith(("HN-P-", "HN-X-"))]
-    assert len(communes) == COMMUNES * len(FOCAL) and {r["focal"] for r in communes} == FOCAL
+    # one report per commune for the period, sent to every focal department (not one per department)
+    assert len(communes) == COMMUNES and all(r["to"] == FOCAL for r in communes)
+    assert {r["task"] for r in rows} == {"BC-2025-6T"} and {r["focal"] for r in rows} == {None}
     assert {r["deadline"] for r in communes} == {"2025-06-09"}  # "trước ngày 10 tháng 6"
-    departments = [r for r in rows if r["focal"] == "HN-SNV" and not str(r["unit"]).startswith(("HN-P-", "HN-X-"))]
+    departments = [r for r in rows if not str(r["unit"]).startswith(("HN-P-", "HN-X-"))]
     assert {r["unit"] for r in departments} == {"HN-STP", "HN-STC", "HN-SKHCN"}
+    assert all(r["to"] == {"HN-SNV"} for r in departments)
     assert {r["deadline"] for r in departments} == {"2025-06-13"}  # "trước ngày 14 tháng 6"
     again = create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     assert again.created == 0 and again.existing == result.created
     with_due = create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025,
                               undated_due=date(2025, 6, 20))
-    assert with_due.created == 1 and reports(seeded, unit="HN-SNV", state="assigned")[-1]["focal"] == "HN-UBND"
+    assert with_due.created == 1 and reports(seeded, unit="HN-SNV", state="assigned")[-1]["to"] == {"HN-UBND"}
 
 
 def test_late_commune_reports_show_in_the_focal_departments_report(seeded: TaskEngine) -> None:
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     ward = "HN-P-HOANKIEM"
     add_user(seeded.db, "cv.hoankiem", ward, ["officer"], seeded.clock)
-    to_snv = next(r for r in reports(seeded, unit=ward) if r["focal"] == "HN-SNV")
-    seeded.fire(int(to_snv["id"]), "submit", "cv.hoankiem", comment="Phường đã rà soát, đề xuất 3 nội dung")
-    seeded.fire(int(to_snv["id"]), "accept", "dm.snv")
+    (sent,) = reports(seeded, unit=ward)
+    seeded.fire(int(str(sent["id"])), "submit", "cv.hoankiem", comment="Phường đã rà soát, đề xuất 3 nội dung")
+    seeded.fire(int(str(sent["id"])), "accept", "dm.snv")
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-11"))
-    assert next(r for r in reports(seeded, unit="HN-X-SOCSON") if r["focal"] == "HN-SNV")["state"] == "overdue"
+    assert next(r for r in reports(seeded, unit="HN-X-SOCSON"))["state"] == "overdue"
     assert next(r for r in reports(seeded, unit="HN-SKHCN"))["state"] == "assigned"  # due 13/6: not late yet
     # Sở Nội vụ's consolidated view: what it received from the communes for the period
     consolidated = create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025,
@@ -116,7 +123,7 @@ def test_generated_docx_and_xlsx_carry_the_engines_figures(seeded: TaskEngine) -
     from docx import Document
     from openpyxl import load_workbook
 
-    from phancap.engine.reports import report_documents
+    from phancap.engine.report_documents import report_documents
 
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-15"))
@@ -146,7 +153,7 @@ def test_documents_carry_charts_and_progress_over_time(seeded: TaskEngine) -> No
     from docx import Document
     from openpyxl import load_workbook
 
-    from phancap.engine.reports import report_documents
+    from phancap.engine.report_documents import report_documents
 
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     for unit, officer in (("HN-SCT", "cv.sct"),):
