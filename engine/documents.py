@@ -32,12 +32,12 @@ SECTION_TITLES = (("results", "I. KẾT QUẢ THỰC HIỆN"), ("shortcomings", 
 
 
 def _page(doc: DocumentObject) -> None:
-    """A4 portrait; top and bottom 20 mm, left 30 mm, right 15 mm (within the decree's ranges)."""
+    """A4 portrait; top and bottom 20 mm, left 30 mm, right 18 mm (within the decree's ranges)."""
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    section.left_margin, section.right_margin = Mm(30), Mm(18)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
     fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
