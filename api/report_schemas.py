@@ -62,6 +62,7 @@ class ExtensionGranted(BaseModel):
 class DifficultyBrief(BaseModel):
     id: int
     unit: str
+    unit_name: str | None = None
     state: str
     title: str | None
 
