@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from phancap.engine.clock import Clock
 from phancap.engine.queries import list_tasks
 from phancap.engine.report_documents import abbreviation, date_in_words, report_documents, signature_block
+from phancap.engine.report_tables import sheet_name
 from phancap.engine.reports import create_reports
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.status import CATEGORIES, LABELS_VI
@@ -35,6 +36,12 @@ def test_abbreviations_dates_and_signature_blocks() -> None:
     assert signature_block("Sở Nội vụ", capacity=None, head=True) == ["GIÁM ĐỐC"]
     assert signature_block("UBND phường Hoàn Kiếm", capacity="KT. Chủ tịch", head=True) == [
         "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+
+
+def test_sheet_names_are_cut_between_words() -> None:
+    name = sheet_name("Kết quả thực hiện theo phân loại của các đơn vị: quý II/2025")
+    assert name == "Kết quả thực hiện theo phân" and len(name) <= 31  # "loại" would be the 32nd character
+    assert sheet_name("Theo phân loại") == "Theo phân loại" and sheet_name("a/b") == "a b"
 
 
 def consolidated(seeded: TaskEngine) -> tuple[int, date]:
