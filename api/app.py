@@ -32,6 +32,7 @@ from phancap.api.pages import auth as page_auth
 from phancap.api.pages import imports as page_imports
 from phancap.api.pages import other as page_other
 from phancap.api.pages import reports as page_reports
+from phancap.api.pages import cases as page_cases
 from phancap.api.pages import spec as page_spec
 from phancap.api.pages import tasks as page_tasks
 from phancap.api.pages.render import render_error
@@ -137,7 +138,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     app.include_router(metrics_routes.router)
     metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
     for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
-                   page_other.router, page_reports.router, page_admin.router):
+                   page_other.router, page_reports.router, page_cases.router, page_admin.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)

@@ -135,6 +135,13 @@ class Evidence(BaseModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
+class ReportSections(BaseModel):
+    """A report's narrative, sent with `submit` (Decree 30/2020/NĐ-CP: I, II, III); kept in the event's data."""
+    results: str | None = Field(default=None, max_length=20_000, description="I. Kết quả thực hiện")
+    shortcomings: str | None = Field(default=None, max_length=20_000, description="II. Tồn tại, hạn chế, nguyên nhân")
+    proposals: str | None = Field(default=None, max_length=20_000, description="III. Kiến nghị, đề xuất")
+
+
 class TransitionRequest(BaseModel):
     trigger: str = Field(max_length=64)
     comment: str | None = Field(default=None, max_length=10_000)
@@ -143,6 +150,7 @@ class TransitionRequest(BaseModel):
     version: int | None = Field(default=None, strict=True,
                                 description="the version the caller saw (a JSON integer); a stale one is refused")
     proposed_deadline: date | None = Field(default=None, description="request_extension: the new deadline asked for")
+    sections: ReportSections | None = Field(default=None, description="a report's submit: its sections I-III")
 
 
 class TransitionResult(BaseModel):

@@ -29,7 +29,18 @@ def clear_proposal(ctx: TaskContext) -> dict[str, Any]:
     return {"refused_deadline": refused, "deadline": ctx.deadline}
 
 
+SECTIONS = ("results", "shortcomings", "proposals")  # I. Kết quả; II. Tồn tại, hạn chế; III. Kiến nghị
+
+
+def deliver_report(ctx: TaskContext) -> dict[str, Any]:
+    """A report is sent: every recipient has it now; its narrative sections stay in this event."""
+    ctx.delivered = True
+    given = {k: str(v).strip() for k, v in (ctx.sections or {}).items() if k in SECTIONS and str(v).strip()}
+    return {"sections": given} if given else {}
+
+
 EFFECTS: dict[str, Effect] = {
+    "deliver_report": deliver_report,
     "propose_deadline": propose_deadline,
     "extend_deadline": extend_deadline,
     "clear_proposal": clear_proposal,

@@ -186,6 +186,16 @@ class TaskInstance(SQLModel, table=True):
     done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
 
 
+class ReportRecipient(SQLModel, table=True):
+    """One addressee of a periodic report ("Nơi nhận"): one report goes to all of them; each sees it
+    received from the moment it is sent (received_at, written with the `submit` event)."""
+
+    __tablename__ = "report_recipient"
+    task_id: int = Field(foreign_key="task_instance.id", primary_key=True)
+    unit: str = Field(foreign_key="unit.code", primary_key=True, max_length=64, index=True)
+    received_at: str | None = Field(default=None, max_length=32)
+
+
 class AuthSession(SQLModel, table=True):
     """A session cookie or bearer token (the SHA-256 of the id it carries), checked on every request;
     logout deletes one row, a password change or deactivation all of the user's."""

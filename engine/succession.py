@@ -119,13 +119,19 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
     params |= {f"c{i}": f'%"{code}"%' for i, code in enumerate(olds)}
     listed = ", ".join(f":o{i}" for i in range(len(olds)))
     where = (" OR ".join(f"{column} IN ({listed})" for column in ("unit", *_REFERENCES)) + " OR "
-             + " OR ".join(f"coordinators LIKE :c{i}" for i in range(len(olds))))
+             + " OR ".join(f"coordinators LIKE :c{i}" for i in range(len(olds)))
+             + f" OR id IN (SELECT task_id FROM report_recipient WHERE unit IN ({listed}))")
     lock = "" if sqlite else " FOR UPDATE"
     rows = [dict(zip(COLUMNS, r, strict=True)) for r in conn.execute(
         text(f"SELECT {', '.join(COLUMNS)} FROM task_instance WHERE {where} ORDER BY id{lock}"), params)]
     taken = {(str(p), str(t)) for p, t in conn.execute(
         text("SELECT plan, task FROM task_instance WHERE unit = :n"), {"n": new})}
     shas: dict[str, str] = {str(c): str(h) for c, h in conn.execute(text("SELECT code, definition_sha256 FROM plan"))}
+    addressed: dict[int, dict[str, Any]] = {}  # report id -> {recipient: received_at}
+    for task_id, unit_, received in conn.execute(text(
+            f"SELECT task_id, unit, received_at FROM report_recipient WHERE task_id IN (SELECT task_id FROM "
+            f"report_recipient WHERE unit IN ({listed})) ORDER BY task_id, unit"), params):
+        addressed.setdefault(int(task_id), {})[str(unit_)] = received
     moved, merged, followed, kept = 0, 0, 0, []
     base: dict[str, Any] = {"decision": decision, "effective": effective.isoformat(), "successor": new}
     if change is not None:
@@ -159,8 +165,12 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
         after = [c for c in after if not (c == new and unit == new)]  # the successor does not coordinate its own task
         if after != before:
             data["coordinators"] = {"old": before, "new": after}
+        sent_to = addressed.get(int(inst["id"]), {})
+        readdressed = {(new if u in olds else u): r for u, r in sent_to.items()}
+        if list(readdressed) != list(sent_to):
+            data["recipients"] = {"old": list(sent_to), "new": list(readdressed)}
         if unit == inst["unit"] and to_state == inst["state"] and refs == {c: inst[c] for c in _REFERENCES} \
-                and "coordinators" not in data:
+                and "coordinators" not in data and "recipients" not in data:
             continue
         coordinators = json.dumps(after) if after != before else (inst["coordinators"] or "[]")
         seq = int(inst["version"]) + 1
@@ -188,6 +198,11 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
              "moved": to_state != inst["state"], "at": at, "v": seq, "h": digest, "id": inst["id"], "old": inst["version"]})
         if changed.rowcount != 1:
             raise TransferRefused(f"Nhiệm vụ {inst['id']} vừa bị thay đổi; hãy thử lại", f"task {inst['id']} changed meanwhile")
+        if "recipients" in data:  # the successor receives what the old units were sent (and when)
+            conn.execute(text("DELETE FROM report_recipient WHERE task_id = :id"), {"id": inst["id"]})
+            for recipient, received in readdressed.items():
+                conn.execute(text("INSERT INTO report_recipient (task_id, unit, received_at) VALUES (:id, :u, :r)"),
+                             {"id": inst["id"], "u": recipient, "r": received})
         if "merged_into" in data:
             merged += 1
         elif "unit_to" in data:

@@ -1,7 +1,7 @@
 """Who sees which task instances, and the read models built on that rule.
 
 A unit sees the instances it leads, coordinates, tracks (focal), approves (authority), monitors,
-or appraises (justice: it must see a draft to appraise it). Users holding the SEE_ALL permission
+or appraises (justice: it must see a draft to appraise it), and the reports sent to it (recipient). Users holding the SEE_ALL permission
 (engine/policy.py: auditor, monitor) see every instance, read-only: seeing grants no transition (the workflow's
 grants alone decide that)."""
 
@@ -20,7 +20,8 @@ from phancap.engine.db import Database
 from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
 from phancap.engine.status import TASK_INSTANCES, StatusRules
 from phancap.engine.policy import sees_all
-from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS
+from phancap.engine.report_recipients import recipient_condition, with_recipients
+from phancap.engine.roles import COORDINATOR, RECIPIENT, RELATION_COLUMNS
 from phancap.engine.users import User
 
 T = TASK_INSTANCES.alias("t")
@@ -44,7 +45,7 @@ def visible_condition(user: User, t: Any = T) -> ColumnElement[bool]:
         return true()
     escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     held = [t.c[column] == user.unit for column in RELATION_COLUMNS.values()]
-    return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"))
+    return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"), recipient_condition(user.unit, t))
 
 
 def relations(user: User, task: dict[str, Any]) -> list[str]:
@@ -52,6 +53,8 @@ def relations(user: User, task: dict[str, Any]) -> list[str]:
     result = [name for name, column in RELATION_COLUMNS.items() if task.get(column) == user.unit]
     if user.unit in task.get("coordinators", []):
         result.append(COORDINATOR)
+    if any(r["unit"] == user.unit for r in task.get("recipients") or []):
+        result.append(RECIPIENT)
     return result
 
 
@@ -116,8 +119,10 @@ def relation_condition(user: User, relation: str, t: Any = T) -> ColumnElement[b
     if relation == COORDINATOR:
         escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return t.c.coordinators.like(f'%"{escaped}"%', escape="\\")  # type: ignore[no-any-return]
+    if relation == RECIPIENT:
+        return recipient_condition(user.unit, t)
     if relation not in RELATION_COLUMNS:
-        raise ValueError(f"unknown relation {relation!r} (one of {', '.join([*RELATION_COLUMNS, COORDINATOR])})")
+        raise ValueError(f"unknown relation {relation!r} (one of {', '.join([*RELATION_COLUMNS, COORDINATOR, RECIPIENT])})")
     return t.c[RELATION_COLUMNS[relation]] == user.unit  # type: ignore[no-any-return]
 
 
@@ -165,7 +170,7 @@ def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | Non
             .where(T.c.id == task_id, visible_condition(user)))
     with db.engine.connect() as conn:
         row = conn.execute(stmt).first()
-    return None if row is None else _task(row)
+    return None if row is None else with_recipients(db, [_task(row)])[0]
 
 
 def plan_matrix(db: Database, user: User, plan: str, today: date, rules: StatusRules) -> list[dict[str, Any]]:
@@ -235,12 +240,15 @@ def cases_visible_to(db: Database, user: User, kind: str, *, plan: str | None = 
                      parent_id: int | None = None) -> list[dict[str, Any]]:
     """Reports or difficulties (kind) the user may see, with optional filters; period is a code like BC-2025-6T."""
     where: list[ColumnElement[bool]] = [visible_condition(user), T.c.kind == kind]
-    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("focal", recipient),
-                          ("parent_id", parent_id)):
+    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("parent_id", parent_id)):
         if value is not None and value != "":
             where.append(T.c[column] == value)
+    if recipient:
+        where.append(recipient_condition(recipient, T))
     if period:
-        where.append(T.c.task.like(period.replace("%", "").replace("_", "") + "/%"))
+        code = period.replace("%", "").replace("_", "")
+        where.append(or_(T.c.task == code, T.c.task.like(code + "/%")))
     stmt = select(*_COLUMNS).select_from(_FROM).where(*where).order_by(T.c.deadline, T.c.unit, T.c.id)
     with db.engine.connect() as conn:
-        return [_task(r) for r in conn.execute(stmt).all()]
+        items = [_task(r) for r in conn.execute(stmt).all()]
+    return with_recipients(db, items)

@@ -259,3 +259,36 @@ def test_the_command_line_schedules_lists_and_the_sweep_applies(loaded: Path) ->
     swept = json.loads(run(loaded, "tick", "--json", now="2025-07-01T00:05+07:00").stdout)
     assert [(u["change"], u["status"]) for u in swept["unit_changes"]] == [(out["scheduled"], "applied")]
     assert "applied" in run(loaded, "units", "changes", "--status", "applied").stdout
+
+
+def test_reports_list_and_export(loaded: Path) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    run(loaded, "reports", "create", "HN-2025", "--period", "semiannual", "--year", "2025")
+    listed = json.loads(run(loaded, "reports", "list", "--plan", "HN-2025", "--json").stdout)
+    ward = next(r for r in listed if r["reporter"] == "HN-P-HOANKIEM")
+    assert set(ward) >= {"id", "reporter", "recipients", "period", "state", "due"}
+    assert [x["unit"] for x in ward["recipients"]] == ["HN-SKHCN", "HN-SNV", "HN-STC", "HN-STP"]
+    assert (ward["period"], ward["state"], ward["due"]) == ("BC-2025-6T", "assigned", "2025-06-09")
+    assert len([r for r in listed if r["reporter"] == "HN-P-HOANKIEM"]) == 1  # one report, four recipients
+    seen = json.loads(run(loaded, "reports", "list", "--as", "cv.sct", "--json").stdout)
+    assert seen == []  # Sở Công Thương neither writes nor receives one
+    stp = json.loads(run(loaded, "reports", "list", "--as", "dm.stp", "--json").stdout)
+    assert len(stp) == 126 + 1  # what the communes send it, and its own to Sở Nội vụ
+
+    own = next(r for r in stp if r["reporter"] == "HN-STP")
+    out = loaded / "bc.docx"
+    assert run(loaded, "reports", "export", str(own["id"]), "--format", "docx", "-o", str(out)).stdout.strip() == str(out)
+    doc = Document(io.BytesIO(out.read_bytes()))
+    assert doc.tables[0].cell(1, 0).text == "Số: …/BC-STP" and round(doc.sections[0].page_width.mm) == 210
+    sheet = loaded / "bc.xlsx"
+    run(loaded, "reports", "export", str(own["id"]), "--format", "xlsx", "-o", str(sheet), "--as", "dm.stp")
+    assert load_workbook(io.BytesIO(sheet.read_bytes())).sheetnames[0] == "Theo phân loại"
+    refused = run(loaded, "reports", "export", str(own["id"]), "--format", "xlsx", "-o", str(sheet), "--as", "cv.sct",
+                  check=False)
+    assert refused.returncode == 3 and "not visible" in refused.stderr and "Traceback" not in refused.stderr
+    wrong = run(loaded, "reports", "export", str(own["id"]), "--format", "pdf", "-o", str(sheet), check=False)
+    assert wrong.returncode == 2 and "docx or xlsx" in wrong.stderr

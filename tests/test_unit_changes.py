@@ -197,7 +197,12 @@ def test_the_demo_hands_the_kon_tum_district_to_quang_ngai_on_1_july_2025(tmp_pa
                     continue
                 assert after[tid]["unit"] == new and moved["data"]["unit_from"] == task["unit"]
                 assert name_events(db, [moved])[0]["from_unit_name"]  # the old unit is named in the history
-        assert {t["authority"] for t in after.values()} == {"QNG-UBND"}
+        assert {t["authority"] for t in after.values() if t["kind"] == "task"} == {"QNG-UBND"}
+        from phancap.engine.report_recipients import recipients_of
+
+        reports = [int(t["id"]) for t in after.values() if t["kind"] == "report"]
+        sent_to = {r["unit"] for rs in recipients_of(db, reports).values() for r in rs}
+        assert reports and sent_to == {"QNG-UBND"}  # the district's reports now go to the province
         engine = TaskEngine(db, workflows, clock)
         task = next(t for t in after.values() if t["unit"] == "QNG-STP" and t["kind"] == "task")
         engine.fire(int(task["id"]), "submit_for_review", "cv.stp.qng")  # the successor's officer carries it on

@@ -17,7 +17,8 @@ from phancap.engine.dashboard import may_open_dashboard
 from phancap.engine.policy import READ_ADMIN_EVENTS, may_administer, may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
-                "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
+                "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định",
+                "recipient": "nơi nhận báo cáo"}
 # What a transition asks for (`requires`) and checks (`guards`), as the pages name them.
 CONDITIONS_VI = {"comment": "ý kiến", "evidence": "minh chứng", "proposed_deadline": "thời hạn đề nghị",
                  "extension_pending": "đang có đề nghị gia hạn", "has_document_number": "văn bản đã có số"}
@@ -61,6 +62,17 @@ def install_filters(env: Environment) -> None:
     env.filters["grant_vi"] = grant_vi
     env.filters["condition_vi"] = lambda name: CONDITIONS_VI.get(name, name)
     env.globals["BADGES"] = BADGES
+    env.filters["case_url"] = case_url
+
+
+CASE_PAGES = {"report": "/reports", "difficulty": "/difficulties"}
+
+
+def case_url(item: Any) -> str:
+    """The page an item opens: a report's or a difficulty's own page, a plan task's page otherwise."""
+    kind = item.get("kind") if isinstance(item, dict) else getattr(item, "kind", "task")
+    number = item.get("id") if isinstance(item, dict) else getattr(item, "id")
+    return f"{CASE_PAGES.get(str(kind), '/tasks')}/{number}"
 
 
 def _count(value: str | None) -> int | None:

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError, http_status, task_not_found
-from phancap.api.pages.render import render
+from phancap.api.pages.render import CASE_PAGES, case_url, render
 from phancap.api.routes.evidence import evidence_file, evidence_store
 from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
@@ -121,6 +121,9 @@ def workflow_label(services: Services, workflow: str, trigger: str | None) -> st
 @router.get("/tasks/{task_id}")
 def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, done: str | None = None,
          raised: int | None = None) -> Response:
+    item = visible_task(services.db, user, task_id)
+    if item is not None and item["kind"] in CASE_PAGES:  # a report or a difficulty has a page of its own
+        return RedirectResponse(case_url(item), status_code=303)
     return task_page(request, services, user, task_id, done=done, raised=raised)
 
 

@@ -70,10 +70,11 @@ def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: Transitio
     header, a retried request gets the first answer and is never applied twice (also after a restart);
     the same key with a different request is refused (422, rule idempotency)."""
     evidence = body.evidence.model_dump(exclude_none=True) if body.evidence else None
-    extra = {"proposed_deadline": body.proposed_deadline} if body.proposed_deadline else {}
+    sections = body.sections.model_dump(exclude_none=True) if body.sections else None
     result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
                                   capacity=body.capacity, version=body.version,
-                                  idempotency_key=idempotency_key, **extra)
+                                  idempotency_key=idempotency_key, proposed_deadline=body.proposed_deadline,
+                                  sections=sections or None)
     item = visible_task(services.db, user, task_id)
     label = services.state_label(item["workflow"], result.to_state) if item else result.to_state
     return TransitionResult(task=result.task_id, trigger=result.trigger, from_state=result.from_state,
