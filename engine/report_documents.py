@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from phancap.engine.db import Database
@@ -122,6 +122,11 @@ def _place(db: Database, cur: Any, definition: Mapping[str, Any], region: str) -
 
 
 def letterhead(db: Database, content: Mapping[str, Any], today: date) -> Letterhead:
+    """A sent report is dated the day it was sent and names its unit and issuer as they were named that day
+    (a later rename does not rewrite it, engine/unit_names.py); one not yet sent, today."""
+    from phancap.engine.clock import VIETNAM
+    from phancap.engine.unit_names import NameHistory
+
     meta = content["report"]
     with db.read() as cur:
         cur.execute(db.sql("SELECT p.definition, p.region, i.name FROM plan p JOIN unit i ON i.code = p.issuer "
@@ -129,11 +134,18 @@ def letterhead(db: Database, content: Mapping[str, Any], today: date) -> Letterh
         definition, region, issuer_name = cur.fetchone()
         cur.execute(db.sql("SELECT name FROM unit WHERE code = ?"), (meta["unit"],))
         unit_name = str(cur.fetchone()[0])
-        cur.execute(db.sql("SELECT a.comment, a.capacity, u.roles FROM audit_event a LEFT JOIN app_user u "
+        cur.execute(db.sql("SELECT a.comment, a.capacity, u.roles, a.at FROM audit_event a LEFT JOIN app_user u "
                            "ON u.name = a.actor WHERE a.task_id = ? AND a.trigger = 'submit' ORDER BY a.seq DESC"),
                     (meta["id"],))
         sent = cur.fetchone()
         place = _place(db, cur, json.loads(definition), str(region))
+        cur.execute(db.sql("SELECT issuer FROM plan WHERE code = ?"), (meta["plan"],))
+        issuer = str(cur.fetchone()[0])
+    if sent:
+        today = datetime.fromisoformat(str(sent[3])).astimezone(VIETNAM).date()
+        names = NameHistory.load(db)
+        unit_name = names.name_on(str(meta["unit"]), today, unit_name)
+        issuer_name = names.name_on(issuer, today, str(issuer_name))
     superior = None if is_peoples_committee(unit_name) else formal_name(issuer_name)
     head = bool(sent) and "head" in str(sent[2] or "").split(",")
     return Letterhead(

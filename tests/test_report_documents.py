@@ -4,7 +4,7 @@ Appendix I lays out a report, the XLSX with real dates and number formats; every
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from docx import Document
@@ -51,6 +51,7 @@ def consolidated(seeded: TaskEngine) -> tuple[int, date]:
     for trigger, who in (("submit_for_review", "cv.sct"), ("submit", "dm.stp"), ("approve", "pd.ubnd")):
         seeded.fire(sct, trigger, who)
     tick(seeded.db, seeded.workflows, Clock.parse("2025-06-11"))
+    seeded.clock.shift += timedelta(days=(date(2025, 6, 11) - seeded.clock.today()).days)  # sent on 11/6/2025
     rid = int(next(r for r in list_tasks(seeded.db, plan="HN-2025", kind="report", unit="HN-SNV"))["id"])
     seeded.fire(rid, "submit", "cv.snv", comment="Kính trình UBND Thành phố", sections=SECTIONS)
     return rid, date(2025, 6, 11)
@@ -115,6 +116,7 @@ def test_the_consolidated_docx_is_a_report_the_decree_describes(seeded: TaskEngi
 def test_a_commune_report_goes_to_all_its_recipients_signed_for_the_committee(seeded: TaskEngine) -> None:
     create_reports(seeded.db, seeded.workflows, seeded.clock, "HN-2025", "semiannual", 2025)
     (report,) = list_tasks(seeded.db, plan="HN-2025", kind="report", unit="HN-P-HOANKIEM")
+    seeded.clock.shift += timedelta(days=(date(2025, 6, 5) - seeded.clock.today()).days)  # sent on 5/6/2025
     seeded.fire(int(report["id"]), "submit", "cv.hoankiem", comment="Phường đã rà soát", capacity="KT. Chủ tịch")
     docx_bytes, _xlsx, _content = report_documents(seeded.db, int(report["id"]), date(2025, 6, 5), seeded.status)
     doc = Document(io.BytesIO(docx_bytes))
@@ -148,3 +150,19 @@ def test_the_xlsx_has_real_dates_numbers_and_whole_sheet_names(seeded: TaskEngin
     received = {r[0]: r[1] for r in book["Báo cáo các đơn vị"].iter_rows(min_row=3, values_only=True)}
     assert received["UBND xã Sóc Sơn"] == "Quá hạn"
     assert len(book["Theo phân loại"]._charts) == 1  # noqa: SLF001 - openpyxl keeps charts there
+
+
+def test_a_sent_report_keeps_its_date_and_the_names_of_that_day_after_a_rename(seeded: TaskEngine) -> None:
+    """Issue 13: reports of periods before a rename still name the unit as it was."""
+    from phancap.engine.units import rename_unit
+    from phancap.engine.users import get_user
+
+    rid, sent = consolidated(seeded)
+    admin = get_user(seeded.db, "admin")
+    assert admin is not None
+    rename_unit(seeded.db, admin, seeded.clock, "HN-SNV", "Sở Nội vụ và Lao động", effective=date(2025, 6, 12),
+                decision="Quyết định số 15/QĐ-UBND")
+    docx_bytes, _xlsx, _content = report_documents(seeded.db, rid, date(2025, 8, 1), seeded.status)
+    header = Document(io.BytesIO(docx_bytes)).tables[0]
+    assert header.cell(0, 0).text.split("\n")[1] == "SỞ NỘI VỤ" and header.cell(1, 0).text == "Số: …/BC-SNV"
+    assert header.cell(1, 1).text == "Hà Nội, ngày 11 tháng 6 năm 2025"  # the day it was sent, not the export
