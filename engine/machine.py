@@ -50,6 +50,7 @@ class TaskContext:
     proposed_deadline: date | None = None  # given with request_extension
     overdue_at: str | None = None  # when the task went overdue (cleared when an extension is granted)
     overdue_cleared: bool = False
+    assignment: tuple[str | None, str | None] | None = None  # (assignee before, after): given by engine/assignment.py
     data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
     # trigger → actor of its most recent firing on this instance, for the triggers the current state's
     # transitions name in `not_by` (loaded by the runtime only then; None: not loaded)

@@ -164,6 +164,8 @@ class TaskInstance(SQLModel, table=True):
     pending_deadline: date | None = None  # a requested extension awaiting the assigner
     title: str | None = None  # for reports and difficulties, which have no plan task
     done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
+    # the officer of the lead unit its head assigned it to (engine/assignment.py); the unit still owns it
+    assignee: str | None = Field(default=None, max_length=64, index=True)
 
 
 class AuthSession(SQLModel, table=True):

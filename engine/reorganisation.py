@@ -96,7 +96,8 @@ def transfer_task(db: Database, workflows: dict[str, WorkflowMachine], clock: Cl
             "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
             "comment, evidence, data, prev_hash, hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             (*values, inst["last_hash"], digest, snapshot))
-        cur.execute(db.sql("UPDATE task_instance SET unit = ?, version = ?, last_hash = ? WHERE id = ? AND version = ?"),
+        # the assignee was an officer of the old unit: the new unit's head assigns it again
+        cur.execute(db.sql("UPDATE task_instance SET unit = ?, assignee = NULL, version = ?, last_hash = ? WHERE id = ? AND version = ?"),
                     (to_unit, seq, digest, task_id, inst["version"]))
         if cur.rowcount != 1:
             raise TransferRefused(f"Nhiệm vụ {task_id} vừa bị thay đổi; hãy thử lại", f"task {task_id} changed meanwhile")
@@ -204,11 +205,11 @@ def succeed_units(db: Database, workflows: dict[str, WorkflowMachine], clock: Cl
                               f"({', '.join(':' + n for n in names)}, :prev, :hash, :snap)"),
                          {**dict(zip(names, values, strict=True)), "prev": inst["last_hash"], "hash": digest, "snap": snapshot})
             changed = conn.execute(text(
-                "UPDATE task_instance SET unit = :unit, focal = :focal, coordinators = :co, state = :state, stage = :stage, "
+                "UPDATE task_instance SET unit = :unit, assignee = CASE WHEN :handed THEN NULL ELSE assignee END, focal = :focal, coordinators = :co, state = :state, stage = :stage, "
                 "state_due = :due, state_since = CASE WHEN :moved THEN :at ELSE state_since END, version = :v, "
                 "last_hash = :h WHERE id = :id AND version = :old"),
                 {"unit": unit, "focal": focal, "co": coordinators, "state": to_state, "stage": stage, "due": state_due,
-                 "moved": to_state != inst["state"], "at": at, "v": seq, "h": digest, "id": inst["id"],
+                 "moved": to_state != inst["state"], "handed": unit != inst["unit"], "at": at, "v": seq, "h": digest, "id": inst["id"],
                  "old": inst["version"]})
             if changed.rowcount != 1:
                 raise TransferRefused(f"Nhiệm vụ {inst['id']} vừa bị thay đổi; hãy thử lại", f"task {inst['id']} changed meanwhile")

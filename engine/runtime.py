@@ -177,6 +177,13 @@ class TaskEngine:
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
             return result
 
+    def persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, *, version: int,
+                last_hash: str, plan_version: str | None, coordinators: str | None) -> FireResult:
+        """Write a transition the caller fired on `ctx` (loaded with load_context, lock=True) in the caller's
+        transaction: the task's new fields and exactly one audit event, as `fire` does."""
+        return self._persist(cur, workflow, ctx, fired, ctx.state, version, last_hash, plan_version=plan_version,
+                             coordinators=coordinators)
+
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
                  current_version: int, last_hash: str, *, plan_version: str | None = None,
                  coordinators: str | None = None) -> FireResult:
