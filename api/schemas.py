@@ -83,6 +83,8 @@ class TaskPublic(BaseModel):
     kind: str = Field(default="task", description="task, or a case such as a periodic report or a difficulty")
     parent_id: int | None = None
     pending_deadline: date | None = Field(default=None, description="an extension asked for, awaiting a decision")
+    assignee: str | None = Field(default=None, description="the officer of the lead unit its head assigned it to")
+    assignee_name: str | None = Field(default=None, description="the assignee's full name, when known")
 
 
 class TaskDetail(TaskPublic):
@@ -143,6 +145,24 @@ class TransitionRequest(BaseModel):
     version: int | None = Field(default=None, strict=True,
                                 description="the version the caller saw (a JSON integer); a stale one is refused")
     proposed_deadline: date | None = Field(default=None, description="request_extension: the new deadline asked for")
+
+
+class AssignRequest(BaseModel):
+    assignee: str | None = Field(max_length=64, description="an active officer of the lead unit; null: unassign")
+    comment: str | None = Field(default=None, max_length=10_000)
+    version: int | None = Field(default=None, strict=True,
+                                description="the version the caller saw (a JSON integer); a stale one is refused")
+
+
+class AssignResult(BaseModel):
+    task: int
+    assignee: str | None
+    assignee_from: str | None
+    state: str
+    version: int
+    actor: str
+    at: str
+    hash: str
 
 
 class TransitionResult(BaseModel):
