@@ -81,3 +81,11 @@ def assign_officer(engine: TaskEngine, task_id: int, head: str, to: str | None, 
         cur.execute(db.sql("UPDATE task_instance SET assignee = ? WHERE id = ?"), (to, task_id))
     return {"task": task_id, "assignee": to, "assignee_from": before, "state": result.to_state,
             "version": result.version, "actor": result.actor, "at": result.at, "hash": result.hash}
+
+
+def unit_officers(db: Database, unit: str) -> list[dict[str, Any]]:
+    """The active officers of `unit` a head may assign to (name, full_name), by name."""
+    with db.read() as cur:
+        cur.execute(db.sql("SELECT name, full_name, roles FROM app_user WHERE unit = ? AND active ORDER BY name"), (unit,))
+        rows = cur.fetchall()
+    return [{"name": name, "full_name": full} for name, full, roles in rows if OFFICER_ROLE in parse_roles(roles)]
