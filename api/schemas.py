@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -312,3 +312,34 @@ class ClockPublic(BaseModel):
     today: date
     simulated: bool
     marked_overdue: int | None = None
+
+
+class NotificationItem(BaseModel):
+    key: str = Field(description="event:ID (an audit event) or report_due:TASK (a report due soon): what to mark read")
+    kind: str = Field(description="the trigger (return, urge, request_extension, grant_extension, refuse_extension, "
+                                  "answer, amend, transfer, assign_officer) or report_due")
+    label: str = Field(description="what happened, in Vietnamese")
+    task: int
+    plan: str
+    number: str
+    title: str | None
+    actor: str | None
+    at: str | None
+    comment: str | None
+    deadline: date | None = Field(description="report_due: the report's deadline")
+    read: bool
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationItem]
+    unread: int = Field(description="notifications not read yet (counted up to 100)")
+    next_before: int | None = Field(description="pass as `before` for the next page; null: no more")
+
+
+class MarkRead(BaseModel):
+    keys: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, max_length=200, description="the notifications to mark read; null or absent: every one")
+
+
+class UnreadCount(BaseModel):
+    unread: int
