@@ -106,8 +106,9 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
     context["raised"] = raised
     # assigning has its own form (an officer to choose), not the generic action form
-    context["actions"] = [t for t in detail.triggers if t.trigger != ASSIGN_TRIGGER]
-    may_assign = len(context["actions"]) < len(detail.triggers)
+    actions = [t for t in detail.triggers if t.trigger != ASSIGN_TRIGGER]
+    may_assign = len(actions) < len(detail.triggers)
+    context["actions"] = actions
     context["officers"] = unit_officers(services.db, detail.unit) if may_assign else None
     context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
     return render(request, "task.html", context, status=http_status(error) if error else 200)
