@@ -87,9 +87,10 @@ def _due_reports(engine: TaskEngine, user: User) -> list[dict[str, Any]]:
 
 
 def notifications(engine: TaskEngine, user: User, *, limit: int = 30, before: int | None = None,
-                  unread_only: bool = False) -> Notifications:
-    """The user's notifications, newest first (reports due soon on the first page), and the unread count."""
-    where = [_mine(user), _A.c.at >= _since(engine)]
+                  unread_only: bool = False, since: str | None = None) -> Notifications:
+    """The user's notifications, newest first (reports due soon on the first page), and the unread count;
+    `since`: only events at or after that instant (the daily digest)."""
+    where = [_mine(user), _A.c.at >= max(_since(engine), since or "")]
     if before is not None:
         where.append(_A.c.id < before)
     if unread_only:

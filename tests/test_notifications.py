@@ -5,14 +5,18 @@ user sees none of them."""
 from __future__ import annotations
 
 from datetime import date
+from email.header import decode_header, make_header
 
 from phancap.engine.assignment import assign_officer
 from phancap.engine.clock import Clock
+from phancap.engine.digest import digest, send_digest
 from phancap.engine.notifications import mark_read, notifications, unread_count
+from phancap.engine.notify import NotifySettings
 from phancap.engine.reports import create_reports
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.users import User, get_user
+from phancap.engine.users import User, add_user, get_user
 from tests.helpers import instance
+from tests.test_notify import Inbox, smtp  # noqa: F401 - the real local SMTP server fixture
 
 
 def user(engine: TaskEngine, name: str) -> User:
@@ -69,3 +73,25 @@ def test_a_report_due_soon_is_told_to_its_reporter_until_read(seeded: TaskEngine
     assert notifications(seeded, ward).items == []  # in April nothing is due soon
     assert kinds(june, "cv.socson") != [] and kinds(june, "cv.sct") == []  # another commune's own; not a department's
     assert mark_read(june, ward) == 0 and all(n["read"] for n in notifications(june, ward).items)
+
+
+def test_the_daily_digest_mails_each_user_their_unread_notices_of_the_last_day(
+        seeded: TaskEngine, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    add_user(seeded.db, "cv.sct", "HN-SCT", ["officer"], seeded.clock, email="congthuong@hanoi.gov.vn")
+    add_user(seeded.db, "cv.phtp", "KT-PTP", ["officer", "appraiser"], seeded.clock, email="tuphap@kontum.gov.vn")
+    tid = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
+    seeded.fire(tid, "urge", "dm.stp", comment="Đề nghị khẩn trương")
+    later = TaskEngine(seeded.db, seeded.workflows, Clock.parse("2025-04-03T09:00:00+07:00"))
+    assert digest(later) == []  # two days later: not of the last day
+    entries = digest(seeded)
+    assert [(e["user"], e["email"], [n["kind"] for n in e["items"]]) for e in entries] == [
+        ("cv.sct", "congthuong@hanoi.gov.vn", ["urge"])]  # Kon Tum's officer is told nothing
+    sent = send_digest(entries, NotifySettings(smtp_host="127.0.0.1", smtp_port=port))
+    assert sent.emails == ["congthuong@hanoi.gov.vn"] and not sent.errors and len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert "thông báo chưa đọc" in str(make_header(decode_header(message["Subject"])))
+    body = message.get_payload(decode=True).decode("utf-8")
+    assert "Được đôn đốc: HN-2025 · nhiệm vụ 1.1" in body and "Đề nghị khẩn trương" in body
+    mark_read(seeded, user(seeded, "cv.sct"))
+    assert digest(seeded) == []
