@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 
 from phancap.engine.assignment import assign_officer
 from phancap.engine.clock import Clock
+from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.digest import digest, send_digest
 from phancap.engine.notifications import mark_read, notifications, unread_count
 from phancap.engine.notify import NotifySettings
@@ -61,6 +62,10 @@ def test_what_happens_to_my_tasks_reaches_my_unit_not_the_actor_nor_other_units(
     assert len(page.items) == 2 and page.next_before is not None
     rest = notifications(seeded, me, limit=10, before=page.next_before)
     assert [n["kind"] for n in rest.items] == ["grant_extension", "urge", "return"] and rest.next_before is None
+    difficulty = raise_difficulty(seeded, tid, "cv.sct", "Chưa có hướng dẫn của Bộ")
+    seeded.fire(difficulty, "answer", "dm.snv", comment="Áp dụng hướng dẫn tại Công văn 12")
+    answered = notifications(seeded, me, limit=1).items[0]
+    assert (answered["kind"], answered["label"], answered["task"]) == ("answer", "Vướng mắc đã được trả lời", difficulty)
 
 
 def test_a_report_due_soon_is_told_to_its_reporter_until_read(seeded: TaskEngine) -> None:
