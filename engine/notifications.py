@@ -58,7 +58,8 @@ def _mine(user: User) -> ColumnElement[bool]:
     return and_(_A.c.actor != user.name, _A.c.trigger.in_(list(NOTICES)), or_(
         and_(_A.c.trigger != ASSIGN_TRIGGER, or_(unit, _T.c.focal == user.unit)),
         and_(_A.c.trigger == "request_extension", _T.c.authority == user.unit),
-        and_(_A.c.trigger == ASSIGN_TRIGGER, _T.c.assignee == user.name)))
+        # still of the lead unit: a user moved to another unit is told nothing of its tasks
+        and_(_A.c.trigger == ASSIGN_TRIGGER, _T.c.assignee == user.name, unit)))
 
 
 def _since(engine: TaskEngine) -> str:
@@ -72,12 +73,12 @@ def _unread_event(user: User) -> ColumnElement[bool]:
 
 
 def _due_reports(engine: TaskEngine, user: User) -> list[dict[str, Any]]:
-    """My unit's open reports (or those assigned to me) due within the due-soon days, with their read mark."""
+    """My unit's open reports due within the due-soon days, with their read mark."""
     _, due_soon = engine.status.columns(_T)
     marked = select(_READ.c.ref).where(_READ.c.user_name == user.name, _READ.c.kind == REPORT_DUE,
                                        _READ.c.ref == _T.c.id).exists()
     stmt = (select(_T.c.id, _T.c.plan, _T.c.task, _T.c.title, _T.c.deadline, marked.label("read"))
-            .where(_T.c.kind == REPORT, due_soon == 1, or_(_T.c.unit == user.unit, _T.c.assignee == user.name))
+            .where(_T.c.kind == REPORT, due_soon == 1, _T.c.unit == user.unit)
             .order_by(_T.c.deadline, _T.c.id).limit(50))
     with engine.db.engine.connect() as conn:
         rows = conn.execute(stmt, engine.status.params(engine.clock.today())).all()
@@ -104,18 +105,22 @@ def notifications(engine: TaskEngine, user: User, *, limit: int = 30, before: in
     items = [{"key": f"{EVENT}:{r.id}", "kind": r.trigger, "label": NOTICES[r.trigger], "task": int(r.task),
               "plan": r.plan, "number": r.number, "title": r.title, "actor": r.actor, "at": r.at,
               "comment": r.comment, "deadline": None, "read": bool(r.read)} for r in rows[:limit]]
-    due = [] if before is not None else [d for d in _due_reports(engine, user) if not (unread_only and d["read"])]
+    reports = _due_reports(engine, user)
+    due = [] if before is not None else [d for d in reports if not (unread_only and d["read"])]
     more = int(rows[limit - 1].id) if len(rows) > limit else None
-    return Notifications(due + items, unread_count(engine, user), more)
+    return Notifications(due + items, unread_count(engine, user, reports), more)
 
 
-def unread_count(engine: TaskEngine, user: User) -> int:
-    """How many notifications the user has not read (counted up to UNREAD_CAP + 1: the header's number)."""
+def unread_count(engine: TaskEngine, user: User, reports: list[dict[str, Any]] | None = None) -> int:
+    """How many notifications the user has not read (counted up to UNREAD_CAP + 1: the header's number);
+    `reports`: the due reports when the caller has them already."""
     inner = (select(_A.c.id).select_from(_A.join(_T, _T.c.id == _A.c.task_id))
              .where(_mine(user), _A.c.at >= _since(engine), _unread_event(user)).limit(UNREAD_CAP + 1).subquery())
     with engine.db.engine.connect() as conn:
         events = int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
-    due = sum(1 for d in _due_reports(engine, user) if not d["read"]) if events <= UNREAD_CAP else 0
+    if events > UNREAD_CAP:
+        return UNREAD_CAP + 1
+    due = sum(1 for d in (_due_reports(engine, user) if reports is None else reports) if not d["read"])
     return min(events + due, UNREAD_CAP + 1)
 
 
