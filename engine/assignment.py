@@ -58,7 +58,7 @@ def assign_officer(engine: TaskEngine, task_id: int, head: str, to: str | None, 
     to = (to or "").strip() or None
     db = engine.db
     with db.write() as cur:
-        machine, ctx = engine.load_context(cur, task_id, head, lock=True)
+        machine, ctx = engine.load_context(cur, task_id, head, lock=True, trigger=ASSIGN_TRIGGER)
         cur.execute(db.sql(_ROW), (task_id,))
         current_version, last_hash, coordinators, before, plan_sha = cur.fetchone()
         if version is not None and version != int(current_version):

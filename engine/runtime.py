@@ -230,11 +230,13 @@ class TaskEngine:
             return self.calendar.add_working_days(ctx.today, days)
         return self.calendar.add_days(ctx.today, days)
 
-    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool) -> tuple[WorkflowMachine, TaskContext]:
-        """The task as its machine sees it, with the actor resolved (inside the caller's transaction)."""
+    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool,
+                     trigger: str | None = None) -> tuple[WorkflowMachine, TaskContext]:
+        """The task as its machine sees it, with the actor resolved (inside the caller's transaction);
+        `trigger`: the one about to be fired, named in a refusal."""
         actor_name = actor if isinstance(actor, str) else actor.name
         cur.execute(self._select if lock else self._select_read, (actor_name, task_id))
-        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor, trigger)
         self._load_earlier_actors(cur, machine, ctx)
         return machine, ctx
 
