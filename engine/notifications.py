@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.assignment import ASSIGN_TRIGGER
 from phancap.engine.clock import stamp
-from phancap.engine.models import AuditEvent, NotificationRead, NotificationSeen
+from phancap.engine.models import AuditEvent, NotificationRead, NotificationSeen, PlanTask
 from phancap.engine.reports import KIND as REPORT
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.status import TASK_INSTANCES
@@ -42,6 +42,10 @@ UNREAD_CAP = 99  # the header shows "99+" beyond
 
 _A = AuditEvent.__table__.alias("a")  # type: ignore[attr-defined]
 _T = TASK_INSTANCES.alias("t")
+_PT = PlanTask.__table__.alias("pt")  # type: ignore[attr-defined]
+_EVENTS = _A.join(_T, _T.c.id == _A.c.task_id)
+# the engine writes these comments itself, Vietnamese then English after " / ": pages show the Vietnamese
+BILINGUAL = frozenset({"amend", "transfer"})
 _READ = NotificationRead.__table__  # type: ignore[attr-defined]
 _SEEN = NotificationSeen.__table__  # type: ignore[attr-defined]
 
@@ -87,6 +91,10 @@ def _due_reports(engine: TaskEngine, user: User) -> list[dict[str, Any]]:
              "deadline": r.deadline, "read": bool(r.read)} for r in rows]
 
 
+def _vietnamese(trigger: str, comment: str | None) -> str | None:
+    return comment.split(" / ")[0] if comment and trigger in BILINGUAL else comment
+
+
 def notifications(engine: TaskEngine, user: User, *, limit: int = 30, before: int | None = None,
                   unread_only: bool = False, since: str | None = None) -> Notifications:
     """The user's notifications, newest first (reports due soon on the first page), and the unread count;
@@ -97,14 +105,16 @@ def notifications(engine: TaskEngine, user: User, *, limit: int = 30, before: in
     if unread_only:
         where.append(_unread_event(user))
     read = ~_unread_event(user)
+    title = func.coalesce(_T.c.title, _PT.c.title).label("title")
     stmt = (select(_A.c.id, _A.c.trigger, _A.c.actor, _A.c.unit, _A.c.at, _A.c.comment, _T.c.id.label("task"),
-                   _T.c.plan, _T.c.task.label("number"), _T.c.title, read.label("read"))
-            .select_from(_A.join(_T, _T.c.id == _A.c.task_id)).where(*where).order_by(_A.c.id.desc()).limit(limit + 1))
+                   _T.c.plan, _T.c.task.label("number"), title, read.label("read"))
+            .select_from(_EVENTS.outerjoin(_PT, and_(_PT.c.plan == _T.c.plan, _PT.c.number == _T.c.task)))
+            .where(*where).order_by(_A.c.id.desc()).limit(limit + 1))
     with engine.db.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     items = [{"key": f"{EVENT}:{r.id}", "kind": r.trigger, "label": NOTICES[r.trigger], "task": int(r.task),
               "plan": r.plan, "number": r.number, "title": r.title, "actor": r.actor, "at": r.at,
-              "comment": r.comment, "deadline": None, "read": bool(r.read)} for r in rows[:limit]]
+              "comment": _vietnamese(r.trigger, r.comment), "deadline": None, "read": bool(r.read)} for r in rows[:limit]]
     reports = _due_reports(engine, user)
     due = [] if before is not None else [d for d in reports if not (unread_only and d["read"])]
     more = int(rows[limit - 1].id) if len(rows) > limit else None
@@ -114,7 +124,7 @@ def notifications(engine: TaskEngine, user: User, *, limit: int = 30, before: in
 def unread_count(engine: TaskEngine, user: User, reports: list[dict[str, Any]] | None = None) -> int:
     """How many notifications the user has not read (counted up to UNREAD_CAP + 1: the header's number);
     `reports`: the due reports when the caller has them already."""
-    inner = (select(_A.c.id).select_from(_A.join(_T, _T.c.id == _A.c.task_id))
+    inner = (select(_A.c.id).select_from(_EVENTS)
              .where(_mine(user), _A.c.at >= _since(engine), _unread_event(user)).limit(UNREAD_CAP + 1).subquery())
     with engine.db.engine.connect() as conn:
         events = int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
@@ -139,7 +149,7 @@ def mark_read(engine: TaskEngine, user: User, keys: list[str] | None = None) -> 
         wanted = [p for p in (_parse(k) for k in keys) if p is not None]
     with engine.db.engine.begin() as conn:
         if keys is None:
-            newest = conn.execute(select(func.max(_A.c.id)).select_from(_A.join(_T, _T.c.id == _A.c.task_id))
+            newest = conn.execute(select(func.max(_A.c.id)).select_from(_EVENTS)
                                   .where(_mine(user))).scalar()
             if newest is not None:
                 conn.execute(delete(_SEEN).where(_SEEN.c.user_name == user.name))

@@ -43,6 +43,7 @@ def test_what_happens_to_my_tasks_reaches_my_unit_not_the_actor_nor_other_units(
     assert [(n["kind"], n["task"]) for n in officer.items] == [
         ("assign_officer", tid), ("grant_extension", tid), ("urge", tid), ("return", tid)]  # newest first, not mine
     assert officer.items[-1]["label"] == "Bị trả lại" and officer.items[-1]["comment"] == "Bổ sung danh mục"
+    assert "danh mục" in officer.items[-1]["title"]  # the plan task's title
     assert officer.unread == 4 and not any(n["read"] for n in officer.items)
     assert kinds(seeded, "ld.sct") == [("grant_extension", tid), ("request_extension", tid), ("urge", tid),
                                        ("return", tid)]  # the head: the unit's, not the assignment they made
