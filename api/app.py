@@ -30,6 +30,7 @@ from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
 from phancap.api.pages import imports as page_imports
+from phancap.api.pages import notifications as page_notifications
 from phancap.api.pages import other as page_other
 from phancap.api.pages import reports as page_reports
 from phancap.api.pages import cases as page_cases
@@ -38,6 +39,7 @@ from phancap.api.pages import tasks as page_tasks
 from phancap.api.pages.render import render_error
 from phancap.api.routes import admin as admin_routes
 from phancap.api.routes import inbox as inbox_routes
+from phancap.api.routes import notifications as notification_routes
 from phancap.api.routes import audit as audit_routes
 from phancap.api.routes import auth as auth_routes
 from phancap.api.routes import clock as clock_routes
@@ -132,13 +134,14 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
                    workflow_routes.router, clock_routes.router, report_routes.router,
                    evidence_routes.router, import_routes.router, spec_routes.router, admin_routes.router,
-                   inbox_routes.router):
+                   inbox_routes.router, notification_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
     app.include_router(metrics_routes.router)
     metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
     for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
-                   page_other.router, page_reports.router, page_cases.router, page_admin.router):
+                   page_other.router, page_reports.router, page_cases.router, page_admin.router,
+                   page_notifications.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)

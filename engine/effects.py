@@ -39,9 +39,17 @@ def deliver_report(ctx: TaskContext) -> dict[str, Any]:
     return {"sections": given} if given else {}
 
 
+def assign_officer(ctx: TaskContext) -> dict[str, Any]:
+    """The head names the officer who handles the task (None: unassigned); both ends stay in the event."""
+    assert ctx.assignment is not None  # the `assignment` requirement holds before effects run
+    before, after = ctx.assignment
+    return {"assignee_from": before, "assignee_to": after}
+
+
 EFFECTS: dict[str, Effect] = {
     "deliver_report": deliver_report,
     "propose_deadline": propose_deadline,
     "extend_deadline": extend_deadline,
     "clear_proposal": clear_proposal,
+    "assign_officer": assign_officer,
 }

@@ -53,6 +53,7 @@ class TaskContext:
     recipient: bool = False  # the actor's unit is one the report is sent to (report_recipient)
     sections: dict[str, str] | None = None  # a report's narrative sections, given with its submission
     delivered: bool = False  # set by the `deliver_report` effect: the runtime marks every recipient received
+    assignment: tuple[str | None, str | None] | None = None  # (assignee before, after): given by engine/assignment.py
     data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
     # trigger → actor of its most recent firing on this instance, for the triggers the current state's
     # transitions name in `not_by` (loaded by the runtime only then; None: not loaded)

@@ -184,6 +184,8 @@ class TaskInstance(SQLModel, table=True):
     pending_deadline: date | None = None  # a requested extension awaiting the assigner
     title: str | None = None  # for reports and difficulties, which have no plan task
     done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
+    # the officer of the lead unit its head assigned it to (engine/assignment.py); the unit still owns it
+    assignee: str | None = Field(default=None, max_length=64, index=True)
 
 
 class ReportRecipient(SQLModel, table=True):
@@ -232,7 +234,8 @@ class IdempotencyKey(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+    # (trigger, at): the notifications (engine/notifications.py) read recent events of a few triggers
+    __table_args__ = (UniqueConstraint("task_id", "seq"), Index("ix_audit_event_trigger_at", "trigger", "at"))
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task_instance.id")
     seq: int
@@ -295,3 +298,23 @@ class PlanDraft(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: str = Field(max_length=32)
     updated_at: str = Field(max_length=32)
+
+
+class NotificationRead(SQLModel, table=True):
+    """A notification one user marked read (engine/notifications.py): an audit event (kind 'event', ref its
+    id) or a report due soon (kind 'report_due', ref the report's id). Read marks only: never audit data."""
+
+    __tablename__ = "notification_read"
+    user_name: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    ref: int = Field(primary_key=True)
+    at: str = Field(max_length=32)
+
+
+class NotificationSeen(SQLModel, table=True):
+    """"Mark all read": every notification event of the user up to this audit event id is read."""
+
+    __tablename__ = "notification_seen"
+    user_name: str = Field(primary_key=True, max_length=64)
+    upto: int
+    at: str = Field(max_length=32)

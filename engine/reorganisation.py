@@ -91,7 +91,8 @@ def transfer_task(db: Database, workflows: dict[str, WorkflowMachine], clock: Cl
             "INSERT INTO audit_event (task_id, seq, trigger, from_state, to_state, actor, unit, role, capacity, at, "
             "comment, evidence, data, prev_hash, hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             (*values, inst["last_hash"], digest, snapshot))
-        cur.execute(db.sql("UPDATE task_instance SET unit = ?, version = ?, last_hash = ? WHERE id = ? AND version = ?"),
+        # the assignee was an officer of the old unit: the new unit's head assigns it again
+        cur.execute(db.sql("UPDATE task_instance SET unit = ?, assignee = NULL, version = ?, last_hash = ? WHERE id = ? AND version = ?"),
                     (to_unit, seq, digest, task_id, inst["version"]))
         if cur.rowcount != 1:
             raise TransferRefused(f"Nhiệm vụ {task_id} vừa bị thay đổi; hãy thử lại", f"task {task_id} changed meanwhile")

@@ -195,6 +195,13 @@ class TaskEngine:
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
             return result
 
+    def persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, *, version: int,
+                last_hash: str, plan_version: str | None, coordinators: str | None) -> FireResult:
+        """Write a transition the caller fired on `ctx` (loaded with load_context, lock=True) in the caller's
+        transaction: the task's new fields and exactly one audit event, as `fire` does."""
+        return self._persist(cur, workflow, ctx, fired, ctx.state, version, last_hash, plan_version=plan_version,
+                             coordinators=coordinators)
+
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
                  current_version: int, last_hash: str, *, plan_version: str | None = None,
                  coordinators: str | None = None) -> FireResult:
@@ -243,11 +250,13 @@ class TaskEngine:
             return self.calendar.add_working_days(ctx.today, days)
         return self.calendar.add_days(ctx.today, days)
 
-    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool) -> tuple[WorkflowMachine, TaskContext]:
-        """The task as its machine sees it, with the actor resolved (inside the caller's transaction)."""
+    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool,
+                     trigger: str | None = None) -> tuple[WorkflowMachine, TaskContext]:
+        """The task as its machine sees it, with the actor resolved (inside the caller's transaction);
+        `trigger`: the one about to be fired, named in a refusal."""
         actor_name = actor if isinstance(actor, str) else actor.name
         cur.execute(self._select if lock else self._select_read, (actor_name, task_id))
-        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor, trigger)
         self._load_earlier_actors(cur, machine, ctx)
         return machine, ctx
 

@@ -190,12 +190,14 @@ def apply_succession(conn: Connection, sqlite: bool, workflows: dict[str, Workfl
                      {**dict(zip(_AUDIT_COLUMNS, values, strict=True)), "prev": inst["last_hash"], "hash": digest,
                       "snap": snapshot})
         changed = conn.execute(text(
-            "UPDATE task_instance SET unit = :unit, focal = :focal, authority = :authority, monitor = :monitor, "
+            # a new lead unit's head assigns its own officer: the old unit's assignee is cleared
+            "UPDATE task_instance SET unit = :unit, assignee = CASE WHEN :handed THEN NULL ELSE assignee END, "
+            "focal = :focal, authority = :authority, monitor = :monitor, "
             "justice = :justice, coordinators = :co, state = :state, stage = :stage, "
             "state_due = :due, state_since = CASE WHEN :moved THEN :at ELSE state_since END, version = :v, "
             "last_hash = :h WHERE id = :id AND version = :old"),
             {"unit": unit, **refs, "co": coordinators, "state": to_state, "stage": stage, "due": state_due,
-             "moved": to_state != inst["state"], "at": at, "v": seq, "h": digest, "id": inst["id"], "old": inst["version"]})
+             "moved": to_state != inst["state"], "handed": unit != inst["unit"], "at": at, "v": seq, "h": digest, "id": inst["id"], "old": inst["version"]})
         if changed.rowcount != 1:
             raise TransferRefused(f"Nhiệm vụ {inst['id']} vừa bị thay đổi; hãy thử lại", f"task {inst['id']} changed meanwhile")
         if "recipients" in data:  # the successor receives what the old units were sent (and when)

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.audit import clean_event
 from phancap.engine.db import Database
-from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
+from phancap.engine.models import AppUser, AuditEvent, Plan, PlanTask, Unit
 from phancap.engine.status import TASK_INSTANCES, StatusRules
 from phancap.engine.policy import sees_all
 from phancap.engine.report_recipients import recipient_condition, with_recipients
@@ -28,13 +28,15 @@ T = TASK_INSTANCES.alias("t")
 _PT = PlanTask.__table__.alias("pt")  # type: ignore[attr-defined]
 _UNIT, _FOCAL = Unit.__table__.alias("u"), Unit.__table__.alias("f")  # type: ignore[attr-defined]
 _PLAN = Plan.__table__.alias("p")  # type: ignore[attr-defined]
+_ASSIGNEE = AppUser.__table__.alias("au")  # type: ignore[attr-defined]
 _FROM = (T.outerjoin(_PT, and_(_PT.c.plan == T.c.plan, _PT.c.number == T.c.task))
-         .outerjoin(_UNIT, _UNIT.c.code == T.c.unit).outerjoin(_FOCAL, _FOCAL.c.code == T.c.focal))
+         .outerjoin(_UNIT, _UNIT.c.code == T.c.unit).outerjoin(_FOCAL, _FOCAL.c.code == T.c.focal)
+         .outerjoin(_ASSIGNEE, _ASSIGNEE.c.name == T.c.assignee))
 _COLUMNS = (T.c.id, T.c.plan, T.c.task, T.c.unit, _UNIT.c.name.label("unit_name"), T.c.focal,
             _FOCAL.c.name.label("focal_name"), T.c.authority, T.c.monitor, T.c.justice, T.c.coordinators, T.c.workflow,
             T.c.state, T.c.stage, T.c.version, T.c.deadline, T.c.deadline_phrase, T.c.state_due, T.c.overdue_at,
             T.c.state_since, func.coalesce(T.c.title, _PT.c.title, "").label("title"), T.c.kind, T.c.parent_id,
-            T.c.pending_deadline, T.c.done_on)
+            T.c.pending_deadline, T.c.done_on, T.c.assignee, _ASSIGNEE.c.full_name.label("assignee_name"))
 _DETAIL = (_PT.c.content, _PT.c.product, _PT.c.lead_text, _PT.c.coordinators_text, _PT.c.procedure_text,
            _PT.c.deadline_kind, _PLAN.c.title.label("plan_title"), _PT.c.focal.label("plan_focal"))
 

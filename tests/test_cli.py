@@ -292,3 +292,33 @@ def test_reports_list_and_export(loaded: Path) -> None:
     assert refused.returncode == 3 and "not visible" in refused.stderr and "Traceback" not in refused.stderr
     wrong = run(loaded, "reports", "export", str(own["id"]), "--format", "pdf", "-o", str(sheet), check=False)
     assert wrong.returncode == 2 and "docx or xlsx" in wrong.stderr
+
+
+def test_assign_inbox_notifications_and_the_digest_through_the_cli(loaded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_notify import Inbox, free_port
+    from aiosmtpd.controller import Controller
+
+    run(loaded, "user", "add", "ld.sct", "--unit", "HN-SCT", "--role", "head")
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    tid = str(next(t for t in tasks if t["task"] == "1.2")["id"])
+    done = json.loads(run(loaded, "assign", tid, "--to", "cv.sct", "--as", "ld.sct", "--json").stdout)
+    assert (done["assignee"], done["assignee_from"], done["version"]) == ("cv.sct", None, 2)
+    other = run(loaded, "assign", tid, "--to", "dm.stp", "--as", "ld.sct", check=False)
+    assert other.returncode == 3 and "không thuộc đơn vị chủ trì" in other.stderr and "Traceback" not in other.stderr
+    waiting = json.loads(run(loaded, "inbox", "--as", "cv.sct", "--json").stdout)
+    assert (str(waiting[0]["id"]), waiting[0]["assignee"]) == (tid, "cv.sct")
+    told = json.loads(run(loaded, "notifications", "--as", "cv.sct", "--json").stdout)
+    assert told["unread"] == 1 and [(n["kind"], str(n["task"])) for n in told["items"]] == [("assign_officer", tid)]
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        run(loaded, "user", "update", "cv.sct", "--email", "congthuong@hanoi.gov.vn")
+        monkeypatch.setenv("PHANCAP_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PHANCAP_SMTP_PORT", str(port))
+        sent = json.loads(run(loaded, "digest", "--send", "--json").stdout)
+    finally:
+        controller.stop()
+    assert [u["user"] for u in sent["users"]] == ["cv.sct"] and sent["sent"] == ["congthuong@hanoi.gov.vn"]
+    assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "congthuong@hanoi.gov.vn"

@@ -14,6 +14,7 @@ from phancap.engine.clock import VIETNAM, stamp
 from phancap.engine.roles import ROLE_LABELS_VI
 from phancap.engine.errors import Refusal
 from phancap.engine.dashboard import may_open_dashboard
+from phancap.engine.notifications import UNREAD_CAP, unread_count
 from phancap.engine.policy import READ_ADMIN_EVENTS, may_administer, may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
@@ -95,6 +96,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "here": request.url.path,
         "clock_marked": _count(request.query_params.get("clock_marked")),
         "clock_units": _count(request.query_params.get("clock_units")),
+        "notices": unread_count(services.engine, user) if user is not None else 0,
+        "notices_cap": UNREAD_CAP,
     }
     ctx.update(context or {})
     response = services.templates.TemplateResponse(request, template, ctx, status_code=status)

@@ -18,6 +18,7 @@ from phancap.api.routes.evidence import evidence_file, evidence_store
 from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
 from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.assignment import ASSIGN_TRIGGER, assign_officer, unit_officers
 from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import require_upload_allowed, store_upload, task_files
@@ -105,6 +106,11 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
     context["files"], context["file_names"] = files, {f["sha256"]: f["name"] for f in files}
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
     context["raised"] = raised
+    # assigning has its own form (an officer to choose), not the generic action form
+    actions = [t for t in detail.triggers if t.trigger != ASSIGN_TRIGGER]
+    may_assign = len(actions) < len(detail.triggers)
+    context["actions"] = actions
+    context["officers"] = unit_officers(services.db, detail.unit) if may_assign else None
     context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
     return render(request, "task.html", context, status=http_status(error) if error else 200)
 
@@ -181,3 +187,18 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
             raise task_not_found(task_id) from None
         return task_page(request, services, user, task_id, error=exc, form=form)
     return RedirectResponse(f"/tasks/{task_id}?done={trigger}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/assignee")
+def assign(request: Request, services: ServicesDep, user: FormUser, task_id: int,
+           assignee: Annotated[str, Form(max_length=64)] = "",
+           comment: Annotated[str, Form(max_length=10_000)] = "",
+           version: Annotated[int | None, Form()] = None) -> Response:
+    """Phân công chuyên viên from the task page (the head of the lead unit); an empty choice unassigns."""
+    try:
+        assign_officer(services.engine, task_id, user.name, assignee.strip() or None, version=version, comment=comment)
+    except Refusal as exc:
+        if exc.rule == "task":
+            raise task_not_found(task_id) from None
+        return task_page(request, services, user, task_id, error=exc, form={"assignee": assignee, "comment": comment})
+    return RedirectResponse(f"/tasks/{task_id}?done={ASSIGN_TRIGGER}", status_code=303)

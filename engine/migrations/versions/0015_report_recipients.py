@@ -6,7 +6,7 @@ report_recipient row, received when it was last sent (the newest `submit` event 
 accepted). Old instances keep their task codes (BC-2025-6T/HN-SNV); the engine reads both forms.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-03 10:40:00
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
