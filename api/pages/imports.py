@@ -20,13 +20,12 @@ from phancap.api.errors import ApiError, http_status
 from phancap.api.pages.render import render
 from phancap.api.routes.imports import require_activate, require_import
 from phancap.api.services import Services
+from phancap.engine.draft_activation import activate_draft, amend_from_draft, validate_draft
 from phancap.engine.drafts import (
     STATE_LABELS_VI,
     Draft,
     DraftError,
     DraftScope,
-    activate_draft,
-    amend_from_draft,
     apply_mapping,
     db_registry,
     get_draft,
@@ -34,7 +33,6 @@ from phancap.engine.drafts import (
     region_units,
     save_draft,
     scope_of,
-    validate_draft,
 )
 from phancap.engine.importer import ImportLimits, check_size
 from phancap.engine.importer.files import plan_file_text

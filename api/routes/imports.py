@@ -15,16 +15,14 @@ from pydantic import BaseModel, Field
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.schemas import ErrorBody
+from phancap.engine.draft_activation import activate_draft, amend_from_draft, validate_draft
 from phancap.engine.drafts import (
     Draft,
-    activate_draft,
-    amend_from_draft,
     apply_mapping,
     get_draft,
     list_drafts,
     save_draft,
     scope_of,
-    validate_draft,
 )
 from phancap.engine.policy import ACTIVATE_PLANS, AMEND_PLANS, IMPORT_PLANS
 from phancap.engine.users import User

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from phancap.engine import drafts
+from phancap.engine import draft_activation
 from phancap.engine.db import Database
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal
@@ -177,7 +177,7 @@ def test_activation_is_all_or_nothing(client: TestClient, app: FastAPI, seeded: 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("instantiation failed half-way")
 
-    monkeypatch.setattr(drafts, "instantiate", broken)
+    monkeypatch.setattr(draft_activation, "instantiate", broken)
     with pytest.raises(RuntimeError):
         client.post(f"/api/v1/imports/{did}/activate", headers=admin)
     assert plan_rows(seeded.db, CODE) == (0, 0, 0)
