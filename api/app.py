@@ -27,6 +27,7 @@ from phancap.api.limits import BodyLimit, CleanInput, Limits, too_large
 from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
+from phancap.api.pages import import_edits as page_import_edits
 from phancap.api.pages import imports as page_imports
 from phancap.api.pages import other as page_other
 from phancap.api.pages import reports as page_reports
@@ -131,7 +132,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
                    inbox_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
-    for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
+    for router in (page_auth.router, page_tasks.router, page_import_edits.router, page_imports.router, page_spec.router,
                    page_other.router, page_reports.router, page_admin.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

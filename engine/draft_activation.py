@@ -97,7 +97,8 @@ def _plan_def(plan: dict[str, Any], registry: Registry, workflows: set[str], sou
 
 
 def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMachine],
-                   clock: Clock, scope: DraftScope | None = None) -> tuple[Draft, InstantiateResult]:
+                   clock: Clock, scope: DraftScope | None = None,
+                   expect_instances: int | None = None) -> tuple[Draft, InstantiateResult]:
     """A valid draft becomes a plan: stored with the database's registry, then instantiated.
     It is validated again first; a draft that no longer validates goes back to draft, and nothing
     is stored. All or nothing: if instantiating fails, the plan just stored is removed again."""
@@ -112,6 +113,13 @@ def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMac
         update_draft(db, draft, Parsed.of(draft), draft.mapping, "draft", problems, clock, expect="valid")
         raise DraftError("state", "Bản nháp không còn hợp lệ: " + "; ".join(problems),
                          "the draft no longer validates: " + "; ".join(problems))
+    if expect_instances is not None:
+        preview = activation_preview(db, draft, registry)
+        if preview.instances != expect_instances:
+            raise DraftError("state", f"Bản nháp vừa thay đổi: {preview.summary_vi}, không phải {expect_instances} nhiệm vụ "
+                             "như đã xác nhận; hãy xem lại rồi xác nhận lại",
+                             f"the draft changed: it would create {preview.instances} task instances, not the "
+                             f"{expect_instances} confirmed; review and confirm again")
     plan = _plan_def(draft.plan, registry, set(workflows), f"import:{draft.id}:{draft.source_name}")
     _claim(db, draft, plan.code, clock)
     try:
