@@ -47,7 +47,7 @@ def task_forms(draft: Draft, registry: Registry, raw_lines: list[str], rows: ran
         values = {f: shown_value(task, f, registry) for f in FIELDS}
         if posted and i in posted:
             values |= posted[i]
-        out.append({"index": i, "task": task, "values": values, "lines": lines, "written": source.get("written"),
+        out.append({"index": i, "task": task, "fields": values, "lines": lines, "written": source.get("written"),
                     "reading": deadline_reading(values["deadline"], _issued(draft)),
                     "edited": i in draft.edited})
     return out

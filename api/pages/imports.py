@@ -28,6 +28,7 @@ from phancap.engine.drafts import (
     DraftScope,
     apply_mapping,
     db_registry,
+    draft_registry,
     get_draft,
     list_drafts,
     region_units,
@@ -213,7 +214,7 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
                posted_units: dict[str, dict[str, str]] | None = None) -> Response:
     pages = pages or {}
     draft = get_draft(services.db, draft_id, scope_of(services.db, user))
-    registry = db_registry(services.db)
+    registry = draft_registry(services.db, draft)  # with the units the person confirmed
     units = region_units(registry, draft.region)
     raw_lines = draft.source_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     line_pager = _pager("lines", len(raw_lines), LINES_PAGE, pages.get("lines"))
