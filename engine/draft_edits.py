@@ -217,6 +217,7 @@ def edit_tasks(db: Database, draft_id: int, edits: Mapping[int, Mapping[str, str
         for field, value in fields.items():
             if field not in FIELDS:
                 raise DraftError("request", f"Không sửa được trường “{field}”", f"no such task field {field!r}")
+            value = value.replace("\r\n", "\n")  # a form's textarea sends CRLF
             if value.strip() == shown_value(task, field, registry).strip():
                 continue
             new, problem = _checked(task, field, value, registry, draft.region, issued, workflows, number)
