@@ -154,6 +154,8 @@ def amend_from_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowM
             raise DraftError("state", f"Bản nháp {draft.id} vừa được người khác thay đổi; hãy tải lại",
                              f"draft {draft.id} was changed meanwhile; reload it")
 
+    if not dry_run:
+        _add_confirmed_units(db, draft, scope, clock)  # the amended tasks may name them
     amendment = amend_plan(db, plan, workflows, clock, number=number, on=on, dry_run=dry_run,
                            then=None if dry_run else activate)
     return get_draft(db, draft.id), amendment

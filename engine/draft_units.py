@@ -13,11 +13,11 @@ from typing import Any
 
 from phancap.engine.clock import Clock
 from phancap.engine.db import Database
+from phancap.engine.draft_registry import db_registry
 from phancap.engine.drafts import (
     Draft,
     DraftError,
     DraftScope,
-    db_registry,
     draft_registry,
     get_draft,
     not_active,

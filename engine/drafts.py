@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy import text
 from phancap.engine.errors import Refusal
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
-from phancap.engine.importer.proposals import with_units
+from phancap.engine.draft_registry import db_registry, region_units, registry_with, with_aliases
 from phancap.engine.importer import (
     CODE_GUESSED,
     ImportLimits,
@@ -39,8 +39,7 @@ from phancap.engine.importer import (
     read_limited,
     remap_units,
 )
-from phancap.engine.loader import existing_units
-from phancap.engine.organisations import GroupDef, Registry, name_key
+from phancap.engine.organisations import Registry
 from phancap.engine.policy import draft_region_of, may_edit_draft
 from phancap.engine.queries import plan_numbers
 from phancap.engine.users import User
@@ -157,41 +156,9 @@ def _revive(value: Any, key: str | None = None) -> Any:
     return value
 
 
-# --- the registry as the database holds it ----------------------------------------------------
-
-def db_registry(db: Database) -> Registry:
-    """Units and groups as loaded in the database (groups with their members already expanded)."""
-    registry = Registry()
-    for unit in existing_units(db):
-        registry.units[unit.code] = unit
-    with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT region, name, aliases, members FROM unit_group")).all()
-    for region, name, aliases, members in rows:
-        group = GroupDef(name, region, tuple(json.loads(aliases)), (), tuple(json.loads(members)))
-        for key in (group.name, *group.aliases):
-            registry.groups[(region, name_key(key))] = group
-    return registry
-
-
-def region_units(registry: Registry, region: str) -> list[tuple[str, str]]:
-    """(code, name) of the region's units, by name: what an unmatched name may be mapped to."""
-    return sorted(((u.code, u.name) for u in registry.units.values() if u.region == region), key=lambda u: u[1])
-
-
 def draft_registry(db: Database, draft: Draft) -> Registry:
     """The registry the draft is read against: the database's, with the units the person confirmed."""
-    registry = db_registry(db)
-    confirmed = [{"code": p["code"], "name": p["unit_name"], "kind": p["kind"], "parent": p.get("parent")}
-                 for p in draft.confirmed_units]
-    return with_units(registry, draft.region, confirmed) if confirmed else registry
-
-
-def _with_aliases(registry: Registry, mapping: dict[str, str]) -> Registry:
-    units = dict(registry.units)
-    for name, code in mapping.items():
-        if code and code in units and name not in units[code].aliases:
-            units[code] = replace(units[code], aliases=(*units[code].aliases, name))
-    return Registry(units, dict(registry.groups), list(registry.sources))
+    return registry_with(db_registry(db), draft.region, draft.confirmed_units)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -233,7 +200,7 @@ def remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str |
     else:
         legacy = _parse(registry, draft.source_text, draft.source_name, draft.code or None, draft.region, ImportLimits())
         plan, places, problems = legacy.plan, legacy.places, legacy.problems
-    problems, unmatched = remap_units(plan, problems, places, _with_aliases(registry, mapping), draft.region)
+    problems, unmatched = remap_units(plan, problems, places, with_aliases(registry, mapping), draft.region)
     if code and code != plan.get("code"):
         plan["code"] = code
         problems = [p for p in problems if not str(p.get("message", "")).startswith(CODE_GUESSED)]

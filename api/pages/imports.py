@@ -21,17 +21,16 @@ from phancap.api.pages.render import render
 from phancap.api.routes.imports import require_activate, require_import
 from phancap.api.services import Services
 from phancap.engine.draft_activation import activate_draft, amend_from_draft, validate_draft
+from phancap.engine.draft_registry import db_registry, region_units
 from phancap.engine.drafts import (
     STATE_LABELS_VI,
     Draft,
     DraftError,
     DraftScope,
     apply_mapping,
-    db_registry,
     draft_registry,
     get_draft,
     list_drafts,
-    region_units,
     save_draft,
     scope_of,
 )
