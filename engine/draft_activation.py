@@ -8,6 +8,7 @@ added first, each with its `unit.add` admin event naming the draft; they stay if
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections import Counter
@@ -36,7 +37,7 @@ from phancap.engine.importer import validate_plan, write_plan_yaml
 from phancap.engine.instantiate import InstantiateResult, expand, instantiate
 from phancap.engine.loader import Definitions, store_definitions
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.organisations import Registry
+from phancap.engine.organisations import Registry, name_key
 from phancap.engine.plans import PlanDef, read_plan
 from phancap.engine.roles import SYSTEM_ACTOR
 from phancap.engine.units import insert_unit
@@ -228,6 +229,17 @@ class ActivationPreview:
                 "units": [{"code": c, "name": n, "instances": k} for c, n, k in self.units]}
 
 
+def _group_kinds(db: Database, region: str) -> dict[str, list[str]]:
+    """Each group of the region (by the name keys of its name and aliases) -> the unit kinds it takes in."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, aliases, kinds FROM unit_group WHERE region = :r"), {"r": region}).all()
+    out: dict[str, list[str]] = {}
+    for name, aliases, kinds in rows:
+        for key in (name, *json.loads(aliases)):
+            out[name_key(key)] = list(json.loads(kinds or "[]"))
+    return out
+
+
 def activation_preview(db: Database, draft: Draft, registry: Registry | None = None) -> ActivationPreview:
     registry = registry or draft_registry(db, draft)
     region = draft.region
@@ -235,6 +247,10 @@ def activation_preview(db: Database, draft: Draft, registry: Registry | None = N
     for (group_region, key), group in registry.groups.items():
         if group_region == region:
             groups[key] = list(group.members)
+    for key, kinds in _group_kinds(db, region).items():
+        # a confirmed unit joins the groups of its kind when it is added (refresh_group_members)
+        groups.setdefault(key, []).extend(p["code"] for p in draft.confirmed_units
+                                          if p["kind"] in kinds and p["code"] not in groups.get(key, []))
     units = set(registry.units)
     counts: Counter[str] = Counter()
     for task in draft.plan.get("tasks") or []:

@@ -122,3 +122,25 @@ def test_a_refused_unit_leaves_the_lead_to_be_set_by_hand(db: Database, seeded: 
                                                               "title": "Công khai thủ tục tại bộ phận một cửa"}},
                          set(workflows), clock, scope)
     assert _task(by_hand, "4")["lead"] == ["QT-VPUB"]
+
+
+def test_the_preview_counts_a_confirmed_department_in_the_groups_it_joins(db: Database, seeded: Any, clock: Clock,
+                                                                          workflows: Any) -> None:
+    """'Các Sở, ngành' takes in every department: a confirmed new department leads its tasks once added, and
+    the count the person confirmed is what activation creates."""
+    draft, scope = _draft(db, clock)
+    i2, i3 = _index(draft, "2"), _index(draft, "3")
+    edit_tasks(db, draft.id, {i2: {"deadline": "Trong năm 2025"}, i3: {"lead": "Các Sở, ngành"}}, set(workflows), clock, scope)
+    decided = decide_units(db, draft.id, {CENTRE: {"decision": "confirmed", "kind": "department"}}, clock, scope)
+    assert _task(decided, "3")["lead"] == ["Các Sở, ngành"]
+    valid = validate_draft(db, draft.id, set(workflows), clock, scope)
+    assert valid.state == "valid", valid.validation
+    preview = activation_preview(db, valid)
+    counts = {code: n for code, _, n in preview.units}
+    assert counts["QT-TTPVHCCT"] == 2  # task 3 through the group, task 4 by name
+    _, result = activate_draft(db, draft.id, seeded.workflows, clock, scope, expect_instances=preview.instances)
+    assert result.created == preview.instances
+    with db.engine.connect() as conn:
+        led = conn.execute(text("SELECT task FROM task_instance WHERE plan = 'QT-245-2025' AND unit = 'QT-TTPVHCCT' "
+                                "ORDER BY task")).scalars().all()
+    assert led == ["3", "4"]
