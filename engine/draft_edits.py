@@ -99,45 +99,55 @@ def _deadline_of(phrase: str, issued: date | None) -> dict[str, Any]:
 
 # --- units as a person writes them --------------------------------------------------------------
 
-def _names(registry: Registry, region: str) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
-    """The region's unit codes -> names, name keys -> codes, and group name keys -> group names."""
-    codes = {c: u.name for c, u in registry.units.items() if u.region == region}
-    by_name: dict[str, list[str]] = {}
-    for code, unit in registry.units.items():
-        if unit.region == region:
-            for key in {name_key(n) for n in (unit.name, *unit.aliases)}:
-                by_name.setdefault(key, []).append(code)
-    groups = {key: g.name for (r, key), g in registry.groups.items() if r == region}
-    return codes, by_name, groups
+@dataclass
+class RegionNames:
+    """A registry's region looked up by what a person writes, built once per request: codes -> names,
+    name keys -> codes, group name keys -> group names, and the names two units share."""
+
+    codes: dict[str, str]
+    by_name: dict[str, list[str]]
+    groups: dict[str, str]
+    shared: set[str]
+
+    @classmethod
+    def of(cls, registry: Registry, region: str) -> RegionNames:
+        codes = {c: u.name for c, u in registry.units.items() if u.region == region}
+        by_name: dict[str, list[str]] = {}
+        named: dict[str, int] = {}
+        for code, unit in registry.units.items():
+            if unit.region == region:
+                named[name_key(unit.name)] = named.get(name_key(unit.name), 0) + 1
+                for key in {name_key(n) for n in (unit.name, *unit.aliases)}:
+                    by_name.setdefault(key, []).append(code)
+        groups = {key: g.name for (r, key), g in registry.groups.items() if r == region}
+        return cls(codes, by_name, groups, {k for k, n in named.items() if n > 1})
 
 
-def shown_units(value: Any, registry: Registry) -> str:
-    """A unit field as the form shows it: each unit by its name (its code when another unit of the
+def shown_units(value: Any, names: RegionNames) -> str:
+    """A unit field as the form shows it: each unit by its name (with its code when another unit of the
     registry has the same name), groups by their names, separated by "; "."""
     entries = value if isinstance(value, list) else ([value] if value else [])
     out = []
     for entry in entries:
-        unit = registry.units.get(str(entry))
-        if unit is None:
+        name = names.codes.get(str(entry))
+        if name is None:
             out.append(str(entry))
-            continue
-        twins = [u for u in registry.units.values() if u.region == unit.region and name_key(u.name) == name_key(unit.name)]
-        out.append(unit.name if len(twins) == 1 else f"{unit.name} ({unit.code})")
+        else:
+            out.append(f"{name} ({entry})" if name_key(name) in names.shared else name)
     return "; ".join(out)
 
 
-def shown_value(task: dict[str, Any], field: str, registry: Registry) -> str:
+def shown_value(task: dict[str, Any], field: str, names: RegionNames) -> str:
     """A task's field as the correction form shows it (what a person edits)."""
     if field in UNIT_FIELDS:
-        return shown_units(task.get(field), registry)
+        return shown_units(task.get(field), names)
     if field == "deadline":
         return str((task.get("deadline") or {}).get("phrase") or "")
     return str(task.get(field) or "")
 
 
-def _units_of(text: str, registry: Registry, region: str, *, groups_allowed: bool) -> tuple[list[str], list[str]]:
+def _units_of(text: str, names: RegionNames, *, groups_allowed: bool) -> tuple[list[str], list[str]]:
     """The entries of a unit field (codes, or group names), and the entries that name nothing."""
-    codes, by_name, groups = _names(registry, region)
     found: list[str] = []
     unknown: list[str] = []
     for raw in re.split(r"[;\n]+", text):
@@ -145,14 +155,15 @@ def _units_of(text: str, registry: Registry, region: str, *, groups_allowed: boo
         if not entry:
             continue
         coded = _CODE_IN_PARENS.search(entry)
-        if coded and coded.group(1) in codes:
+        key = name_key(entry)
+        if coded and coded.group(1) in names.codes:
             found.append(coded.group(1))
-        elif entry.upper() in codes:
+        elif entry.upper() in names.codes:
             found.append(entry.upper())
-        elif len(by_name.get(name_key(entry), [])) == 1:
-            found.append(by_name[name_key(entry)][0])
-        elif groups_allowed and name_key(entry) in groups:
-            found.append(groups[name_key(entry)])
+        elif len(names.by_name.get(key, [])) == 1:
+            found.append(names.by_name[key][0])
+        elif groups_allowed and key in names.groups:
+            found.append(names.groups[key])
         else:
             unknown.append(entry)
     return list(dict.fromkeys(found)), unknown
@@ -160,7 +171,7 @@ def _units_of(text: str, registry: Registry, region: str, *, groups_allowed: boo
 
 # --- the edit -----------------------------------------------------------------------------------
 
-def _checked(task: dict[str, Any], field: str, value: str, registry: Registry, region: str, issued: date | None,
+def _checked(field: str, value: str, names: RegionNames, region: str, issued: date | None,
              workflows: set[str], number: str) -> tuple[Any, FieldProblem | None]:
     label = FIELD_LABELS_VI[field]
 
@@ -169,10 +180,10 @@ def _checked(task: dict[str, Any], field: str, value: str, registry: Registry, r
 
     text = value.strip()
     if field in UNIT_FIELDS:
-        found, unknown = _units_of(text, registry, region, groups_allowed=field != "focal")
+        found, unknown = _units_of(text, names, groups_allowed=field != "focal")
         if unknown:
-            names = ", ".join(f"“{u}”" for u in unknown)
-            return problem(f"không có đơn vị {names} trong danh mục {region}",
+            quoted = ", ".join(f"“{u}”" for u in unknown)
+            return problem(f"không có đơn vị {quoted} trong danh mục {region}",
                            f"no unit {', '.join(unknown)} in registry {region}")
         if field == "focal":
             if len(found) > 1:
@@ -203,7 +214,7 @@ def edit_tasks(db: Database, draft_id: int, edits: Mapping[int, Mapping[str, str
     with `problems`); the draft goes back to draft, to be validated again."""
     draft = get_draft(db, draft_id, scope)
     not_active(draft)
-    registry = draft_registry(db, draft)
+    names = RegionNames.of(draft_registry(db, draft), draft.region)
     tasks = draft.plan.get("tasks") or []
     issued = draft.plan.get("issued") if isinstance(draft.plan.get("issued"), date) else None
     changed: dict[int, dict[str, Any]] = {}
@@ -218,9 +229,9 @@ def edit_tasks(db: Database, draft_id: int, edits: Mapping[int, Mapping[str, str
             if field not in FIELDS:
                 raise DraftError("request", f"Không sửa được trường “{field}”", f"no such task field {field!r}")
             value = value.replace("\r\n", "\n")  # a form's textarea sends CRLF
-            if value.strip() == shown_value(task, field, registry).strip():
+            if value.strip() == shown_value(task, field, names).strip():
                 continue
-            new, problem = _checked(task, field, value, registry, draft.region, issued, workflows, number)
+            new, problem = _checked(field, value, names, draft.region, issued, workflows, number)
             if problem:
                 problems.append(problem)
             else:
@@ -231,11 +242,11 @@ def edit_tasks(db: Database, draft_id: int, edits: Mapping[int, Mapping[str, str
                          extra={"problems": [p.to_json() for p in problems]})
     if not changed:
         return draft
-    return update_draft(db, draft, _corrected(draft, changed, registry), draft.mapping, "draft", None, clock,
+    return update_draft(db, draft, _corrected(draft, changed, names), draft.mapping, "draft", None, clock,
                         expect=draft.state)
 
 
-def _corrected(draft: Draft, changed: dict[int, dict[str, Any]], registry: Registry) -> Parsed:
+def _corrected(draft: Draft, changed: dict[int, dict[str, Any]], names: RegionNames) -> Parsed:
     plan = dict(draft.plan)
     tasks = [dict(t) for t in plan.get("tasks") or []]
     plan["tasks"] = tasks
@@ -251,13 +262,13 @@ def _corrected(draft: Draft, changed: dict[int, dict[str, Any]], registry: Regis
             else:
                 task[field] = value
             if field in ("lead", "coordinators"):
-                task[f"{field}_text"] = shown_units(value, registry) or None  # the person's wording now
+                task[f"{field}_text"] = shown_units(value, names) or None  # the person's wording now
             settled.setdefault(str(task.get("number")), set()).update(_SETTLED.get(field, ()))
     unit_tasks = {i for i, fields in changed.items() if set(fields) & set(UNIT_FIELDS)}
     places, problems = _without_places(draft, unit_tasks)
     problems = [p for p in problems if not _settles(p, settled)]
-    names = {n for place in places for n in place.get("names") or []}
-    unmatched = [n for n in draft.unmatched_units if n in names]
+    still_named = {n for place in places for n in place.get("names") or []}
+    unmatched = [n for n in draft.unmatched_units if n in still_named]
     edited = sorted(set(draft.edited) | set(changed))
     return Parsed(plan, problems, unmatched, draft.mapped_units, places, draft.sources, draft.proposals, edited)
 

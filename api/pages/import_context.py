@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from phancap.engine.draft_activation import activation_preview
-from phancap.engine.draft_edits import FIELD_LABELS_VI, FIELDS, deadline_reading, shown_value
+from phancap.engine.draft_edits import FIELD_LABELS_VI, FIELDS, RegionNames, deadline_reading, shown_value
 from phancap.engine.draft_units import DECISION_LABELS_VI
 from phancap.engine.drafts import Draft, draft_registry
 from phancap.engine.db import Database
@@ -33,6 +33,7 @@ def task_forms(draft: Draft, registry: Registry, raw_lines: list[str], rows: ran
     values), its source lines and its deadline's reading."""
     tasks = draft.plan.get("tasks") or []
     sources = draft.sources
+    names = RegionNames.of(registry, draft.region)
     out = []
     for i in rows:
         task = tasks[i]
@@ -44,7 +45,7 @@ def task_forms(draft: Draft, registry: Registry, raw_lines: list[str], rows: ran
             last = min(following - 1, first + SOURCE_LINES - 1)
         last = min(last, first + SOURCE_LINES - 1, len(raw_lines))
         lines = [(n, raw_lines[n - 1]) for n in range(first, last + 1)] if first else []
-        values = {f: shown_value(task, f, registry) for f in FIELDS}
+        values = {f: shown_value(task, f, names) for f in FIELDS}
         if posted and i in posted:
             values |= posted[i]
         out.append({"index": i, "task": task, "fields": values, "lines": lines, "written": source.get("written"),
