@@ -24,18 +24,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phancap.api.errors import ApiError, LoginRequired, http_status
 from phancap.api.limits import BodyLimit, CleanInput, Limits, too_large
+from phancap.api import metrics as metrics_routes
+from phancap.api.metrics import RequestMetrics
 from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
 from phancap.api.pages import import_edits as page_import_edits
 from phancap.api.pages import imports as page_imports
+from phancap.api.pages import notifications as page_notifications
 from phancap.api.pages import other as page_other
 from phancap.api.pages import reports as page_reports
+from phancap.api.pages import cases as page_cases
 from phancap.api.pages import spec as page_spec
 from phancap.api.pages import tasks as page_tasks
 from phancap.api.pages.render import render_error
 from phancap.api.routes import admin as admin_routes
 from phancap.api.routes import inbox as inbox_routes
+from phancap.api.routes import notifications as notification_routes
 from phancap.api.routes import audit as audit_routes
 from phancap.api.routes import auth as auth_routes
 from phancap.api.routes import clock as clock_routes
@@ -49,6 +54,7 @@ from phancap.api.routes import tasks as task_routes
 from phancap.api.routes import workflows as workflow_routes
 from phancap.api.services import HERE, Services
 from phancap.api.settings import ApiSettings
+from phancap.engine import metrics
 from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
@@ -129,11 +135,14 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     for router in (auth_routes.router, task_routes.router, plan_routes.router, audit_routes.router,
                    workflow_routes.router, clock_routes.router, report_routes.router,
                    evidence_routes.router, import_routes.router, spec_routes.router, admin_routes.router,
-                   inbox_routes.router):
+                   inbox_routes.router, notification_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health_routes.router)
+    app.include_router(metrics_routes.router)
+    metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
     for router in (page_auth.router, page_tasks.router, page_import_edits.router, page_imports.router, page_spec.router,
-                   page_other.router, page_reports.router, page_admin.router):
+                   page_other.router, page_reports.router, page_cases.router, page_admin.router,
+                   page_notifications.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)
@@ -150,6 +159,7 @@ def _handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: Refusal) -> Response:
         """Every refusal, from the engine or the web layer: the rule's status, the reasons, nothing changed."""
         status = http_status(exc)
+        metrics.REFUSALS.labels(exc.rule).inc()
         # refusals are the engine working as meant: visible when debugging, quiet otherwise
         log.debug("refused", extra={"rule": exc.rule, "status": status, "path": request.url.path})
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
@@ -244,5 +254,6 @@ def _headers(app: FastAPI, limits: Limits) -> None:
     # these send (413, 422) and every unexpected error (500, 503) carries the security headers and the id
     app.add_middleware(CleanInput)
     app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)

@@ -138,7 +138,7 @@ def _box(workflow: Workflow, name: str, x: float, y: float, current: bool, overd
             f'<text x="{x + BOX_W / 2}" y="{y + 22}" text-anchor="middle" font-size="13" fill="#111827">'
             f"{escape(state.label)}</text>"
             f'<text x="{x + BOX_W / 2}" y="{y + 39}" text-anchor="middle" font-size="11" fill="#4b5563">'
-            f"{escape(name)}{' · hiện tại' if current else ''}</text></g>")
+            f"{'đang ở bước này' if current else 'kết thúc' if state.final else ''}</text></g>")
 
 
 def _edge(a: tuple[float, float], b: tuple[float, float], label: str, back: bool) -> str:

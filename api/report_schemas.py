@@ -10,11 +10,18 @@ from pydantic import BaseModel, Field, StrictInt
 from phancap.api.schemas import CategoryCounts, TaskPublic, TriggerPublic
 
 
+class ReportRecipientPublic(BaseModel):
+    unit: str
+    name: str | None
+    received_at: str | None = Field(description="when it reached this recipient (it was sent); null before")
+
+
 class ReportPublic(TaskPublic):
-    """A periodic report instance: `unit` writes it, `focal` (recipient) receives it."""
+    """A periodic report instance: `unit` writes it once for the period and sends it to every recipient."""
     period: str = Field(description="the period's code, e.g. BC-2025-6T (semi-annual) or BC-2025-NAM (annual)")
-    recipient: str | None
-    recipient_name: str | None
+    recipients: list[ReportRecipientPublic] = Field(description="every unit it is sent to (Nơi nhận)")
+    recipient: str | None = Field(description="the first recipient (older clients); see `recipients`")
+    recipient_name: str | None = Field(description="every recipient's name, separated by '; '")
     received: bool = Field(description="sent (submitted) or accepted")
     missing: bool = Field(description="not sent yet")
     late: bool = Field(description="went overdue, or is still not sent after its deadline")
@@ -31,7 +38,9 @@ class ReportMeta(BaseModel):
     code: str
     title: str | None
     unit: str
-    to: str | None
+    unit_name: str | None = None
+    to: str | None = Field(description="the first recipient; see `recipients`")
+    recipients: list[ReportRecipientPublic] = Field(default_factory=list)
     state: str
     deadline: str | None
 
@@ -40,6 +49,7 @@ class OverdueTask(BaseModel):
     id: int
     task: str
     unit: str
+    unit_name: str | None = None
     deadline: str
 
 
@@ -52,6 +62,7 @@ class ExtensionGranted(BaseModel):
 class DifficultyBrief(BaseModel):
     id: int
     unit: str
+    unit_name: str | None = None
     state: str
     title: str | None
 
@@ -64,6 +75,7 @@ class DifficultiesByState(BaseModel):
 class ReceivedReport(BaseModel):
     id: int
     unit: str
+    unit_name: str | None = None
     state: str
     deadline: str
     missing: bool
@@ -94,7 +106,9 @@ class ReportDetail(ReportPublic):
     relations: list[str]
     triggers: list[TriggerPublic]
     content: ReportContent
-    free_text: str | None = Field(description="the unit's own text, from its latest submission")
+    free_text: str | None = Field(description="the unit's covering note, from its latest submission")
+    sections: dict[str, str] = Field(default_factory=dict, description="results, shortcomings, proposals: the "
+                                     "sections I-III the unit wrote with its latest submission")
 
 
 class CreateReportsRequest(BaseModel):

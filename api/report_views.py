@@ -18,6 +18,7 @@ from phancap.api.report_schemas import (
     ReportContent,
     ReportDetail,
     ReportPublic,
+    ReportRecipientPublic,
     TimelinePoint,
     UrgeRequest,
     UrgeResultPublic,
@@ -30,7 +31,8 @@ from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.policy import may_raise_difficulty
 from phancap.engine.queries import latest_comments
 from phancap.engine.reports import KIND as REPORT_KIND
-from phancap.engine.reports import ReportStanding, report_content, report_documents, report_standing
+from phancap.engine.report_documents import document_name, report_documents, report_sections
+from phancap.engine.reports import ReportStanding, report_content, report_standing
 from phancap.engine.status import Tally
 from phancap.engine.urging import urge
 from phancap.engine.users import User
@@ -52,7 +54,10 @@ def report_public(services: Services, item: dict[str, Any], standing: ReportStan
     """A report as its writer and recipient see it; received, missing and late from the engine's status."""
     standing = standing or report_standing(services.engine.status, item, services.clock.today())
     base = task_public(services, item).model_dump()
-    return ReportPublic(**base, period=period_of(item), recipient=item["focal"], recipient_name=item["focal_name"],
+    recipients = [ReportRecipientPublic(**r) for r in item.get("recipients") or []]
+    return ReportPublic(**base, period=period_of(item), recipients=recipients,
+                        recipient=recipients[0].unit if recipients else None,
+                        recipient_name="; ".join(r.name or r.unit for r in recipients) or None,
                         received=standing.received, missing=standing.missing, late=standing.late)
 
 
@@ -82,14 +87,18 @@ def report_detail(services: Services, user: User, report_id: int) -> ReportDetai
     allowed = services.engine.triggers(report_id, user.name)
     return ReportDetail(**report_public(services, item).model_dump(), relations=relations(user, item),
                         triggers=triggers_public(user, item, allowed), content=ReportContent(**content),
-                        free_text=said.get("submit"))
+                        free_text=said.get("submit"), sections=report_sections(services.db, report_id))
+
+
+def report_state_labels(services: Services) -> dict[str, str]:
+    return {n: s.label for n, s in services.workflows[REPORT_WORKFLOW].workflow.states.items()}
 
 
 def report_download(services: Services, user: User, report_id: int, fmt: str) -> Response:
     item = visible_report(services, user, report_id)
     docx_bytes, xlsx_bytes, _content = report_documents(services.db, report_id, services.clock.today(),
-                                                          services.engine.status)
-    name = f"{str(item['task']).replace('/', '_')}_{item['unit']}.{fmt}"
+                                                          services.engine.status, report_state_labels(services))
+    name = document_name(item, fmt)
     body, media = (docx_bytes, DOCX) if fmt == "docx" else (xlsx_bytes, XLSX)
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

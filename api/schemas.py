@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -83,6 +83,8 @@ class TaskPublic(BaseModel):
     kind: str = Field(default="task", description="task, or a case such as a periodic report or a difficulty")
     parent_id: int | None = None
     pending_deadline: date | None = Field(default=None, description="an extension asked for, awaiting a decision")
+    assignee: str | None = Field(default=None, description="the officer of the lead unit its head assigned it to")
+    assignee_name: str | None = Field(default=None, description="the assignee's full name, when known")
 
 
 class TaskDetail(TaskPublic):
@@ -135,6 +137,13 @@ class Evidence(BaseModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
+class ReportSections(BaseModel):
+    """A report's narrative, sent with `submit` (Decree 30/2020/NĐ-CP: I, II, III); kept in the event's data."""
+    results: str | None = Field(default=None, max_length=20_000, description="I. Kết quả thực hiện")
+    shortcomings: str | None = Field(default=None, max_length=20_000, description="II. Tồn tại, hạn chế, nguyên nhân")
+    proposals: str | None = Field(default=None, max_length=20_000, description="III. Kiến nghị, đề xuất")
+
+
 class TransitionRequest(BaseModel):
     trigger: str = Field(max_length=64)
     comment: str | None = Field(default=None, max_length=10_000)
@@ -143,6 +152,25 @@ class TransitionRequest(BaseModel):
     version: int | None = Field(default=None, strict=True,
                                 description="the version the caller saw (a JSON integer); a stale one is refused")
     proposed_deadline: date | None = Field(default=None, description="request_extension: the new deadline asked for")
+    sections: ReportSections | None = Field(default=None, description="a report's submit: its sections I-III")
+
+
+class AssignRequest(BaseModel):
+    assignee: str | None = Field(max_length=64, description="an active officer of the lead unit; null: unassign")
+    comment: str | None = Field(default=None, max_length=10_000)
+    version: int | None = Field(default=None, strict=True,
+                                description="the version the caller saw (a JSON integer); a stale one is refused")
+
+
+class AssignResult(BaseModel):
+    task: int
+    assignee: str | None
+    assignee_from: str | None
+    state: str
+    version: int
+    actor: str
+    at: str
+    hash: str
 
 
 class TransitionResult(BaseModel):
@@ -292,3 +320,35 @@ class ClockPublic(BaseModel):
     today: date
     simulated: bool
     marked_overdue: int | None = None
+    unit_changes_applied: int | None = None  # scheduled successions and renames the sweep applied
+
+
+class NotificationItem(BaseModel):
+    key: str = Field(description="event:ID (an audit event) or report_due:TASK (a report due soon): what to mark read")
+    kind: str = Field(description="the trigger (return, urge, request_extension, grant_extension, refuse_extension, "
+                                  "answer, amend, transfer, assign_officer) or report_due")
+    label: str = Field(description="what happened, in Vietnamese")
+    task: int
+    plan: str
+    number: str
+    title: str | None
+    actor: str | None
+    at: str | None
+    comment: str | None
+    deadline: date | None = Field(description="report_due: the report's deadline")
+    read: bool
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationItem]
+    unread: int = Field(description="notifications not read yet (counted up to 100)")
+    next_before: int | None = Field(description="pass as `before` for the next page; null: no more")
+
+
+class MarkRead(BaseModel):
+    keys: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, max_length=200, description="the notifications to mark read; null or absent: every one")
+
+
+class UnreadCount(BaseModel):
+    unread: int

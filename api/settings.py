@@ -34,11 +34,14 @@ class ApiSettings:
     trusted_proxies: tuple[IPNetwork, ...] = ()  # PHANCAP_TRUSTED_PROXIES: whose X-Forwarded-For counts
     features_dir: Path | None = None  # PHANCAP_FEATURES_DIR: the feature files the /dac-ta page shows
     cucumber_json: Path | None = None  # PHANCAP_CUCUMBER_JSON: the last BDD run's results
+    metrics_token: str | None = None  # PHANCAP_METRICS_TOKEN: the scraper's bearer token for /metrics
 
     def __post_init__(self) -> None:
         if len(self.secret_key or "") < MIN_SECRET_LENGTH:
             raise ValueError(f"PHANCAP_SECRET_KEY must hold at least {MIN_SECRET_LENGTH} characters "
                              "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError("PHANCAP_METRICS_TOKEN must hold at least 16 characters")
 
     def __repr__(self) -> str:  # never print the key
         return f"ApiSettings(demo={self.demo}, token_ttl={self.token_ttl}, session_ttl={self.session_ttl})"
@@ -71,4 +74,5 @@ class ApiSettings:
             trusted_proxies=networks(settings.trusted_proxies),
             features_dir=settings.features_dir,
             cucumber_json=settings.cucumber_json,
+            metrics_token=settings.metrics_token,
         )

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from phancap.engine import passwords
 from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
 from phancap.engine.users import ACTIVE_UNIT, User, user_from_row
@@ -114,11 +115,10 @@ def _succeeded(db: Database, keys: dict[str, int], policy: LoginPolicy) -> None:
 
 def verify_password(stored: str, password: str) -> bool:
     """argon2 verification: the costly step, reached only by admitted attempts."""
-    from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
-        return bool(PasswordHasher().verify(stored, password))
+        return bool(passwords.HASHER.verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -127,8 +127,6 @@ def authenticate(db: Database, name: str, password: str, source: str, policy: Lo
                  now: Callable[[], float] = time.time) -> User:
     """The user when the password matches; LoginRefused otherwise (nothing says which part was wrong).
     `source` is the client's address as the web layer determined it; `now` is real time."""
-    from argon2 import PasswordHasher
-
     policy = policy or LoginPolicy()
     keys = _keys(name, source, policy)
     _admit(db, keys, policy, now())
@@ -141,7 +139,7 @@ def authenticate(db: Database, name: str, password: str, source: str, policy: Lo
     if not ok or row is None:
         raise LoginRefused("user", "Sai tên đăng nhập hoặc mật khẩu", "wrong user name or password")
     _succeeded(db, keys, policy)
-    hasher = PasswordHasher()
+    hasher = passwords.HASHER
     if stored and hasher.check_needs_rehash(stored):
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE app_user SET password_hash = :h WHERE name = :n"),

@@ -4,6 +4,7 @@ of the Vietnamese alphabet (a ă â b c d đ e ê g h i k l m n o ô ơ p q r s 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
@@ -33,3 +34,9 @@ def _letters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 def vi_key(text: str | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """A sort key for Vietnamese names: sorted(names, key=vi_key)."""
     return _letters(" ".join((text or "").split()))
+
+
+def number_key(number: str) -> tuple[tuple[int, int | str], ...]:
+    """A task number's place in its plan: 1 < 1.2 < 1.10 < 2 < 4.a < 4.b < 10 (numbers as numbers, letters as
+    letters), so "10" does not sort before "2"."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\s]+", number.strip()) if part)

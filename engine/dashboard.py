@@ -15,6 +15,7 @@ from phancap.engine.db import Database
 from phancap.engine.errors import Forbidden, NotFound
 from phancap.engine.policy import receives, sees_all, tracks
 from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, list_plans
+from phancap.engine.report_recipients import RECIPIENTS, with_recipients
 from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, report_standing, timeline
 from phancap.engine.runtime import TaskEngine
@@ -26,7 +27,8 @@ CURRENT_PERIOD_LEAD = timedelta(days=30)  # a period becomes "current" a month b
 
 
 def period_of(item: dict[str, Any]) -> str:
-    """A report's period code (BC-2025-6T) from its task code (BC-2025-6T/HN-SNV)."""
+    """A report's period code (BC-2025-6T): its task code, or before migration 0015 the part before the
+    recipient (BC-2025-6T/HN-SNV)."""
     return str(item["task"]).split("/")[0]
 
 
@@ -79,7 +81,8 @@ def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str 
     today, rules = engine.clock.today(), engine.status
     items = plan_matrix(engine.db, user, plan["code"], today, rules)
     tasks = [i for i in items if i["kind"] == TASK_KIND and tracks(user, i, plan["monitor"])]
-    reports = [i for i in items if i["kind"] == REPORT_KIND and receives(user, i)]
+    reports = [i for i in with_recipients(engine.db, [i for i in items if i["kind"] == REPORT_KIND])
+               if receives(user, i)]
     if not tasks and not reports:
         return None
     total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()
@@ -141,5 +144,6 @@ def may_open_dashboard(db: Database, user: User) -> bool:
     t, p = TASK_INSTANCES, PLANS
     with db.engine.connect() as conn:
         tracked = conn.execute(select(t.c.id).where(or_(t.c.focal == user.unit, t.c.authority == user.unit)).limit(1)).first()
+        tracked = tracked or conn.execute(select(RECIPIENTS.c.task_id).where(RECIPIENTS.c.unit == user.unit).limit(1)).first()
         monitored = tracked or conn.execute(select(p.c.code).where(p.c.monitor == user.unit).limit(1)).first()
     return monitored is not None

@@ -29,8 +29,27 @@ def clear_proposal(ctx: TaskContext) -> dict[str, Any]:
     return {"refused_deadline": refused, "deadline": ctx.deadline}
 
 
+SECTIONS = ("results", "shortcomings", "proposals")  # I. Kết quả; II. Tồn tại, hạn chế; III. Kiến nghị
+
+
+def deliver_report(ctx: TaskContext) -> dict[str, Any]:
+    """A report is sent: every recipient has it now; its narrative sections stay in this event."""
+    ctx.delivered = True
+    given = {k: str(v).strip() for k, v in (ctx.sections or {}).items() if k in SECTIONS and str(v).strip()}
+    return {"sections": given} if given else {}
+
+
+def assign_officer(ctx: TaskContext) -> dict[str, Any]:
+    """The head names the officer who handles the task (None: unassigned); both ends stay in the event."""
+    assert ctx.assignment is not None  # the `assignment` requirement holds before effects run
+    before, after = ctx.assignment
+    return {"assignee_from": before, "assignee_to": after}
+
+
 EFFECTS: dict[str, Effect] = {
+    "deliver_report": deliver_report,
     "propose_deadline": propose_deadline,
     "extend_deadline": extend_deadline,
     "clear_proposal": clear_proposal,
+    "assign_officer": assign_officer,
 }

@@ -73,4 +73,9 @@ REQUIREMENTS: dict[str, Guard] = {
     if ctx.evidence and any(ctx.evidence.get(k) for k in ("number", "title", "sha256"))
     else ("Cần minh chứng (số hiệu, tiêu đề hoặc tệp văn bản)", "evidence is required (document number, title or file)"),
     "proposed_deadline": proposed_deadline_given,
+    # assign_officer names the officer: only engine/assignment.py brings one (it checks who they are)
+    "assignment": lambda ctx: None
+    if ctx.assignment is not None
+    else ("Phân công chuyên viên bằng chức năng phân công, chọn người được phân công (phancap assign)",
+          "assign an officer through the assignment action, naming them (phancap assign)"),
 }

@@ -14,7 +14,7 @@ from transitions import EventData, Machine, MachineError, Transition
 from phancap.engine.effects import EFFECTS
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.guards import GUARDS, REQUIREMENTS, STATE_GUARDS, Guard
-from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS, SYSTEM_ROLE
+from phancap.engine.roles import COORDINATOR, RECIPIENT, RELATION_COLUMNS, SYSTEM_ROLE
 from phancap.engine.workflow import Grant, TransitionDef, Workflow
 
 
@@ -50,6 +50,10 @@ class TaskContext:
     proposed_deadline: date | None = None  # given with request_extension
     overdue_at: str | None = None  # when the task went overdue (cleared when an extension is granted)
     overdue_cleared: bool = False
+    recipient: bool = False  # the actor's unit is one the report is sent to (report_recipient)
+    sections: dict[str, str] | None = None  # a report's narrative sections, given with its submission
+    delivered: bool = False  # set by the `deliver_report` effect: the runtime marks every recipient received
+    assignment: tuple[str | None, str | None] | None = None  # (assignee before, after): given by engine/assignment.py
     data: dict[str, Any] = field(default_factory=dict)  # what effects changed, for the audit event
     # trigger → actor of its most recent firing on this instance, for the triggers the current state's
     # transitions name in `not_by` (loaded by the runtime only then; None: not loaded)
@@ -65,16 +69,18 @@ class TaskContext:
             return False
         if relation == COORDINATOR:
             return unit in self.coordinators
+        if relation == RECIPIENT:
+            return self.recipient
         return bool(unit == getattr(self, RELATION_COLUMNS[relation]))
 
     def has_relation(self) -> bool:
         unit = self.actor.unit
         return unit is not None and (any(unit == getattr(self, c) for c in RELATION_COLUMNS.values())
-                                     or unit in self.coordinators)
+                                     or unit in self.coordinators or self.recipient)
 
     def relations(self) -> list[str]:
         """How the actor's unit relates to this instance (empty: it has no business with it)."""
-        return [r for r in (*RELATION_COLUMNS, COORDINATOR) if self.relation_holds(r)]
+        return [r for r in (*RELATION_COLUMNS, COORDINATOR, RECIPIENT) if self.relation_holds(r)]
 
 
 def _context(event: EventData) -> TaskContext:

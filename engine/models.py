@@ -76,6 +76,26 @@ class Plan(SQLModel, table=True):
     parent_code: str | None = Field(default=None, max_length=64, index=True)  # the plan this one carries out
 
 
+class UnitChange(SQLModel, table=True):
+    """A succession or rename of units decided ahead of its effective date (`units succeed` / `units rename`
+    with a later --effective): kept here until the deadline sweep applies it on that day, then marked applied
+    (or failed, with the reason) in the same transaction as the change itself. Never deleted."""
+
+    __tablename__ = "unit_change"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # succeed | rename
+    units: str  # JSON list of the unit codes changed (the old units; the one renamed)
+    successor: str | None = Field(default=None, max_length=64)
+    name: str | None = None  # the new name of a rename
+    effective: date = Field(index=True)
+    decision: str
+    actor: str = Field(max_length=64)  # who scheduled it
+    scheduled_at: str = Field(max_length=32)
+    status: str = Field(default="scheduled", max_length=16, index=True)  # scheduled | applied | failed | cancelled
+    closed_at: str | None = Field(default=None, max_length=32)
+    result: str | None = None  # JSON: what applying did, or why it failed or was cancelled
+
+
 class PlanVersion(SQLModel, table=True):
     """Every version of a plan's definition (engine/amendments.py): version 1 as first loaded, then one per
     amending document ("Kế hoạch sửa đổi, bổ sung"), with what it changed. Never edited."""
@@ -164,6 +184,18 @@ class TaskInstance(SQLModel, table=True):
     pending_deadline: date | None = None  # a requested extension awaiting the assigner
     title: str | None = None  # for reports and difficulties, which have no plan task
     done_on: date | None = None  # the Việt Nam day it entered a done-category state; NULL while not done
+    # the officer of the lead unit its head assigned it to (engine/assignment.py); the unit still owns it
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+
+
+class ReportRecipient(SQLModel, table=True):
+    """One addressee of a periodic report ("Nơi nhận"): one report goes to all of them; each sees it
+    received from the moment it is sent (received_at, written with the `submit` event)."""
+
+    __tablename__ = "report_recipient"
+    task_id: int = Field(foreign_key="task_instance.id", primary_key=True)
+    unit: str = Field(foreign_key="unit.code", primary_key=True, max_length=64, index=True)
+    received_at: str | None = Field(default=None, max_length=32)
 
 
 class AuthSession(SQLModel, table=True):
@@ -202,7 +234,8 @@ class IdempotencyKey(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+    # (trigger, at): the notifications (engine/notifications.py) read recent events of a few triggers
+    __table_args__ = (UniqueConstraint("task_id", "seq"), Index("ix_audit_event_trigger_at", "trigger", "at"))
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task_instance.id")
     seq: int
@@ -265,3 +298,23 @@ class PlanDraft(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: str = Field(max_length=32)
     updated_at: str = Field(max_length=32)
+
+
+class NotificationRead(SQLModel, table=True):
+    """A notification one user marked read (engine/notifications.py): an audit event (kind 'event', ref its
+    id) or a report due soon (kind 'report_due', ref the report's id). Read marks only: never audit data."""
+
+    __tablename__ = "notification_read"
+    user_name: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    ref: int = Field(primary_key=True)
+    at: str = Field(max_length=32)
+
+
+class NotificationSeen(SQLModel, table=True):
+    """"Mark all read": every notification event of the user up to this audit event id is read."""
+
+    __tablename__ = "notification_seen"
+    user_name: str = Field(primary_key=True, max_length=64)
+    upto: int
+    at: str = Field(max_length=32)

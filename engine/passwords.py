@@ -1,13 +1,20 @@
 """The password policy, applied wherever a password is set (`phancap user add/passwd`, the demo):
 at least MIN_LENGTH characters, not containing the user name, not one of the common passwords
-shipped in definitions/passwords/common.txt. A refusal names the rule it broke (rule `password`)."""
+shipped in definitions/passwords/common.txt. A refusal names the rule it broke (rule `password`).
+Passwords are hashed with argon2id by HASHER, the one object every hash, verification and rehash check uses."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
 
+from argon2 import PasswordHasher
+
 from phancap.engine.errors import Refusal
+
+# argon2-cffi's defaults: RFC 9106's second recommended profile (t=3, m=64 MiB, p=4). A stored hash made with
+# other parameters still verifies (they are in the hash) and is rehashed with these at the next sign-in.
+HASHER = PasswordHasher()
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # the login form takes no longer one

@@ -146,8 +146,9 @@ def tracks(user: User, task: Mapping[str, Any], plan_monitor: str) -> bool:
 
 
 def receives(user: User, report: Mapping[str, Any]) -> bool:
-    """Whether the dashboard lists a report for the user: its recipient's (everything for those who see all)."""
-    return sees_all(user) or report.get("focal") == user.unit
+    """Whether the dashboard lists a report for the user: one of its recipients' (everything for those who
+    see all). `recipients` as engine.report_recipients.with_recipients gives them."""
+    return sees_all(user) or any(r["unit"] == user.unit for r in report.get("recipients") or [])
 
 
 def may_open_report_period(user: User, plan_monitor: str) -> bool:

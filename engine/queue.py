@@ -50,14 +50,15 @@ def candidate_condition(engine: TaskEngine, user: User) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class Queue:
-    items: list[dict[str, Any]]  # the instance's fields, `actions` [{trigger, label}], `returned` or None
+    items: list[dict[str, Any]]  # the instance's fields (`assignee` …), `actions` [{trigger, label}], `returned` or None
     total: int
     cut: bool  # more candidates than CANDIDATE_CAP: the queue holds the most urgent ones only
 
 
 def queue(engine: TaskEngine, user: User, f: TaskFilter | None = None, *, limit: int = 50,
           offset: int = 0) -> Queue:
-    """The user's queue, most urgent first (overdue, then the nearest deadline), filtered and paged."""
+    """The user's queue: what is assigned to the user first, then most urgent first (overdue, then the
+    nearest deadline), filtered and paged."""
     narrowed = replace(f or TaskFilter(), sort="urgency")
     rows, found = search_tasks(engine.db, user, narrowed, engine.clock.today(), engine.status, limit=CANDIDATE_CAP,
                                extra=[candidate_condition(engine, user)])
@@ -67,6 +68,8 @@ def queue(engine: TaskEngine, user: User, f: TaskFilter | None = None, *, limit:
         if actions:
             item["actions"] = list({t.trigger: {"trigger": t.trigger, "label": t.label} for t in actions}.values())
             waiting.append(item)
+    # what the head assigned to me comes first (the urgency order kept within); a colleague's stays, marked
+    waiting.sort(key=lambda i: i.get("assignee") != user.name)
     page = waiting[offset:offset + limit]
     marks = returned_marks(engine, [int(i["id"]) for i in page])
     for item in page:

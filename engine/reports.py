@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -17,11 +18,13 @@ from phancap.engine.deadlines import read_deadline
 from phancap.engine.errors import DefinitionError
 from phancap.engine.instantiate import NewInstance, expand, group_index, open_instances
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.models import AuditEvent
+from phancap.engine.models import AuditEvent, Unit
+from phancap.engine.report_recipients import RECIPIENTS, add_recipients, recipients_of
 from phancap.engine.queries import PLANS, TASK_KIND, _day
 from phancap.engine.status import DONE, TASK_INSTANCES, WITHDRAWN, StatusRules, Tally
 
 AUDIT_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+UNITS = Unit.__table__  # type: ignore[attr-defined]
 
 WORKFLOW = "periodic_report"
 KIND = "report"
@@ -42,8 +45,15 @@ class ReportsResult:
                 "existing": self.existing, "skipped": self.skipped}
 
 
-def report_code(year: int, period: str, recipient: str) -> str:
-    return f"BC-{year}-{PERIODS[period][0]}/{recipient}"
+def report_code(year: int, period: str) -> str:
+    """The period's code, which is every report's task code for that period (BC-2025-6T). Reports made
+    before migration 0015 carry their one recipient after a slash (BC-2025-6T/HN-SNV)."""
+    return f"BC-{year}-{PERIODS[period][0]}"
+
+
+def of_period(t: Any, code: str) -> ColumnElement[bool]:
+    """The report instances of a period, in either form of task code."""
+    return or_(t.c.task == code, t.c.task.like(code.replace("%", "").replace("_", "\\_") + "/%", escape="\\"))
 
 
 def _recipients(cur: Any, db: Database, plan: str, reporter: str, recipient: str) -> list[str]:
@@ -57,14 +67,25 @@ def _recipients(cur: Any, db: Database, plan: str, reporter: str, recipient: str
     return sorted(found - {reporter})
 
 
+@dataclass
+class _Planned:
+    """One reporter's report for the period: every regime entry naming it, merged."""
+
+    name: str
+    due: date
+    phrase: str
+    recipients: set[str] = field(default_factory=set)
+
+
 def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, plan: str, period: str,
                    year: int, undated_due: date | None = None) -> ReportsResult:
-    """Create the period's report instances (again: changes nothing). Regime entries the plan gives
-    no date for are created only with `undated_due`, else listed as skipped."""
+    """Create the period's report instances, one per reporter sent to all its recipients (again: changes
+    nothing). Regime entries the plan gives no date for are created only with `undated_due`, else listed
+    as skipped. A reporter that already has a report for the period (in either form) gets no other."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     result = ReportsResult(plan, period, year)
-    machine = workflows[WORKFLOW]
+    machine, code = workflows[WORKFLOW], report_code(year, period)
     with db.write() as cur:
         cur.execute(db.sql("SELECT region, monitor, definition FROM plan WHERE code = ?"), (plan,))
         row = cur.fetchone()
@@ -72,33 +93,47 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
             raise DefinitionError([f"plan {plan}: not loaded"])
         region, monitor, definition = row
         units, groups = group_index(cur, db, region)
-        cur.execute(db.sql("SELECT task, unit FROM task_instance WHERE plan = ? AND kind = ?"), (plan, KIND))
-        existing = {(r[0], r[1]) for r in cur.fetchall()}
-        at = stamp(clock.now())
-        batch: list[tuple[NewInstance, str]] = []
+        cur.execute(db.sql("SELECT DISTINCT unit FROM task_instance WHERE plan = ? AND kind = ? AND (task = ? OR task LIKE ?)"),
+                    (plan, KIND, code, code + "/%"))
+        existing = {r[0] for r in cur.fetchall()}
+        planned: dict[str, _Planned] = {}
+        kept: set[str] = set()
         for entry in json.loads(definition).get("reporting") or []:
             if entry.get("period") not in (period, None):
                 continue
             if entry.get("phrase"):
-                due, phrase = read_deadline(entry["phrase"]).due_in(year), entry["phrase"]
+                read = read_deadline(entry["phrase"]).due_in(year)
+                if read is None:  # a phrase without a recurring date ("theo yêu cầu"): as if it gave none
+                    result.skipped.append(f"{entry.get('name')}: '{entry['phrase']}' gives no date; pass a due date")
+                    continue
+                due, phrase = read, entry["phrase"]
             elif undated_due is not None:
                 due, phrase = undated_due, f"theo cấu hình: {undated_due.isoformat()}"
             else:
                 result.skipped.append(f"{entry.get('name')}: the plan gives no date; pass a due date")
                 continue
             for reporter in expand(entry.get("reporters") or [], groups, units):
-                for recipient in _recipients(cur, db, plan, reporter, str(entry.get("recipient"))):
-                    code = report_code(year, period, recipient)
-                    if (code, reporter) in existing:
-                        result.existing += 1
-                        continue
-                    title = f"{entry.get('name')} ({PERIODS[period][1]} {year})"
-                    new = NewInstance(plan, code, reporter, recipient, recipient, monitor, None, machine, due, phrase,
-                                      kind=KIND, title=title)
-                    batch.append((new, f"Yêu cầu báo cáo: {title}"))
-                    existing.add((code, reporter))
-                    result.created += 1
-        open_instances(db, cur, batch, at)
+                if reporter in existing:
+                    kept.add(reporter)
+                    continue
+                found = planned.setdefault(reporter, _Planned(str(entry.get("name")), due, phrase))
+                if due < found.due:  # named twice in one period: the earlier deadline holds
+                    found.due, found.phrase = due, phrase
+                found.recipients.update(_recipients(cur, db, plan, reporter, str(entry.get("recipient"))))
+        at = stamp(clock.now())
+        batch, addressed = [], []
+        for reporter, report in planned.items():
+            if not report.recipients:
+                continue
+            title = f"{report.name} ({PERIODS[period][1]} {year})"
+            to = sorted(report.recipients)
+            batch.append((NewInstance(plan, code, reporter, None, None, monitor, None, machine, report.due,
+                                      report.phrase, kind=KIND, title=title),
+                          f"Yêu cầu báo cáo: {title}; nơi nhận: {', '.join(to)}"))
+            addressed.append(to)
+        ids = open_instances(db, cur, batch, at)
+        add_recipients(db, cur, [(i, unit) for i, to in zip(ids, addressed, strict=True) for unit in to])
+        result.created, result.existing = len(ids), len(kept)
     return result
 
 
@@ -114,7 +149,7 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
                            .where(t.c.id == report_id, t.c.kind == KIND)).first()
         if row is None:
             raise KeyError(report_id)
-        plan, code, reporter, recipient, state, due, title = row
+        plan, code, reporter, _focal, state, due, title = row
         whole_plan = conn.execute(select(PLANS.c.monitor).where(PLANS.c.code == plan)).scalar_one() == reporter
         scope = and_(t.c.plan == plan, t.c.kind == TASK_KIND)
         if not whole_plan:
@@ -137,18 +172,27 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
         done_days = conn.execute(
             select(t.c.done_on, func.count()).where(scope, t.c.done_on.is_not(None))  # set only while done
             .group_by(t.c.done_on).order_by(t.c.done_on)).all()
-        period_prefix = code.split("/")[0]
+        r = RECIPIENTS
         received = conn.execute(
             select(t.c.id, t.c.unit, t.c.workflow, t.c.state, t.c.deadline, category, due_soon)
-            .where(t.c.plan == plan, t.c.kind == KIND, t.c.focal == reporter, t.c.task == f"{period_prefix}/{reporter}")
+            .select_from(t.join(r, r.c.task_id == t.c.id))
+            .where(t.c.plan == plan, t.c.kind == KIND, r.c.unit == reporter, t.c.id != report_id,
+                   of_period(t, code.split("/")[0]))
             .order_by(t.c.unit), params).all()
-    inputs = []
-    for i, u, wf, s, dl, cat, soon in received:
-        standing = report_standing(rules, {"workflow": wf, "state": s, "category": cat, "due_soon": soon}, today)
-        inputs.append({"id": i, "unit": u, "state": s, "deadline": str(dl), "missing": standing.missing,
-                       "late": standing.late})
+        inputs = []
+        for i, u, wf, s, dl, cat, soon in received:
+            standing = report_standing(rules, {"workflow": wf, "state": s, "category": cat, "due_soon": soon}, today)
+            inputs.append({"id": i, "unit": u, "state": s, "deadline": str(dl), "missing": standing.missing,
+                           "late": standing.late})
+        names = _unit_names(conn, {reporter} | {o["unit"] for o in overdue} | {x["unit"] for x in difficulties}
+                            | {str(x[1]) for x in received})
+    for listed in (overdue, difficulties, inputs):
+        for x in listed:
+            x["unit_name"] = names.get(x["unit"], x["unit"])
+    recipients = recipients_of(db, [report_id]).get(report_id, [])
     return {
-        "report": {"id": report_id, "plan": plan, "code": code, "title": title, "unit": reporter, "to": recipient,
+        "report": {"id": report_id, "plan": plan, "code": code, "title": title, "unit": reporter,
+                   "unit_name": names.get(reporter, reporter), "to": recipients[0]["unit"] if recipients else None, "recipients": recipients,
                    "state": state, "deadline": str(due) if due else None},
         "today": today.isoformat(), "scope": "plan" if whole_plan else "unit",
         "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in sorted(per_task.items())},
@@ -159,6 +203,14 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
         "timeline": timeline([(_day(day), n) for day, n in done_days], today),
     }
+
+
+def _unit_names(conn: Any, codes: set[str]) -> dict[str, str]:
+    wanted, names = sorted(codes), dict[str, str]()
+    for start in range(0, len(wanted), 500):
+        names.update((str(c), str(n)) for c, n in conn.execute(
+            select(UNITS.c.code, UNITS.c.name).where(UNITS.c.code.in_(wanted[start:start + 500]))))
+    return names
 
 
 @dataclass(frozen=True)
@@ -186,28 +238,3 @@ def timeline(done_days: list[tuple[date | None, int]], today: date) -> list[dict
         points.append({"date": end.isoformat(), "done": sum(n for d, n in done_days if d is not None and d <= end)})
         month += 1
     return points
-
-
-def report_documents(db: Database, report_id: int, today: date, rules: StatusRules) -> tuple[bytes, bytes, dict[str, Any]]:
-    """The report as (DOCX, XLSX, content); the issuing body, place, signer and recipients come from the plan."""
-    from phancap.engine.documents import report_docx, report_xlsx
-
-    content = report_content(db, report_id, today, rules)
-    meta = content["report"]
-    with db.read() as cur:
-        cur.execute(db.sql("SELECT p.definition, i.name FROM plan p JOIN unit i ON i.code = p.issuer WHERE p.code = ?"),
-                    (meta["plan"],))
-        definition, issuer_name = cur.fetchone()
-        cur.execute(db.sql("SELECT code, name FROM unit WHERE code IN (?, ?)"), (meta["unit"], meta["to"]))
-        names = dict(cur.fetchall())
-        cur.execute(db.sql("SELECT comment, actor FROM audit_event WHERE task_id = ? AND trigger = 'submit' "
-                           "ORDER BY seq DESC"), (report_id,))
-        submitted = cur.fetchone()
-    plan = json.loads(definition)
-    place = "Hà Nội" if plan.get("registry") == "HN" else "Kon Tum"
-    signer = {"block": f"TL. {names.get(meta['to'], meta['to']).upper()} / THỦ TRƯỞNG ĐƠN VỊ",
-              "name": submitted[1] if submitted else ""}
-    docx_bytes = report_docx(content, issuer=issuer_name, body_name=names.get(meta["unit"], meta["unit"]), place=place,
-                             signer=signer, free_text=submitted[0] if submitted else None,
-                             recipients=[names.get(meta["to"], meta["to"])], today=today)
-    return docx_bytes, report_xlsx(content), content

@@ -16,12 +16,14 @@ RELATIONS: dict[str, str] = {
     "coordinator": "a coordinating unit (Phối hợp): may comment, never advance",
     "monitor": "the monitoring agency that urges (Sở Nội vụ / Phòng Nội vụ)",
     "justice": "the justice body that appraises drafts (Sở Tư pháp / Phòng Tư pháp)",
+    "recipient": "a unit a periodic report is sent to (Nơi nhận): receives, accepts or returns it",
 }
 
 # The task instance's column each relation reads (coordinator: the unit is among `coordinators`).
 RELATION_COLUMNS: dict[str, str] = {"lead": "unit", "focal": "focal", "authority": "authority",
                                     "monitor": "monitor", "justice": "justice"}
 COORDINATOR = "coordinator"
+RECIPIENT = "recipient"  # the unit is among the report's `report_recipient` rows
 
 ROLE_LABELS_VI: dict[str, str] = {
     "officer": "Chuyên viên",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from phancap.engine import metrics
 from phancap.engine.audit import data_json, event_hash, evidence_json, snapshot_json
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
@@ -20,6 +21,7 @@ from phancap.engine.status import StatusRules
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.machine import Actor, TaskContext, WorkflowMachine
 from phancap.engine.policy import sees_all
+from phancap.engine.report_recipients import MARK_RECEIVED
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE, normalise_capacity
 from phancap.engine.workcalendar import WorkCalendar, default_calendar
 from phancap.engine.workflow import TransitionDef, Workflow
@@ -29,7 +31,8 @@ SYSTEM = Actor(SYSTEM_ACTOR, None, frozenset({SYSTEM_ROLE}))
 _SELECT_TASK = (
     "SELECT t.workflow, t.state, t.stage, t.version, t.unit, t.focal, t.authority, t.monitor, t.justice, "
     "t.coordinators, t.deadline, t.state_due, t.complex, t.last_hash, t.overdue_at, t.pending_deadline, "
-    "u.unit, u.roles, p.definition_sha256 "
+    "u.unit, u.roles, p.definition_sha256, "
+    "EXISTS (SELECT 1 FROM report_recipient r WHERE r.task_id = t.id AND r.unit = u.unit) "
     # a deactivated user, or one of an inactive unit, is no user: they cannot act, by any door
     "FROM task_instance t LEFT JOIN app_user u ON u.name = ? AND u.active "
     "AND EXISTS (SELECT 1 FROM unit n WHERE n.code = u.unit AND n.active) "
@@ -96,6 +99,7 @@ class TaskEngine:
         self._select_read = db.sql(_SELECT_TASK)
         self._update = db.sql(_UPDATE_TASK)
         self._insert = db.sql(_INSERT_EVENT)
+        self._mark_received = db.sql(MARK_RECEIVED)
         self._earlier: dict[int, str] = {}  # the earlier-actors query per number of triggers
         self._find_key = db.sql("SELECT request, response FROM idempotency_key WHERE actor = ? AND key = ?")
         self._store_key = db.sql("INSERT INTO idempotency_key (actor, key, request, response, created_at) "
@@ -118,6 +122,7 @@ class TaskEngine:
             monitor=monitor, justice=justice, coordinators=frozenset(json.loads(coordinators or "[]")),
             deadline=as_date(deadline), state_due=as_date(state_due), today=self.clock.today(), actor=actor,
             complex=bool(_complex), pending_deadline=as_date(pending), overdue_at=overdue_at,
+            recipient=bool(row[19]),
         )
         if not ctx.has_relation() and SYSTEM_ROLE not in actor.roles and not sees_all(actor):
             # No relation to the task: the same answer as a missing task, so writes reveal nothing reads hide.
@@ -128,13 +133,26 @@ class TaskEngine:
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
              evidence: dict[str, Any] | None = None, capacity: str | None = None,
              version: int | None = None, proposed_deadline: date | None = None,
-             idempotency_key: str | None = None) -> FireResult:
-        """With an idempotency key, a retry of the same request returns the first result and applies nothing;
-        the key is stored in the transition's own transaction, so this holds across restarts."""
+             idempotency_key: str | None = None, sections: dict[str, str] | None = None) -> FireResult:
+        """`sections`: a report's narrative parts (engine.effects.SECTIONS), kept in its `submit` event's data.
+        With an idempotency key, a retry of the same request returns the first result and applies nothing;
+        the key is stored in the transition's own transaction, so this holds across restarts. Counted by
+        trigger in engine/metrics.py once its transaction has committed."""
+        result = self._fire(task_id, trigger, actor, comment=comment, evidence=evidence, capacity=capacity,
+                            version=version, proposed_deadline=proposed_deadline, idempotency_key=idempotency_key,
+                            sections=sections)
+        metrics.TRANSITIONS.labels(result.trigger).inc()
+        return result
+
+    def _fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None,
+              evidence: dict[str, Any] | None, capacity: str | None, version: int | None,
+              proposed_deadline: date | None, idempotency_key: str | None,
+              sections: dict[str, str] | None) -> FireResult:
         actor_name = actor if isinstance(actor, str) else actor.name
         request = None
         if idempotency_key is not None:
-            request = _request_digest(task_id, trigger, comment, evidence, capacity, version, proposed_deadline)
+            request = _request_digest(task_id, trigger, comment, evidence, capacity, version, proposed_deadline,
+                                      *(() if sections is None else (sections,)))
         with self.db.write() as cur:
             cur.execute(self._select, (actor_name, task_id))  # takes the row lock before the key is looked up
             row = cur.fetchone()
@@ -165,7 +183,7 @@ class TaskEngine:
                     trigger=trigger,
                 ) from None
             ctx.comment, ctx.evidence, ctx.capacity = comment, evidence, capacity
-            ctx.proposed_deadline = proposed_deadline
+            ctx.proposed_deadline, ctx.sections = proposed_deadline, sections
             from_state = ctx.state
             self._load_earlier_actors(cur, machine, ctx, trigger)
             fired = machine.fire(ctx, trigger)
@@ -176,6 +194,13 @@ class TaskEngine:
                 cur.execute(self._store_key, (actor_name, idempotency_key, request,
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
             return result
+
+    def persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, *, version: int,
+                last_hash: str, plan_version: str | None, coordinators: str | None) -> FireResult:
+        """Write a transition the caller fired on `ctx` (loaded with load_context, lock=True) in the caller's
+        transaction: the task's new fields and exactly one audit event, as `fire` does."""
+        return self._persist(cur, workflow, ctx, fired, ctx.state, version, last_hash, plan_version=plan_version,
+                             coordinators=coordinators)
 
     def _persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, from_state: str,
                  current_version: int, last_hash: str, *, plan_version: str | None = None,
@@ -211,6 +236,8 @@ class TaskEngine:
             raise TransitionNotAllowed("version", "Nhiệm vụ vừa bị thay đổi", "concurrent change",
                                        task_id=ctx.task_id, state=from_state, trigger=fired.trigger)
         cur.execute(self._insert, (*values, last_hash, new_hash, snapshot))
+        if ctx.delivered:  # a report sent: each recipient has received it, in the event's own transaction
+            cur.execute(self._mark_received, (at, ctx.task_id))
         return FireResult(ctx.task_id, fired.trigger, from_state, to_state, seq, ctx.actor.name,
                           str(ctx.granted_role), ctx.capacity, at, new_hash)
 
@@ -223,11 +250,13 @@ class TaskEngine:
             return self.calendar.add_working_days(ctx.today, days)
         return self.calendar.add_days(ctx.today, days)
 
-    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool) -> tuple[WorkflowMachine, TaskContext]:
-        """The task as its machine sees it, with the actor resolved (inside the caller's transaction)."""
+    def load_context(self, cur: Any, task_id: int, actor: Actor | str, *, lock: bool,
+                     trigger: str | None = None) -> tuple[WorkflowMachine, TaskContext]:
+        """The task as its machine sees it, with the actor resolved (inside the caller's transaction);
+        `trigger`: the one about to be fired, named in a refusal."""
         actor_name = actor if isinstance(actor, str) else actor.name
         cur.execute(self._select if lock else self._select_read, (actor_name, task_id))
-        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor)
+        machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor, trigger)
         self._load_earlier_actors(cur, machine, ctx)
         return machine, ctx
 

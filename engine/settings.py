@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[str, BeforeValidator(_networks("PHANCAP_TRUSTED_PROXIES"))] = ""
     features_dir: Path | None = None
     cucumber_json: Path | None = None
+    # /metrics (Prometheus) answers only a scraper holding this token; unset, the page does not exist
+    metrics_token: str | None = Field(None, repr=False)
 
     @model_validator(mode="after")
     def _signed_webhooks(self) -> Settings:

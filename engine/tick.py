@@ -7,14 +7,16 @@ an advisory lock lets one sweep run at a time and the UPDATE re-checks each row 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from phancap.engine import metrics
 from phancap.engine.audit import encode, snapshot_sql, sql_encode
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.roles import SYSTEM_ACTOR, SYSTEM_ROLE
+from phancap.engine.unit_changes import apply_due_changes
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK_KEY = 7_411_202_5  # pg advisory lock id of the deadline sweep
@@ -26,9 +28,11 @@ class TickResult:
     marked: int
     today: str
     skipped_locked: bool = False
+    unit_changes: tuple[dict[str, Any], ...] = ()  # scheduled successions and renames applied by this sweep
 
     def to_json(self) -> dict[str, Any]:
-        return {"marked": self.marked, "today": self.today, "skipped_locked": self.skipped_locked}
+        return {"marked": self.marked, "today": self.today, "skipped_locked": self.skipped_locked,
+                "unit_changes": list(self.unit_changes)}
 
 
 def _hash_sql(alias: str) -> str:
@@ -67,9 +71,14 @@ def _due_condition(alias: str, sources: tuple[str, ...]) -> str:
 
 
 def tick(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock) -> TickResult:
-    result = _tick(db, workflows, clock)
+    """The scheduled unit changes whose day has come (so moved tasks are swept under their new unit), then the
+    deadline sweep."""
+    with metrics.SWEEPS.time():
+        changes = apply_due_changes(db, workflows, clock)
+        result = replace(_tick(db, workflows, clock), unit_changes=tuple(changes))
+    metrics.SWEPT.inc(result.marked)
     # one line per sweep, so an operator sees that the sweep runs and what it did
-    log.info("deadline sweep", extra=result.to_json())
+    log.info("deadline sweep", extra={**result.to_json(), "unit_changes": len(changes)})
     return result
 
 

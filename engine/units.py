@@ -17,6 +17,7 @@ from phancap.engine.errors import BadRequest, NotFound, Refusal
 from phancap.engine.loader import commune_bodies, refresh_group_members
 from phancap.engine.organisations import KINDS, UNIT_CODE, Registry, UnitDef, fold
 from phancap.engine.policy import require_manage_registry
+from phancap.engine.unit_changes import refuse_if_scheduled, schedule_rename
 from phancap.engine.users import User
 
 _COLUMNS = "code, name, kind, region, parent, aliases, active, official_code, official_name"
@@ -96,7 +97,7 @@ def list_groups(db: Database, region: str | None = None) -> list[dict[str, Any]]
 
 # --- administrative changes, each an admin event in the same transaction --------------------------
 
-def _unit_row(conn: Connection, code: str) -> Any:
+def unit_row(conn: Connection, code: str) -> Any:
     row = conn.execute(text(f"SELECT {_COLUMNS} FROM unit WHERE code = :code"), {"code": code}).mappings().first()
     if row is None:
         raise NotFound(f"Không có đơn vị {code}", f"no unit {code}")
@@ -115,7 +116,7 @@ def _standard_body(conn: Connection, code: str) -> UnitDef | None:
     return registry.unit(code)
 
 
-def _user_region(conn: Connection, user: User) -> str | None:
+def user_region(conn: Connection, user: User) -> str | None:
     return conn.execute(text("SELECT region FROM unit WHERE code = :u"), {"u": user.unit}).scalar_one_or_none()
 
 
@@ -126,7 +127,7 @@ def add_unit(db: Database, user: User, clock: Clock, code: str, *, name: str | N
     ({commune}-{suffix}: VP, PKT, PKTHTDT, PVHXH, TTPVHCC) needs no name: the standard one is used."""
     region = region or code.split("-", 1)[0]
     with db.engine.begin() as conn:
-        require_manage_registry(user, _user_region(conn, user), region)
+        require_manage_registry(user, user_region(conn, user), region)
         return insert_unit(conn, stamp(clock.now()), user.name, code, name=name, kind=kind, region=region,
                            parent=parent, official_code=official_code, aliases=aliases, comment=comment)
 
@@ -152,7 +153,7 @@ def insert_unit(conn: Connection, at: str, actor: str, code: str, *, name: str |
     if kind not in KINDS:
         raise BadRequest(f"Loại đơn vị {kind!r} không hợp lệ", f"kind {kind!r} is not one of {', '.join(KINDS)}")
     if parent is not None:
-        _unit_row(conn, parent)
+        unit_row(conn, parent)
     row = {"code": code, "region": region, "name": " ".join(name.split()), "kind": kind,
            "aliases": json.dumps(aliases or [], ensure_ascii=False), "official_code": official_code,
            "parent": parent}
@@ -163,53 +164,65 @@ def insert_unit(conn: Connection, at: str, actor: str, code: str, *, name: str |
                      data={k: v for k, v in row.items() if k != "aliases"} | {"aliases": aliases or []},
                      comment=comment)
     refresh_group_members(conn, {region})
-    return _public(_unit_row(conn, code))
+    return _public(unit_row(conn, code))
 
 
 def rename_unit(db: Database, user: User, clock: Clock, code: str, new_name: str,
                 comment: str | None = None, *, effective: date | None = None,
                 decision: str | None = None) -> dict[str, Any]:
     """A new name; the old one stays an alias (plans and history that name it still resolve). A rename by a
-    decision records it and its effective date (today or before) in the admin event."""
+    decision records it and its effective date in the admin event; a later effective date is scheduled
+    (engine/unit_changes.py) and applied by the deadline sweep on that day (the result carries `scheduled`)."""
     new_name = " ".join(new_name.split())
     if not new_name:
         raise BadRequest("Tên mới trống", "the new name is empty")
+    decision = " ".join(decision.split()) if decision and decision.strip() else None
     if effective is not None and effective > clock.today():
-        raise BadRequest(f"Ngày hiệu lực {effective.isoformat()} sau hôm nay: chưa lên lịch trước được",
-                         f"the effective date {effective.isoformat()} is after today: renames are not scheduled ahead")
+        return schedule_rename(db, clock, user, code, new_name, effective, decision, comment)
+    with db.engine.begin() as conn:
+        row = unit_row(conn, code)
+        require_manage_registry(user, user_region(conn, user), row["region"])
+        refuse_if_scheduled(conn, [code])
+        return apply_rename(conn, stamp(clock.now()), user.name, code, new_name, comment, effective, decision)
+
+
+def apply_rename(conn: Connection, at: str, actor: str, code: str, new_name: str, comment: str | None,
+                 effective: date | None, decision: str | None, change: int | None = None) -> dict[str, Any]:
+    """The rename itself, in the caller's transaction: the name, the old one kept as an alias, the admin event
+    (from which engine/unit_names.py dates the names)."""
+    row = unit_row(conn, code)
+    if row["name"] == new_name:
+        raise Refusal("state", f"Đơn vị {code} đã mang tên {new_name}", f"unit {code} is already named {new_name}")
     extra: dict[str, Any] = {}
     if effective is not None:
         extra["effective"] = effective.isoformat()
-    if decision and decision.strip():
-        extra["decision"] = " ".join(decision.split())
-    with db.engine.begin() as conn:
-        row = _unit_row(conn, code)
-        require_manage_registry(user, _user_region(conn, user), row["region"])
-        if row["name"] == new_name:
-            raise Refusal("state", f"Đơn vị {code} đã mang tên {new_name}", f"unit {code} is already named {new_name}")
-        aliases = [a for a in json.loads(row["aliases"]) if a != new_name]
-        aliases = list(dict.fromkeys([*aliases, row["name"]]))
-        conn.execute(text("UPDATE unit SET name = :name, aliases = :aliases, origin = 'admin' WHERE code = :code"),
-                     {"name": new_name, "aliases": json.dumps(aliases, ensure_ascii=False), "code": code})
-        admin_log.record(conn, at=stamp(clock.now()), actor=user.name, action="unit.rename", region=row["region"],
-                         subject=code, data={"old": row["name"], "new": new_name, **extra},
-                         comment=comment or extra.get("decision"))
-        return _public(_unit_row(conn, code))
+    if decision:
+        extra["decision"] = decision
+    if change is not None:
+        extra["scheduled_change"] = change
+    aliases = [a for a in json.loads(row["aliases"]) if a != new_name]
+    aliases = list(dict.fromkeys([*aliases, row["name"]]))
+    conn.execute(text("UPDATE unit SET name = :name, aliases = :aliases, origin = 'admin' WHERE code = :code"),
+                 {"name": new_name, "aliases": json.dumps(aliases, ensure_ascii=False), "code": code})
+    admin_log.record(conn, at=at, actor=actor, action="unit.rename", region=row["region"],
+                     subject=code, data={"old": row["name"], "new": new_name, **extra},
+                     comment=comment or extra.get("decision"))
+    return _public(unit_row(conn, code))
 
 
 def deactivate_unit(db: Database, user: User, clock: Clock, code: str, comment: str | None = None) -> dict[str, Any]:
     """The unit no longer takes new work: groups stop listing it, `units` shows it only with --all.
     Its tasks, users and history stay."""
     with db.engine.begin() as conn:
-        row = _unit_row(conn, code)
-        require_manage_registry(user, _user_region(conn, user), row["region"])
+        row = unit_row(conn, code)
+        require_manage_registry(user, user_region(conn, user), row["region"])
         if not row["active"]:
             raise Refusal("state", f"Đơn vị {code} đã ngừng hoạt động", f"unit {code} is already inactive")
         conn.execute(text("UPDATE unit SET active = :no WHERE code = :code"), {"no": False, "code": code})
         admin_log.record(conn, at=stamp(clock.now()), actor=user.name, action="unit.deactivate", region=row["region"],
                          subject=code, data={"active": [True, False]}, comment=comment)
         refresh_group_members(conn, {row["region"]})
-        return _public(_unit_row(conn, code))
+        return _public(unit_row(conn, code))
 
 
 def _public(r: Any) -> dict[str, Any]:

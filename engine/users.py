@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
 from phancap.engine.errors import NotFound
+from phancap.engine import passwords
 from phancap.engine.passwords import check_password
 from phancap.engine.roles import ROLES
 
@@ -33,9 +34,7 @@ def user_from_row(row: Sequence[Any]) -> User:
 
 
 def hash_password(password: str) -> str:
-    from argon2 import PasswordHasher
-
-    return PasswordHasher().hash(password)
+    return passwords.HASHER.hash(password)
 
 
 def end_user_sessions(conn: Connection, user: str) -> int:

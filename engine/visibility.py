@@ -1,7 +1,7 @@
 """Who sees which task instances, and the read models built on that rule.
 
 A unit sees the instances it leads, coordinates, tracks (focal), approves (authority), monitors,
-or appraises (justice: it must see a draft to appraise it). Users holding the SEE_ALL permission
+or appraises (justice: it must see a draft to appraise it), and the reports sent to it (recipient). Users holding the SEE_ALL permission
 (engine/policy.py: auditor, monitor) see every instance, read-only: seeing grants no transition (the workflow's
 grants alone decide that)."""
 
@@ -17,23 +17,26 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from phancap.engine.audit import clean_event
 from phancap.engine.db import Database
-from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
+from phancap.engine.models import AppUser, AuditEvent, Plan, PlanTask, Unit
 from phancap.engine.status import TASK_INSTANCES, StatusRules
 from phancap.engine.policy import sees_all
-from phancap.engine.roles import COORDINATOR, RELATION_COLUMNS
+from phancap.engine.report_recipients import recipient_condition, with_recipients
+from phancap.engine.roles import COORDINATOR, RECIPIENT, RELATION_COLUMNS
 from phancap.engine.users import User
 
 T = TASK_INSTANCES.alias("t")
 _PT = PlanTask.__table__.alias("pt")  # type: ignore[attr-defined]
 _UNIT, _FOCAL = Unit.__table__.alias("u"), Unit.__table__.alias("f")  # type: ignore[attr-defined]
 _PLAN = Plan.__table__.alias("p")  # type: ignore[attr-defined]
+_ASSIGNEE = AppUser.__table__.alias("au")  # type: ignore[attr-defined]
 _FROM = (T.outerjoin(_PT, and_(_PT.c.plan == T.c.plan, _PT.c.number == T.c.task))
-         .outerjoin(_UNIT, _UNIT.c.code == T.c.unit).outerjoin(_FOCAL, _FOCAL.c.code == T.c.focal))
+         .outerjoin(_UNIT, _UNIT.c.code == T.c.unit).outerjoin(_FOCAL, _FOCAL.c.code == T.c.focal)
+         .outerjoin(_ASSIGNEE, _ASSIGNEE.c.name == T.c.assignee))
 _COLUMNS = (T.c.id, T.c.plan, T.c.task, T.c.unit, _UNIT.c.name.label("unit_name"), T.c.focal,
             _FOCAL.c.name.label("focal_name"), T.c.authority, T.c.monitor, T.c.justice, T.c.coordinators, T.c.workflow,
             T.c.state, T.c.stage, T.c.version, T.c.deadline, T.c.deadline_phrase, T.c.state_due, T.c.overdue_at,
             T.c.state_since, func.coalesce(T.c.title, _PT.c.title, "").label("title"), T.c.kind, T.c.parent_id,
-            T.c.pending_deadline, T.c.done_on)
+            T.c.pending_deadline, T.c.done_on, T.c.assignee, _ASSIGNEE.c.full_name.label("assignee_name"))
 _DETAIL = (_PT.c.content, _PT.c.product, _PT.c.lead_text, _PT.c.coordinators_text, _PT.c.procedure_text,
            _PT.c.deadline_kind, _PLAN.c.title.label("plan_title"), _PT.c.focal.label("plan_focal"))
 
@@ -44,7 +47,7 @@ def visible_condition(user: User, t: Any = T) -> ColumnElement[bool]:
         return true()
     escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     held = [t.c[column] == user.unit for column in RELATION_COLUMNS.values()]
-    return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"))
+    return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"), recipient_condition(user.unit, t))
 
 
 def relations(user: User, task: dict[str, Any]) -> list[str]:
@@ -52,6 +55,8 @@ def relations(user: User, task: dict[str, Any]) -> list[str]:
     result = [name for name, column in RELATION_COLUMNS.items() if task.get(column) == user.unit]
     if user.unit in task.get("coordinators", []):
         result.append(COORDINATOR)
+    if any(r["unit"] == user.unit for r in task.get("recipients") or []):
+        result.append(RECIPIENT)
     return result
 
 
@@ -116,8 +121,10 @@ def relation_condition(user: User, relation: str, t: Any = T) -> ColumnElement[b
     if relation == COORDINATOR:
         escaped = user.unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return t.c.coordinators.like(f'%"{escaped}"%', escape="\\")  # type: ignore[no-any-return]
+    if relation == RECIPIENT:
+        return recipient_condition(user.unit, t)
     if relation not in RELATION_COLUMNS:
-        raise ValueError(f"unknown relation {relation!r} (one of {', '.join([*RELATION_COLUMNS, COORDINATOR])})")
+        raise ValueError(f"unknown relation {relation!r} (one of {', '.join([*RELATION_COLUMNS, COORDINATOR, RECIPIENT])})")
     return t.c[RELATION_COLUMNS[relation]] == user.unit  # type: ignore[no-any-return]
 
 
@@ -165,7 +172,7 @@ def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | Non
             .where(T.c.id == task_id, visible_condition(user)))
     with db.engine.connect() as conn:
         row = conn.execute(stmt).first()
-    return None if row is None else _task(row)
+    return None if row is None else with_recipients(db, [_task(row)])[0]
 
 
 def plan_matrix(db: Database, user: User, plan: str, today: date, rules: StatusRules) -> list[dict[str, Any]]:
@@ -235,12 +242,15 @@ def cases_visible_to(db: Database, user: User, kind: str, *, plan: str | None = 
                      parent_id: int | None = None) -> list[dict[str, Any]]:
     """Reports or difficulties (kind) the user may see, with optional filters; period is a code like BC-2025-6T."""
     where: list[ColumnElement[bool]] = [visible_condition(user), T.c.kind == kind]
-    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("focal", recipient),
-                          ("parent_id", parent_id)):
+    for column, value in (("plan", plan), ("unit", unit), ("state", state), ("parent_id", parent_id)):
         if value is not None and value != "":
             where.append(T.c[column] == value)
+    if recipient:
+        where.append(recipient_condition(recipient, T))
     if period:
-        where.append(T.c.task.like(period.replace("%", "").replace("_", "") + "/%"))
+        code = period.replace("%", "").replace("_", "")
+        where.append(or_(T.c.task == code, T.c.task.like(code + "/%")))
     stmt = select(*_COLUMNS).select_from(_FROM).where(*where).order_by(T.c.deadline, T.c.unit, T.c.id)
     with db.engine.connect() as conn:
-        return [_task(r) for r in conn.execute(stmt).all()]
+        items = [_task(r) for r in conn.execute(stmt).all()]
+    return with_recipients(db, items)

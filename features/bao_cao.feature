@@ -6,7 +6,9 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
   để tổng hợp, báo cáo UBND Thành phố. Kế hoạch không nêu ngày Sở Nội vụ báo cáo UBND Thành phố, nên
   báo cáo ấy chỉ được tạo khi có ngày được cấu hình. Kế hoạch Kon Tum (mục III.2): Phòng Nội vụ báo
   cáo UBND huyện kết quả thực hiện, không nêu ngày. "Trước ngày 10 tháng 6" nghĩa là hạn chót 9/6.
-  Số liệu trong báo cáo lấy từ chính các nhiệm vụ và báo cáo trong hệ thống.
+  Số liệu trong báo cáo lấy từ chính các nhiệm vụ và báo cáo trong hệ thống. Mỗi đơn vị lập một báo
+  cáo cho mỗi kỳ và gửi đến tất cả nơi nhận (Nghị định 30/2020/NĐ-CP: một văn bản, nhiều nơi nhận),
+  không lập một bản cho mỗi nơi nhận.
 
   Bối cảnh:
     Cho các kế hoạch HN-2025 và KT-2025 đã giao nhiệm vụ cho các đơn vị ngày 01/4/2025
@@ -21,14 +23,11 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
   Khung kịch bản: Báo cáo <kỳ> năm 2025 của kế hoạch Hà Nội đi từ xã, phường lên các Sở đầu mối, rồi lên Sở Nội vụ
     Khi có yêu cầu báo cáo định kỳ "<kỳ>" năm 2025 theo kế hoạch "HN-2025"
     Thì các báo cáo được tạo là:
-      | đơn vị báo cáo                   | gửi                      | số báo cáo | ngày cuối cùng |
-      | Chính quyền địa phương cấp cơ sở | Sở Tư pháp               | 126        | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Nội vụ                | 126        | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Tài chính             | 126        | <hạn xã>       |
-      | Chính quyền địa phương cấp cơ sở | Sở Khoa học và Công nghệ | 126        | <hạn xã>       |
-      | Sở Tư pháp                       | Sở Nội vụ                | 1          | <hạn Sở>       |
-      | Sở Tài chính                     | Sở Nội vụ                | 1          | <hạn Sở>       |
-      | Sở Khoa học và Công nghệ         | Sở Nội vụ                | 1          | <hạn Sở>       |
+      | đơn vị báo cáo                   | gửi                                                            | số báo cáo | ngày cuối cùng |
+      | Chính quyền địa phương cấp cơ sở | Sở Tư pháp; Sở Nội vụ; Sở Tài chính; Sở Khoa học và Công nghệ | 126        | <hạn xã>       |
+      | Sở Tư pháp                       | Sở Nội vụ                                                      | 1          | <hạn Sở>       |
+      | Sở Tài chính                     | Sở Nội vụ                                                      | 1          | <hạn Sở>       |
+      | Sở Khoa học và Công nghệ         | Sở Nội vụ                                                      | 1          | <hạn Sở>       |
     Và báo cáo "Báo cáo tổng hợp của Sở Nội vụ" chờ ngày được cấu hình vì kế hoạch không nêu ngày
     Khi yêu cầu lại, với ngày <ngày cấu hình> được cấu hình cho báo cáo mà kế hoạch không nêu ngày
     Thì các báo cáo được tạo là:
@@ -39,6 +38,28 @@ Tính năng: Chế độ báo cáo định kỳ của hai kế hoạch
       | kỳ       | hạn xã    | hạn Sở     | ngày cấu hình |
       | 6 tháng  | 9/6/2025  | 13/6/2025  | 20/6/2025     |
       | hằng năm | 9/12/2025 | 13/12/2025 | 20/12/2025    |
+
+  Kịch bản: Một phường lập một báo cáo 6 tháng, gửi cả bốn Sở đầu mối; mỗi Sở nhận được ngay khi phường gửi
+    Cho đã có yêu cầu báo cáo định kỳ "6 tháng" năm 2025 theo kế hoạch "HN-2025"
+    Và "UBND phường Hoàn Kiếm" có thêm người dùng "cv.hoankiem" với vai trò "Chuyên viên"
+    Thì "UBND phường Hoàn Kiếm" có một báo cáo cho kỳ này, gửi đến:
+      | nơi nhận                 | đã nhận |
+      | Sở Tư pháp               | chưa    |
+      | Sở Nội vụ                | chưa    |
+      | Sở Tài chính             | chưa    |
+      | Sở Khoa học và Công nghệ | chưa    |
+    Khi "cv.hoankiem" gửi báo cáo của đơn vị với nội dung "Kính gửi các Sở" và các mục:
+      | mục                           | nội dung                                          |
+      | Kết quả thực hiện             | Phường đã rà soát 12 thủ tục hành chính           |
+      | Tồn tại, hạn chế, nguyên nhân | Thiếu công chức chuyên trách                      |
+      | Kiến nghị, đề xuất            | Đề nghị phân cấp cho phường 3 nội dung            |
+    Thì "UBND phường Hoàn Kiếm" có một báo cáo cho kỳ này, gửi đến:
+      | nơi nhận                 | đã nhận |
+      | Sở Tư pháp               | có      |
+      | Sở Nội vụ                | có      |
+      | Sở Tài chính             | có      |
+      | Sở Khoa học và Công nghệ | có      |
+    Và văn bản báo cáo ghi "Số: …/BC-UBND", gửi 4 nơi nhận, với các mục đơn vị đã viết
 
   Kịch bản: Sau ngày 10/6, báo cáo của các xã, phường chưa gửi Sở Nội vụ là quá hạn và hiện trong báo cáo tổng hợp của Sở Nội vụ
     Cho đã có yêu cầu báo cáo định kỳ "6 tháng" năm 2025 theo kế hoạch "HN-2025"

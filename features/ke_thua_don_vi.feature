@@ -24,3 +24,20 @@ Tính năng: Kế thừa đơn vị khi sắp xếp tổ chức bộ máy
     Và nhiệm vụ 3 của kế hoạch "KT-2025" vẫn do "KT-PTP" chủ trì, đã phê duyệt, lịch sử không đổi
     Và "Phòng Tư pháp" không còn hoạt động
     Và kiểm tra nhật ký không phát hiện sai lệch
+
+  Kịch bản: Quyết định kế thừa ban hành trước ngày hiệu lực được áp dụng đúng ngày, một lần
+    Cho nhiệm vụ 1 của kế hoạch "KT-2025" do "Phòng Tư pháp" chủ trì
+    Và "UBND huyện" có thêm người dùng "qt.huyen" với vai trò "Quản trị"
+    Và hôm nay là ngày 16/6/2025
+    Khi "qt.huyen" ghi nhận đơn vị "QNG-STP" kế thừa "Phòng Tư pháp" từ ngày 01/7/2025 theo "Nghị quyết số 1678/NQ-UBTVQH15"
+    Thì việc kế thừa được lên lịch cho ngày 01/7/2025 và nhiệm vụ vẫn do "KT-PTP" chủ trì
+    Khi đồng hồ chuyển sang ngày 30/6/2025
+    Và hệ thống quét thời hạn
+    Thì nhiệm vụ vẫn do "KT-PTP" chủ trì
+    Khi đồng hồ chuyển sang ngày 01/7/2025
+    Và hệ thống quét thời hạn
+    Và hệ thống quét thời hạn
+    Thì nhiệm vụ do "QNG-STP" chủ trì, dòng cuối của lịch sử ghi đơn vị cũ "KT-PTP" và quyết định "Nghị quyết số 1678/NQ-UBTVQH15"
+    Và sự kiện chuyển do hệ thống ghi theo lịch đã lên
+    Và "Phòng Tư pháp" không còn hoạt động
+    Và kiểm tra nhật ký không phát hiện sai lệch

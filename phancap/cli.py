@@ -24,6 +24,7 @@ from phancap.cli_audit import audit_app
 from phancap.cli_plans import register as register_plans
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
+from phancap.cli_notifications import register as register_notifications
 from phancap.cli_queue import register as register_queue
 from phancap.cli_units import register as register_units
 from phancap.cli_users import user_app, users_app
@@ -210,10 +211,13 @@ def history_cmd(task: int, as_json: JsonOpt = False) -> None:
 
 @app.command("tick")
 def tick_cmd(as_json: JsonOpt = False) -> None:
-    """Mark every open task past its deadline overdue (as the system, audited)."""
+    """Apply the unit changes scheduled up to today, then mark every open task past its deadline overdue (as the
+    system, audited)."""
     c = ctx()
     result = tick(c.db, c.workflows, c.clock)
-    emit(result.to_json(), as_json, f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()})")
+    changes = "".join(f"; change {u['change']} {u['status']}" for u in result.unit_changes)
+    emit(result.to_json(), as_json,
+         f"{result.marked} task(s) marked overdue (today {result.today}, clock {c.clock.describe()}){changes}")
 
 
 @app.command()
@@ -316,6 +320,7 @@ def _deadline_json(deadline: object) -> object:
 
 
 register_queue(app)
+register_notifications(app)
 register_serve(app)
 register_reports(app)  # after the core commands, so --help lists those first
 register_units(app)

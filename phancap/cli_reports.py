@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -88,6 +89,61 @@ def reports_show(report: int, as_json: JsonOpt = False) -> None:
         fail(f"no report {report}")
         return
     emit(data, as_json, json.dumps(data["categories"], ensure_ascii=False))
+
+
+@reports_app.command("list")
+def reports_list(plan: Annotated[str | None, typer.Option("--plan")] = None,
+                 as_user: Annotated[str | None, typer.Option(
+                     "--as", help="Only the reports this user may see (those its unit writes or receives).")] = None,
+                 as_json: JsonOpt = False) -> None:
+    """Every report: id, reporter, recipients (with when each received it), period, state, due. Without
+    --as, as the operator of this installation (every report)."""
+    from phancap.engine.dashboard import period_of
+    from phancap.engine.queries import list_tasks
+    from phancap.engine.report_recipients import with_recipients
+    from phancap.engine.visibility import cases_visible_to
+
+    c = ctx()
+    if as_user is not None:
+        items = cases_visible_to(c.db, c.user(as_user), "report", plan=plan)
+    else:
+        items = with_recipients(c.db, list_tasks(c.db, plan=plan, kind="report"))
+    labels = {n: s.label for n, s in c.workflows["periodic_report"].workflow.states.items()}
+    rows = [{"id": i["id"], "plan": i["plan"], "reporter": i["unit"], "recipients": i["recipients"],
+             "period": period_of(i), "state": i["state"], "state_label": labels.get(i["state"], i["state"]),
+             "due": str(i["deadline"]) if i["deadline"] else None, "title": i.get("title")} for i in items]
+    emit(rows, as_json, "\n".join(f"{r['id']}\t{r['period']}\t{r['reporter']} → "
+                                  f"{', '.join(x['unit'] for x in r['recipients'])}\t{r['state']}\t{r['due']}"
+                                  for r in rows))
+
+
+@reports_app.command("export")
+def reports_export(report: int, fmt: Annotated[str, typer.Option("--format", help="docx or xlsx.")],
+                   output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+                   as_user: Annotated[str | None, typer.Option(
+                       "--as", help="Refused unless this user may see the report.")] = None) -> None:
+    """Write a report as a Vietnamese administrative document (DOCX) or its tables as a workbook (XLSX)."""
+    from phancap.engine.report_documents import report_documents
+    from phancap.engine.visibility import visible_task
+
+    c = ctx()
+    if fmt not in ("docx", "xlsx"):
+        fail(f"error: --format must be docx or xlsx, not '{fmt}'", 2)
+    if as_user is not None:
+        seen = visible_task(c.db, c.user(as_user), report)
+        if seen is None or seen["kind"] != "report":
+            fail(f"error: no report {report} (or not visible to {as_user})", 3)
+    labels = {n: s.label for n, s in c.workflows["periodic_report"].workflow.states.items()}
+    try:
+        docx_bytes, xlsx_bytes, _content = report_documents(c.db, report, c.clock.today(), c.engine().status, labels)
+    except KeyError:
+        fail(f"error: no report {report}", 1)
+        return
+    try:
+        output.write_bytes(docx_bytes if fmt == "docx" else xlsx_bytes)
+    except OSError as exc:
+        fail(f"error: cannot write {output}: {exc.strerror}", 1)
+    typer.echo(str(output))
 
 
 @difficulty_app.command("raise")

@@ -67,7 +67,7 @@ def units_add(code: str, actor: AsOpt,
 def units_rename(code: str, actor: AsOpt,
                  new_name: Annotated[str | None, typer.Argument(help="The new name (or --name).")] = None,
                  name: Annotated[str | None, typer.Option("--name", help="The new name.")] = None,
-                 effective: Annotated[str | None, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")] = None,
+                 effective: Annotated[str | None, typer.Option("--effective", help="From this date, YYYY-MM-DD (a later date is scheduled).")] = None,
                  decision: Annotated[str | None, typer.Option("--decision", help="The decision that renames it.")] = None,
                  comment: CommentOpt = None, as_json: JsonOpt = False) -> None:
     """Rename a unit (audited); the old name stays an alias. `rename CODE NEW_NAME` or
@@ -84,20 +84,23 @@ def units_rename(code: str, actor: AsOpt,
             fail(f"error: --effective {effective!r} is not a date (YYYY-MM-DD)", 2)
     c = ctx()
     row = rename_unit(c.db, c.user(actor), c.clock, code, str(new_name or name), comment, effective=day, decision=decision)
-    emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
+    if "scheduled" in row:
+        emit(row, as_json, f"scheduled change {row['scheduled']}: {row['code']} renamed {row['new_name']} from {row['effective']}")
+    else:
+        emit(row, as_json, f"renamed {row['code']}\t{row['name']}")
 
 
 @units_app.command("succeed")
 def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succeeded.", metavar="OLD...")],
                   by: Annotated[str, typer.Option("--by", help="The successor unit.")],
-                  effective: Annotated[str, typer.Option("--effective", help="From this date, YYYY-MM-DD (today or before).")],
+                  effective: Annotated[str, typer.Option("--effective", help="From this date, YYYY-MM-DD; a later date is scheduled and applied by the sweep on that day.")],
                   decision: Annotated[str, typer.Option("--decision", help="The decision (number, date, issuer).")],
                   actor: AsOpt, as_json: JsonOpt = False) -> None:
     """OLD… are succeeded by NEW: their open tasks move to it and their focal and coordinator references follow
     (one audited transfer event each), then they become inactive; ended tasks keep the old unit."""
     from datetime import date
 
-    from phancap.engine.reorganisation import succeed_units
+    from phancap.engine.succession import succeed_units
 
     try:
         day = date.fromisoformat(effective.strip())
@@ -106,8 +109,36 @@ def units_succeed(olds: Annotated[list[str], typer.Argument(help="The units succ
         return
     c = ctx()
     row = succeed_units(c.db, c.workflows, c.clock, c.user(actor), olds, by, day, decision)
+    if "scheduled" in row:
+        emit(row, as_json, f"scheduled change {row['scheduled']}: {', '.join(row['olds'])} -> {row['successor']} from "
+                           f"{row['effective']} (applied by the deadline sweep on that day)")
+        return
     emit(row, as_json, f"{', '.join(row['olds'])} -> {row['successor']} from {row['effective']}: {row['moved']} task(s) "
                        f"moved, {row['merged']} merged (withdrawn), {row['references']} focal/coordinator reference(s) followed")
+
+
+@units_app.command("changes")
+def units_changes(status: Annotated[str | None, typer.Option("--status", help="scheduled, applied, failed or cancelled.")] = None,
+                  as_json: JsonOpt = False) -> None:
+    """Successions and renames decided ahead: id, kind, units, successor, name, effective, decision, status, result."""
+    from phancap.engine.unit_changes import list_changes
+
+    rows = list_changes(ctx().db, status)
+    emit(rows, as_json, "\n".join(
+        f"{r['id']}\t{r['effective']}\t{r['status']}\t{r['kind']}\t{', '.join(r['units'])} -> "
+        f"{r['successor'] or r['name']}\t{r['decision']}" for r in rows) or "(no unit changes)")
+
+
+@units_app.command("cancel-change")
+def units_cancel_change(change: int, actor: AsOpt,
+                        reason: Annotated[str, typer.Option("--reason", help="Why it is cancelled.")] = "",
+                        as_json: JsonOpt = False) -> None:
+    """Cancel a scheduled succession or rename before its day (audited)."""
+    from phancap.engine.unit_changes import cancel_change
+
+    c = ctx()
+    row = cancel_change(c.db, c.clock, c.user(actor), change, reason)
+    emit(row, as_json, f"change {row['id']} cancelled")
 
 
 @units_app.command("deactivate")

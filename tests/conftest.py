@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from phancap.engine.clock import Clock
@@ -28,6 +29,7 @@ from phancap.engine.runtime import TaskEngine
 from phancap.engine.users import add_user
 from phancap.engine.workflows import load_workflows
 from phancap.demo import DEMO_USERS
+from phancap.engine import passwords
 
 PG_URL = os.environ.get("PHANCAP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("PHANCAP_REQUIRE_PG") == "1"
@@ -36,6 +38,12 @@ _counter = itertools.count()
 
 
 CUCUMBER_JSON = "reports/cucumber.json"
+
+# In this process passwords are hashed with argon2id at low cost (t=1, 8 MiB): the same code and checks,
+# ~100× cheaper than the shipped profile, which every sign-in of the suite would otherwise pay for.
+# Processes the tests start (the CLI, servers) keep the shipped one; test_passwords.py checks it.
+SHIPPED_HASHER = passwords.HASHER
+passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -189,6 +189,11 @@ def test_user_passwords_follow_the_policy_and_deactivation(loaded: Path) -> None
     assert common.returncode == 3 and "danh sách mật khẩu phổ biến" in common.stderr
     changed = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="mot cau that dai\n")
     assert changed.stdout.strip() == "user pd: password changed; 0 session(s) ended"
+    import sqlite3
+
+    with sqlite3.connect(loaded / "cli.db") as stored:
+        [hashed] = stored.execute("SELECT password_hash FROM app_user WHERE name = 'pd'").fetchone()
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # the shipped profile (tests in-process use a cheap one)
     assert run(loaded, "user", "deactivate", "pd").stdout.strip() == "user pd: deactivated; 0 session(s) ended"
     gone = run(loaded, "user", "passwd", "nobody", "--password-stdin", stdin="mot cau that dai\n", check=False)
     assert gone.returncode == 3 and "no user 'nobody'" in gone.stderr
@@ -242,3 +247,78 @@ def test_fire_takes_a_proposed_deadline_and_inbox_lists_what_awaits(loaded: Path
         "--proposed-deadline", "31/05/2025")
     assert json.loads(run(loaded, "history", str(tid), "--json").stdout)[-1]["data"]["proposed_deadline"] == "2025-05-31"
     assert run(loaded, "inbox", "--as", "dm.stp").stdout.strip() == "(nothing awaits you)"
+
+
+def test_the_command_line_schedules_lists_and_the_sweep_applies(loaded: Path) -> None:
+    run(loaded, "user", "add", "qt", "--unit", "KT-UBND", "--role", "admin")
+    out = json.loads(run(loaded, "units", "succeed", "KT-PDT", "--by", "QNG-SNV", "--effective", "2025-07-01",
+                         "--decision", "Nghị quyết số 1678/NQ-UBTVQH15", "--as", "qt", "--json").stdout)
+    assert out["status"] == "scheduled"
+    listed = run(loaded, "units", "changes")
+    assert "2025-07-01\tscheduled\tsucceed\tKT-PDT -> QNG-SNV" in listed.stdout
+    swept = json.loads(run(loaded, "tick", "--json", now="2025-07-01T00:05+07:00").stdout)
+    assert [(u["change"], u["status"]) for u in swept["unit_changes"]] == [(out["scheduled"], "applied")]
+    assert "applied" in run(loaded, "units", "changes", "--status", "applied").stdout
+
+
+def test_reports_list_and_export(loaded: Path) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    run(loaded, "reports", "create", "HN-2025", "--period", "semiannual", "--year", "2025")
+    listed = json.loads(run(loaded, "reports", "list", "--plan", "HN-2025", "--json").stdout)
+    ward = next(r for r in listed if r["reporter"] == "HN-P-HOANKIEM")
+    assert set(ward) >= {"id", "reporter", "recipients", "period", "state", "due"}
+    assert [x["unit"] for x in ward["recipients"]] == ["HN-SKHCN", "HN-SNV", "HN-STC", "HN-STP"]
+    assert (ward["period"], ward["state"], ward["due"]) == ("BC-2025-6T", "assigned", "2025-06-09")
+    assert len([r for r in listed if r["reporter"] == "HN-P-HOANKIEM"]) == 1  # one report, four recipients
+    seen = json.loads(run(loaded, "reports", "list", "--as", "cv.sct", "--json").stdout)
+    assert seen == []  # Sở Công Thương neither writes nor receives one
+    stp = json.loads(run(loaded, "reports", "list", "--as", "dm.stp", "--json").stdout)
+    assert len(stp) == 126 + 1  # what the communes send it, and its own to Sở Nội vụ
+
+    own = next(r for r in stp if r["reporter"] == "HN-STP")
+    out = loaded / "bc.docx"
+    assert run(loaded, "reports", "export", str(own["id"]), "--format", "docx", "-o", str(out)).stdout.strip() == str(out)
+    doc = Document(io.BytesIO(out.read_bytes()))
+    assert doc.tables[0].cell(1, 0).text == "Số: …/BC-STP" and round(doc.sections[0].page_width.mm) == 210
+    sheet = loaded / "bc.xlsx"
+    run(loaded, "reports", "export", str(own["id"]), "--format", "xlsx", "-o", str(sheet), "--as", "dm.stp")
+    assert load_workbook(io.BytesIO(sheet.read_bytes())).sheetnames[0] == "Theo phân loại"
+    refused = run(loaded, "reports", "export", str(own["id"]), "--format", "xlsx", "-o", str(sheet), "--as", "cv.sct",
+                  check=False)
+    assert refused.returncode == 3 and "not visible" in refused.stderr and "Traceback" not in refused.stderr
+    wrong = run(loaded, "reports", "export", str(own["id"]), "--format", "pdf", "-o", str(sheet), check=False)
+    assert wrong.returncode == 2 and "docx or xlsx" in wrong.stderr
+
+
+def test_assign_inbox_notifications_and_the_digest_through_the_cli(loaded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_notify import Inbox, free_port
+    from aiosmtpd.controller import Controller
+
+    run(loaded, "user", "add", "ld.sct", "--unit", "HN-SCT", "--role", "head")
+    tasks = json.loads(run(loaded, "tasks", "--plan", "HN-2025", "--unit", "HN-SCT", "--json").stdout)
+    tid = str(next(t for t in tasks if t["task"] == "1.2")["id"])
+    done = json.loads(run(loaded, "assign", tid, "--to", "cv.sct", "--as", "ld.sct", "--json").stdout)
+    assert (done["assignee"], done["assignee_from"], done["version"]) == ("cv.sct", None, 2)
+    other = run(loaded, "assign", tid, "--to", "dm.stp", "--as", "ld.sct", check=False)
+    assert other.returncode == 3 and "không thuộc đơn vị chủ trì" in other.stderr and "Traceback" not in other.stderr
+    waiting = json.loads(run(loaded, "inbox", "--as", "cv.sct", "--json").stdout)
+    assert (str(waiting[0]["id"]), waiting[0]["assignee"]) == (tid, "cv.sct")
+    told = json.loads(run(loaded, "notifications", "--as", "cv.sct", "--json").stdout)
+    assert told["unread"] == 1 and [(n["kind"], str(n["task"])) for n in told["items"]] == [("assign_officer", tid)]
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        run(loaded, "user", "update", "cv.sct", "--email", "congthuong@hanoi.gov.vn")
+        monkeypatch.setenv("PHANCAP_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PHANCAP_SMTP_PORT", str(port))
+        sent = json.loads(run(loaded, "digest", "--send", "--json").stdout)
+    finally:
+        controller.stop()
+    assert [u["user"] for u in sent["users"]] == ["cv.sct"] and sent["sent"] == ["congthuong@hanoi.gov.vn"]
+    assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "congthuong@hanoi.gov.vn"

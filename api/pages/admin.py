@@ -19,6 +19,7 @@ from phancap.engine.collation import vi_key
 from phancap.engine.errors import Refusal
 from phancap.engine.organisations import KINDS
 from phancap.engine.roles import ROLE_LABELS_VI, ROLES
+from phancap.engine.unit_changes import list_changes
 from phancap.engine.units import add_unit, deactivate_unit, list_groups, list_registries, rename_unit, search_units
 from phancap.engine.user_admin import (create_user, get_managed_user, list_users, managed_region, reset_password,
                                        search_admin_events, set_user_active, update_user)
@@ -33,14 +34,18 @@ KIND_VI = {"people_committee": "Ủy ban nhân dân", "people_council": "Hội �
            "special_zone": "Đặc khu", "ministry": "Bộ, cơ quan ngang bộ", "ministry_unit": "Đơn vị thuộc bộ"}
 ACTION_VI = {"unit.add": "Thêm đơn vị", "unit.rename": "Đổi tên đơn vị", "unit.deactivate": "Ngừng hoạt động đơn vị",
              "user.add": "Tạo người dùng", "user.update": "Sửa người dùng", "user.deactivate": "Ngừng tài khoản",
-             "user.activate": "Mở lại tài khoản", "user.reset_password": "Đặt lại mật khẩu"}
+             "user.activate": "Mở lại tài khoản", "user.reset_password": "Đặt lại mật khẩu",
+             "unit.succeed": "Đơn vị được kế thừa", "unit.schedule": "Lên lịch sắp xếp đơn vị",
+             "unit.cancel_change": "Hủy lịch sắp xếp đơn vị", "unit.change_failed": "Không áp dụng được lịch sắp xếp"}
 DONE_VI = {"renamed": "Đã đổi tên đơn vị.", "deactivated": "Đã ngừng hoạt động đơn vị.", "added": "Đã thêm đơn vị.",
            "updated": "Đã lưu thay đổi.", "user_deactivated": "Đã ngừng tài khoản; mọi phiên đăng nhập đã kết thúc.",
            "user_activated": "Đã mở lại tài khoản.", "unchanged": "Không có gì thay đổi."}
 FIELD_VI = {"unit": "đơn vị", "roles": "vai trò", "email": "thư điện tử", "active": "trạng thái",
             "sessions_ended": "số phiên đăng nhập đã kết thúc", "import": "nhập từ tệp", "line": "dòng",
             "password": "mật khẩu", "old": "tên cũ", "new": "tên mới", "name": "tên", "kind": "loại", "code": "mã",
-            "region": "danh mục", "parent": "thuộc", "official_code": "mã hành chính", "aliases": "tên gọi khác"}
+            "region": "danh mục", "parent": "thuộc", "official_code": "mã hành chính", "aliases": "tên gọi khác",
+            "successor": "đơn vị kế thừa", "effective": "ngày hiệu lực", "decision": "quyết định", "change": "lịch số",
+            "scheduled_change": "theo lịch số", "reason": "lý do"}
 VALUE_VI = {"generated": "tạo tự động", "given": "do quản trị viên đặt", "changed": "đã đổi"}
 ROLE_CHOICES = [(r, label) for r, label in ROLE_LABELS_VI.items() if r in ROLES]  # the order of the work
 
@@ -115,7 +120,8 @@ def admin_home(request: Request, services: ServicesDep, user: PageUser) -> Respo
     return _page(request, services, user, "admin_home.html", {
         "units": len(search_units(services.db, region=region)), "groups": len(list_groups(services.db, region)),
         "users": len(users), "inactive_users": sum(not u["active"] for u in users),
-        "recent": described(admin_log.search(services.db, region=region, newest_first=True, limit=10))})
+        "recent": described(admin_log.search(services.db, region=region, newest_first=True, limit=10)),
+        "changes": list_changes(services.db, region=region)})
 
 
 # --- units and groups ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from phancap.engine.amendments import plan_versions
 from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
-from phancap.engine.collation import vi_key
+from phancap.engine.collation import number_key, vi_key
 from phancap.engine.units import list_units, search_units
 from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
 
@@ -49,7 +49,7 @@ def plan(request: Request, services: ServicesDep, user: PageUser, code: str,
     units = sorted({(t.unit, t.unit_name or t.unit) for t in items}, key=lambda u: vi_key(u[1]))
     shown = [t for t in items if (not state or t.state == state) and (not unit or t.unit == unit)]
     rows: dict[str, dict[str, object]] = {}
-    for t in shown:
+    for t in sorted(shown, key=lambda t: number_key(t.task)):
         row = rows.setdefault(t.task, {"title": t.title, "cells": {}})
         row["cells"][t.unit] = t  # type: ignore[index]
     columns = [u for u in units if not unit or u[0] == unit]
@@ -176,4 +176,5 @@ def demo_clock(services: ServicesDep, user: FormUser, days: Annotated[int, Form(
     result = shift_clock(services, days)
     target = safe_next(next)
     sep = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{sep}clock_marked={result.marked_overdue or 0}", status_code=303)
+    changed = f"&clock_units={result.unit_changes_applied}" if result.unit_changes_applied else ""
+    return RedirectResponse(f"{target}{sep}clock_marked={result.marked_overdue or 0}{changed}", status_code=303)

@@ -14,11 +14,23 @@ from phancap.engine.clock import VIETNAM, stamp
 from phancap.engine.roles import ROLE_LABELS_VI
 from phancap.engine.errors import Refusal
 from phancap.engine.dashboard import may_open_dashboard
+from phancap.engine.notifications import UNREAD_CAP, unread_count
 from phancap.engine.policy import READ_ADMIN_EVENTS, may_administer, may_audit, may_import
 
 RELATIONS_VI = {"lead": "chủ trì", "focal": "đầu mối theo dõi", "authority": "cấp có thẩm quyền phê duyệt",
-                "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định"}
+                "coordinator": "phối hợp", "monitor": "theo dõi, đôn đốc", "justice": "thẩm định",
+                "recipient": "nơi nhận báo cáo"}
+# What a transition asks for (`requires`) and checks (`guards`), as the pages name them.
+CONDITIONS_VI = {"comment": "ý kiến", "evidence": "minh chứng", "proposed_deadline": "thời hạn đề nghị",
+                 "extension_pending": "đang có đề nghị gia hạn", "has_document_number": "văn bản đã có số"}
 BADGES = {"overdue": "quá hạn", "stage_overdue": "quá thời hạn của bước", "due_soon": "sắp đến hạn", "no_deadline": "không thời hạn"}
+
+
+def grant_vi(grant: object) -> str:
+    """officer@lead -> 'Chuyên viên (chủ trì)'."""
+    role, _, relation = str(grant).partition("@")
+    who = ROLE_LABELS_VI.get(role, role)
+    return f"{who} ({RELATIONS_VI.get(relation, relation)})" if relation else who
 
 
 def vn_time(value: str | None) -> str:
@@ -48,7 +60,20 @@ def install_filters(env: Environment) -> None:
     env.filters["vndate"] = vn_date
     env.filters["role_vi"] = lambda role: ROLE_LABELS_VI.get(role, role)
     env.filters["relation_vi"] = lambda rel: RELATIONS_VI.get(rel, rel)
+    env.filters["grant_vi"] = grant_vi
+    env.filters["condition_vi"] = lambda name: CONDITIONS_VI.get(name, name)
     env.globals["BADGES"] = BADGES
+    env.filters["case_url"] = case_url
+
+
+CASE_PAGES = {"report": "/reports", "difficulty": "/difficulties"}
+
+
+def case_url(item: Any) -> str:
+    """The page an item opens: a report's or a difficulty's own page, a plan task's page otherwise."""
+    kind = item.get("kind") if isinstance(item, dict) else getattr(item, "kind", "task")
+    number = item.get("id") if isinstance(item, dict) else getattr(item, "id")
+    return f"{CASE_PAGES.get(str(kind), '/tasks')}/{number}"
 
 
 def _count(value: str | None) -> int | None:
@@ -70,6 +95,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "clock_now": vn_time(stamp(services.clock.now())),
         "here": request.url.path,
         "clock_marked": _count(request.query_params.get("clock_marked")),
+        "clock_units": _count(request.query_params.get("clock_units")),
+        "notices": unread_count(services.engine, user) if user is not None else 0,
+        "notices_cap": UNREAD_CAP,
     }
     ctx.update(context or {})
     response = services.templates.TemplateResponse(request, template, ctx, status_code=status)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.errors import ApiError, http_status
+from phancap.api.pages.cases import SECTION_LABELS, timeline
 from phancap.api.pages.render import render
 from phancap.api.pages.tasks import task_page, workflow_label
 from phancap.api.report_schemas import UrgeRequest
@@ -45,9 +46,10 @@ OTHER_COLOURS = ("#a78bfa", "#fb923c", "#2dd4bf", "#f472b6", "#94a3b8")
 
 
 def _fire(services: Services, user: User, task_id: int, trigger: str, comment: str,
-          version: int | None) -> Refusal | None:
+          version: int | None, sections: dict[str, str] | None = None) -> Refusal | None:
     try:
-        services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, version=version)
+        services.engine.fire(task_id, trigger, user.name, comment=comment.strip() or None, version=version,
+                             sections=sections or None)
     except Refusal as exc:
         return exc
     return None
@@ -60,7 +62,7 @@ def reports(request: Request, services: ServicesDep, user: PageUser, plan: str |
     items = [report_public(services, i) for i in visible_cases(services, user, REPORT, plan=plan or None,
                                                                period=period or None)]
     to_write = [r for r in items if r.unit == user.unit]
-    to_receive = [r for r in items if r.recipient == user.unit]
+    to_receive = [r for r in items if any(x.unit == user.unit for x in r.recipients)]
     periods = sorted({r.period for r in items})
     return render(request, "reports.html", {
         "to_write": to_write, "to_receive": to_receive, "plans": [p["code"] for p in list_plans(services.db)],
@@ -81,6 +83,7 @@ def report_page(request: Request, services: Services, user: User, report_id: int
         "rate": cats["completion_rate"], "columns": [(k, LABELS_VI[k]) for k in CATEGORIES[:5]],
         "by_task": {k: v.model_dump() for k, v in content.by_task.items()},
         "report_states": {n: s.label for n, s in services.workflows[detail.workflow].workflow.states.items()},
+        "events": timeline(services, detail.workflow, report_id), "section_labels": SECTION_LABELS,
     }, status=http_status(error) if error else 200)
 
 
@@ -104,13 +107,19 @@ def report(request: Request, services: ServicesDep, user: PageUser, report_id: i
 def report_fire(request: Request, services: ServicesDep, user: FormUser, report_id: int,
                 trigger: Annotated[str, Form(max_length=64)],
                 comment: Annotated[str, Form(max_length=20_000)] = "",
-                version: Annotated[int | None, Form()] = None) -> Response:
-    """Send, accept or return a report from its page; a refusal shows the page again and changes nothing."""
+                version: Annotated[int | None, Form()] = None,
+                results: Annotated[str, Form(max_length=20_000)] = "",
+                shortcomings: Annotated[str, Form(max_length=20_000)] = "",
+                proposals: Annotated[str, Form(max_length=20_000)] = "") -> Response:
+    """Send, accept or return a report from its page (sending carries the sections I-III the unit wrote);
+    a refusal shows the page again and changes nothing."""
     visible_report(services, user, report_id)
-    error = _fire(services, user, report_id, trigger, comment, version)
+    sections = {k: v.strip() for k, v in (("results", results), ("shortcomings", shortcomings),
+                                          ("proposals", proposals)) if v.strip()}
+    error = _fire(services, user, report_id, trigger, comment, version, sections)
     if error is not None:
         return report_page(request, services, user, report_id, error=error,
-                           form={"trigger": trigger, "comment": comment})
+                           form={"trigger": trigger, "comment": comment, **sections})
     return RedirectResponse(f"/reports/{report_id}?done={trigger}", status_code=303)
 
 

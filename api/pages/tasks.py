@@ -13,15 +13,17 @@ from fastapi.responses import RedirectResponse, Response
 from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.diagram import render_svg
 from phancap.api.errors import ApiError, http_status, task_not_found
-from phancap.api.pages.render import render
+from phancap.api.pages.render import CASE_PAGES, case_url, render
 from phancap.api.routes.evidence import evidence_file, evidence_store
 from phancap.api.report_views import task_difficulties
 from phancap.api.services import Services
 from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.assignment import ASSIGN_TRIGGER, assign_officer, unit_officers
 from phancap.engine.clock import stamp
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import require_upload_allowed, store_upload, task_files
 from phancap.engine.queries import history, list_plans
+from phancap.engine.unit_names import name_events
 from phancap.engine.users import User
 from phancap.engine.collation import vi_key
 from phancap.engine.queue import queue, returned_marks
@@ -89,7 +91,7 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
         raise task_not_found(task_id)
     detail = task_detail(services, user, item)
     workflow = services.workflows[detail.workflow].workflow
-    events = [event_fields(e) for e in history(services.db, task_id)]
+    events = [event_fields(e) for e in name_events(services.db, history(services.db, task_id))]
     for e in events:  # each transition's own label ("Trả lại đầu mối" is not "Trả lại đơn vị chủ trì")
         e["label"] = workflow.event_label(e["trigger"], e["from_state"], e["to_state"])
     context = {
@@ -104,6 +106,11 @@ def task_page(request: Request, services: Services, user: User, task_id: int, *,
     context["files"], context["file_names"] = files, {f["sha256"]: f["name"] for f in files}
     context["difficulties"], context["may_raise"] = task_difficulties(services, user, item)
     context["raised"] = raised
+    # assigning has its own form (an officer to choose), not the generic action form
+    actions = [t for t in detail.triggers if t.trigger != ASSIGN_TRIGGER]
+    may_assign = len(actions) < len(detail.triggers)
+    context["actions"] = actions
+    context["officers"] = unit_officers(services.db, detail.unit) if may_assign else None
     context["urgings"] = [e for e in reversed(events) if e["trigger"] == "urge"]  # newest first
     return render(request, "task.html", context, status=http_status(error) if error else 200)
 
@@ -120,6 +127,9 @@ def workflow_label(services: Services, workflow: str, trigger: str | None) -> st
 @router.get("/tasks/{task_id}")
 def task(request: Request, services: ServicesDep, user: PageUser, task_id: int, done: str | None = None,
          raised: int | None = None) -> Response:
+    item = visible_task(services.db, user, task_id)
+    if item is not None and item["kind"] in CASE_PAGES:  # a report or a difficulty has a page of its own
+        return RedirectResponse(case_url(item), status_code=303)
     return task_page(request, services, user, task_id, done=done, raised=raised)
 
 
@@ -177,3 +187,18 @@ def fire(request: Request, services: ServicesDep, user: FormUser, task_id: int,
             raise task_not_found(task_id) from None
         return task_page(request, services, user, task_id, error=exc, form=form)
     return RedirectResponse(f"/tasks/{task_id}?done={trigger}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/assignee")
+def assign(request: Request, services: ServicesDep, user: FormUser, task_id: int,
+           assignee: Annotated[str, Form(max_length=64)] = "",
+           comment: Annotated[str, Form(max_length=10_000)] = "",
+           version: Annotated[int | None, Form()] = None) -> Response:
+    """Phân công chuyên viên from the task page (the head of the lead unit); an empty choice unassigns."""
+    try:
+        assign_officer(services.engine, task_id, user.name, assignee.strip() or None, version=version, comment=comment)
+    except Refusal as exc:
+        if exc.rule == "task":
+            raise task_not_found(task_id) from None
+        return task_page(request, services, user, task_id, error=exc, form={"assignee": assignee, "comment": comment})
+    return RedirectResponse(f"/tasks/{task_id}?done={ASSIGN_TRIGGER}", status_code=303)

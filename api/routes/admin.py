@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.schemas import ErrorBody
+from phancap.engine.unit_changes import list_changes
 from phancap.engine.units import list_groups, list_registries, search_units
 from phancap.engine.user_admin import search_admin_events
 
@@ -34,6 +35,15 @@ def units(services: ServicesDep, user: CurrentUser, registry: str | None = None,
 def groups(services: ServicesDep, user: CurrentUser, registry: str | None = None) -> list[dict[str, Any]]:
     """name, registry, aliases, members, kinds of every group."""
     return list_groups(services.db, registry)
+
+
+@router.get("/unit-changes")
+def unit_changes(services: ServicesDep, user: CurrentUser, registry: str | None = None,
+                 status: Annotated[str | None, Query(description="scheduled, applied, failed or cancelled")] = None
+                 ) -> list[dict[str, Any]]:
+    """Successions and renames decided by the registry's decisions: id, kind, units, successor, name, effective,
+    decision, actor, scheduled_at, status, closed_at, result (what applying did, or why it failed)."""
+    return list_changes(services.db, status=status, region=registry)
 
 
 @router.get("/admin/events")

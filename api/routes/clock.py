@@ -21,18 +21,20 @@ class ShiftRequest(BaseModel):
     days: int = Field(ge=1, le=366)
 
 
-def clock_public(services: Services, marked: int | None = None) -> ClockPublic:
+def clock_public(services: Services, marked: int | None = None, changes: int | None = None) -> ClockPublic:
     clock = services.clock
     return ClockPublic(now=stamp(clock.now()), today=clock.today(), simulated=services.settings.demo,
-                       marked_overdue=marked)
+                       marked_overdue=marked, unit_changes_applied=changes)
 
 
 def shift_clock(services: Services, days: int) -> ClockPublic:
-    """Demo only: move simulated time forward, then run the deadline sweep."""
+    """Demo only: move simulated time forward, then run the deadline sweep (which applies the unit changes
+    scheduled up to the new day first)."""
     require_clock(services.settings.demo)
     services.clock.shift += timedelta(days=days)
     result = tick(services.db, services.workflows, services.clock)
-    return clock_public(services, result.marked)
+    applied = sum(1 for c in result.unit_changes if c["status"] == "applied")
+    return clock_public(services, result.marked, applied)
 
 
 @router.get("/clock", response_model=ClockPublic)

@@ -114,11 +114,16 @@ class Spec(BaseModel):
 # --- paths ------------------------------------------------------------------------------------
 
 def features_dir(settings: ApiSettings) -> Path:
-    """PHANCAP_FEATURES_DIR, else the source tree's features/ (editable install), else ./features
-    (an installed copy run from the clone, as the README's demo command does)."""
+    """PHANCAP_FEATURES_DIR, else the source tree's features/ (editable install), else the copy installed with
+    the package (phancap.features), else ./features."""
     if settings.features_dir is not None:
         return settings.features_dir
-    return ROOT / "features" if (ROOT / "features").is_dir() else Path.cwd() / "features"
+    if (ROOT / "features").is_dir():
+        return ROOT / "features"
+    from importlib import resources
+
+    installed = Path(str(resources.files("phancap.features")))
+    return installed if any(installed.glob("*.feature")) else Path.cwd() / "features"
 
 
 def cucumber_path(settings: ApiSettings) -> Path:

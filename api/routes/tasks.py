@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Header, Query
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.errors import task_not_found
 from phancap.api.schemas import (
+    AssignRequest,
+    AssignResult,
     ErrorBody,
     EventPublic,
     TaskDetail,
@@ -18,6 +20,7 @@ from phancap.api.schemas import (
     TransitionResult,
 )
 from phancap.api.views import event_fields, task_detail, task_public
+from phancap.engine.assignment import assign_officer
 from phancap.engine.queries import history
 from phancap.engine.visibility import TaskFilter, search_tasks, visible_task
 
@@ -70,15 +73,26 @@ def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: Transitio
     header, a retried request gets the first answer and is never applied twice (also after a restart);
     the same key with a different request is refused (422, rule idempotency)."""
     evidence = body.evidence.model_dump(exclude_none=True) if body.evidence else None
-    extra = {"proposed_deadline": body.proposed_deadline} if body.proposed_deadline else {}
+    sections = body.sections.model_dump(exclude_none=True) if body.sections else None
     result = services.engine.fire(task_id, body.trigger, user.name, comment=body.comment, evidence=evidence,
                                   capacity=body.capacity, version=body.version,
-                                  idempotency_key=idempotency_key, **extra)
+                                  idempotency_key=idempotency_key, proposed_deadline=body.proposed_deadline,
+                                  sections=sections or None)
     item = visible_task(services.db, user, task_id)
     label = services.state_label(item["workflow"], result.to_state) if item else result.to_state
     return TransitionResult(task=result.task_id, trigger=result.trigger, from_state=result.from_state,
                             state=result.to_state, state_label=label, version=result.version, actor=result.actor,
                             role=result.role, capacity=result.capacity, at=result.at, hash=result.hash)
+
+
+@router.post("/{task_id}/assignee", response_model=AssignResult,
+             responses={s: {"model": ErrorBody} for s in (403, 404, 409, 422)})
+def assign(services: ServicesDep, user: CurrentUser, task_id: int, body: AssignRequest) -> AssignResult:
+    """The head of the lead unit assigns the task to one of its active officers (`assignee`; null unassigns):
+    one audited `assign_officer` event, the state unchanged. Refusals: 403 not the head (role), 404 task,
+    409 ended task or stale version, 422 an officer of another unit, inactive, or not an officer (guard)."""
+    return AssignResult(**assign_officer(services.engine, task_id, user.name, body.assignee, version=body.version,
+                                         comment=body.comment))
 
 
 @router.get("/{task_id}/history", response_model=list[EventPublic], responses={404: {"model": ErrorBody}})

@@ -97,3 +97,29 @@ def test_the_registry_and_the_administrative_log_as_json(client: TestClient, app
                         headers=bearer(app, "kiemtoan")).json()  # type: ignore[arg-type]
     assert [(e["actor"], e["action"], e["subject"], e["data"]) for e in events] == [
         ("admin", "unit.rename", "HN-SCT", {"old": "Sở Công Thương", "new": "Sở Công Thương mới"})]
+
+
+def test_a_scheduled_succession_is_listed_for_the_registry_and_as_json(client: TestClient, app: object,
+                                                                       seeded: TaskEngine, people: None) -> None:
+    from datetime import date
+
+    from phancap.engine.succession import succeed_units
+    from phancap.engine.users import get_user
+    from tests.api.conftest import bearer
+
+    admin = get_user(seeded.db, "admin")
+    assert admin is not None
+    scheduled = succeed_units(seeded.db, seeded.workflows, seeded.clock, admin, ["HN-SDL"], "HN-SVHTT",
+                              date(2025, 7, 1), "Quyết định số 9/QĐ-UBND")
+    assert client.get("/api/v1/unit-changes").status_code == 401
+    rows = client.get("/api/v1/unit-changes", params={"registry": "HN"},
+                      headers=bearer(app, "cv.sct")).json()  # type: ignore[arg-type]
+    assert [(r["id"], r["units"], r["successor"], r["effective"], r["status"]) for r in rows] == [
+        (scheduled["scheduled"], ["HN-SDL"], "HN-SVHTT", "2025-07-01", "scheduled")]
+    assert client.get("/api/v1/unit-changes", params={"registry": "QT"},
+                      headers=bearer(app, "cv.sct")).json() == []  # type: ignore[arg-type]
+    login(client, "admin")
+    page = client.get("/admin").text
+    assert f'data-change="{scheduled["scheduled"]}" data-status="scheduled"' in page and "01/07/2025" in page
+    login(client, "qt.admin")
+    assert "data-change=" not in client.get("/admin").text  # another registry's decisions are not listed

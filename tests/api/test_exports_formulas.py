@@ -17,7 +17,8 @@ from openpyxl import Workbook, load_workbook
 from phancap.engine.cells import append_text_safe, csv_safe
 from phancap.engine.difficulties import raise_difficulty
 from phancap.engine.queries import list_tasks, verify_audit
-from phancap.engine.reports import create_reports, report_content, report_documents
+from phancap.engine.report_documents import report_documents
+from phancap.engine.reports import create_reports, report_content
 from phancap.engine.runtime import TaskEngine
 from tests.api.conftest import bearer
 from tests.api.helpers import sct_task

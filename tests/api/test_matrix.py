@@ -2,7 +2,7 @@
 caller's unit to the task (own unit, another lead unit, focal agency, authority, coordinator, justice body,
 an unrelated unit). Only the cells the workflow YAML grants pass; every other cell is refused with
 403/role and changes nothing. Requirements and guards are satisfied in every request, so the grant
-alone decides."""
+alone decides. Assigning an officer (`assign_officer`) goes through its own route, naming the lead unit's officer."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow  # every role against every route
 
 BODY = {"comment": "Ý kiến kiểm thử", "evidence": {"number": "12/2025/QĐ-UBND", "title": "Hồ sơ"},
         "capacity": "KT. Chủ tịch", "proposed_deadline": "2030-01-01"}
+ASSIGN = "assign_officer"  # POST /tasks/{id}/assignee: the workflow's grant decides there too
 RELATIONS = ("lead", "other_lead", "focal", "authority", "coordinator", "monitor", "justice", "none")
 
 
@@ -83,7 +84,8 @@ def _expected(workflow: Workflow, trigger: str, state: str, stage: str, role: st
 
 def _set_state(db: Any, task_id: int, state: str, stage: str) -> None:
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE task_instance SET state = :s, stage = :g, pending_deadline = :p WHERE id = :i"),
+        conn.execute(text("UPDATE task_instance SET state = :s, stage = :g, pending_deadline = :p, assignee = NULL "
+                          "WHERE id = :i"),
                      {"s": state, "g": stage, "p": "2029-12-31", "i": task_id})
 
 
@@ -116,6 +118,8 @@ def test_authorisation_matrix(app: FastAPI, seeded: TaskEngine) -> None:
     assert outcomes[("plan_task", "mark_overdue", "assigned", "admin", "lead")] == 403
     assert outcomes[("shortened_procedure", "appraise", "in_review", "appraiser", "justice")] == 200
     assert outcomes[("shortened_procedure", "appraise", "in_review", "reviewer", "focal")] == 403
+    assert outcomes[("plan_task", ASSIGN, "in_review", "head", "lead")] == 200
+    assert outcomes[("plan_task", ASSIGN, "assigned", "officer", "lead")] == 403
     assert sum(1 for s in outcomes.values() if s == 200) >= 20
     assert len(outcomes) >= 1000, len(outcomes)
 
@@ -141,8 +145,12 @@ async def _matrix(app: FastAPI, seeded: TaskEngine) -> dict[tuple[str, str, str,
                 start_version, passed = _state(db, item["id"])[1], 0
                 for (role, rel), (headers, rels) in users.items():
                     expected = _expected(workflow, trigger, state, stage, role, rels)
-                    response = await client.post(f"/api/v1/tasks/{item['id']}/transitions",
-                                                 headers=headers, json={"trigger": trigger, **BODY})
+                    if trigger == ASSIGN:
+                        response = await client.post(f"/api/v1/tasks/{item['id']}/assignee", headers=headers,
+                                                     json={"assignee": "mx.officer.lead", "comment": BODY["comment"]})
+                    else:
+                        response = await client.post(f"/api/v1/tasks/{item['id']}/transitions",
+                                                     headers=headers, json={"trigger": trigger, **BODY})
                     cell = (name, trigger, state, role, rel)
                     outcomes[cell] = response.status_code
                     if expected:

@@ -175,7 +175,7 @@ def test_plan_audit_and_workflow_pages(client: TestClient, seeded: TaskEngine, u
     assert client.get("/plans").status_code == 200
     assert client.get("/audit").status_code == 403
     wf = client.get("/workflows/plan_task", params={"current": "assigned"})
-    assert wf.status_code == 200 and "officer@lead" in wf.text and 'data-current="true"' in wf.text
+    assert wf.status_code == 200 and "Chuyên viên (chủ trì)" in wf.text and 'data-current="true"' in wf.text
     assert client.get("/workflows").status_code == 200
     login(client, "kiemtoan")
     audit = client.get("/audit", params={"actor": "cv.sct"})
@@ -247,3 +247,48 @@ def test_the_menu_offers_only_what_the_role_may_open(client: TestClient, users: 
         links = re.findall(r'href="([^"]+)"', nav.group(1))
         assert links and {link: client.get(link).status_code for link in links} == {link: 200 for link in links}, name
         assert ("/dashboard" in links) == (name != "cv.sct")  # an officer of a lead unit tracks nothing
+
+
+ENGLISH = re.compile(r"\b(the|and|of|is|not|task|tasks|state|none|submitted|overdue|assigned|approved|approve|raise|"
+                     r"withdrawn|review|error|refused|deadline|unit|plan)\b", re.IGNORECASE)
+
+
+def visible_text(html: str) -> str:
+    """The words a reader sees: text outside <code>, <script>, <style> and <title>' s suffix, no attributes."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.skip, self.words = 0, []  # type: int, list[str]
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.skip += tag in ("code", "script", "style", "title")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("code", "script", "style", "title")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.words.append(data)
+
+    reader = Reader()
+    reader.feed(html)
+    return " ".join(reader.words)
+
+
+def test_the_pages_speak_vietnamese_only(client: TestClient, seeded: TaskEngine, users: None) -> None:
+    """Every page a user opens, with its data (states, histories, workflows), has no English in its text: the
+    API keeps `en` for scripts, the pages do not."""
+    task = sct_task(seeded.db)
+    seeded.fire(task, "submit_for_review", "cv.sct")
+    seeded.fire(task, "return", "dm.stp", comment="Bổ sung danh mục")
+    for name, paths in (("cv.sct", ("/", "/?tab=lead", f"/tasks/{task}", "/plans", "/plans/HN-2025", "/reports",
+                                    "/difficulties", "/workflows", "/workflows/plan_task",
+                                    "/workflows/shortened_procedure", "/tasks/999999")),
+                        ("kiemtoan", ("/audit", f"/audit?task={task}"))):
+        login(client, name)
+        for path in paths:
+            text = visible_text(client.get(path).text)
+            found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
+            assert not found, (name, path, found)

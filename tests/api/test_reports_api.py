@@ -27,7 +27,7 @@ from tests.api.helpers import assert_refusal, fire, sct_task, snapshot
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WARD, COMMUNE = "HN-P-HOANKIEM", "HN-X-SOCSON"
-COMMUNES, FOCAL = 126, 4  # Hà Nội's communes and wards; the agencies tracking the tasks communes take part in
+COMMUNES = 126  # Hà Nội's communes and wards
 
 
 def move_clock(clock: Clock, day: str) -> None:
@@ -67,9 +67,9 @@ def test_only_the_plans_monitor_or_an_admin_creates_a_period(client: TestClient,
     undated = create(client, app)
     assert undated.status_code == 201
     body = undated.json()
-    assert body["created"] == COMMUNES * FOCAL + 3 and len(body["skipped"]) == 1  # no date for Sở Nội vụ's own
+    assert body["created"] == COMMUNES + 3 and len(body["skipped"]) == 1  # no date for Sở Nội vụ's own
     dated = create(client, app, due="2025-06-20").json()
-    assert (dated["created"], dated["existing"], dated["skipped"]) == (1, COMMUNES * FOCAL + 3, [])
+    assert (dated["created"], dated["existing"], dated["skipped"]) == (1, COMMUNES + 3, [])
     kt = create(client, app, "admin", plan="KT-2025", due="2025-06-20").json()
     assert (kt["plan"], kt["created"]) == ("KT-2025", 1)
     own = reports(client, app, "dm.pnv", plan="KT-2025")
@@ -82,23 +82,25 @@ def test_a_unit_sees_the_reports_it_writes_or_receives(client: TestClient, app: 
     add_user(seeded.db, "cv.hoankiem", WARD, ["officer"], seeded.clock)
     add_user(seeded.db, "cv.socson", COMMUNE, ["officer"], seeded.clock)
     ward = reports(client, app, "cv.hoankiem")
-    assert len(ward) == FOCAL and {r["unit"] for r in ward} == {WARD}
-    assert {r["recipient"] for r in ward} == {"HN-STP", "HN-SNV", "HN-STC", "HN-SKHCN"}
+    assert len(ward) == 1 and {r["unit"] for r in ward} == {WARD}  # one report for the period, sent to four
+    assert [x["unit"] for x in ward[0]["recipients"]] == ["HN-SKHCN", "HN-SNV", "HN-STC", "HN-STP"]
+    assert ward[0]["recipient_name"] == "Sở Khoa học và Công nghệ; Sở Nội vụ; Sở Tài chính; Sở Tư pháp"
     assert all(r["deadline"] == "2025-06-09" and r["missing"] and not r["late"] for r in ward)  # "trước ngày 10 tháng 6"
     other = reports(client, app, "cv.socson")
     assert {r["unit"] for r in other} == {COMMUNE}
     stp = reports(client, app, "dm.stp")  # receives the communes' reports, writes its own to Sở Nội vụ
-    assert len(stp) == COMMUNES + 1 and {r["unit"] for r in stp if r["recipient"] == "HN-STP"} >= {WARD, COMMUNE}
-    assert len(reports(client, app, "dm.snv")) == COMMUNES * FOCAL + 3 + 1  # the monitor sees everything
-    assert len(reports(client, app, "kiemtoan")) == COMMUNES * FOCAL + 3 + 1
+    assert len(stp) == COMMUNES + 1
+    assert {r["unit"] for r in stp if "HN-STP" in {x["unit"] for x in r["recipients"]}} >= {WARD, COMMUNE}
+    assert len(reports(client, app, "dm.snv")) == COMMUNES + 3 + 1  # the monitor sees everything
+    assert len(reports(client, app, "kiemtoan")) == COMMUNES + 3 + 1
     assert reports(client, app, "cv.xa1") == []  # a Kon Tum commune has no part in Hà Nội's reports
     # filters
     assert {r["unit"] for r in reports(client, app, "dm.snv", recipient="HN-SNV", unit=WARD)} == {WARD}
-    assert len(reports(client, app, "dm.snv", period="BC-2025-6T", plan="HN-2025")) == COMMUNES * FOCAL + 4
+    assert len(reports(client, app, "dm.snv", period="BC-2025-6T", plan="HN-2025")) == COMMUNES + 4
     assert reports(client, app, "dm.snv", period="BC-2025-NAM") == []
-    assert len(reports(client, app, "dm.snv", state="assigned")) == COMMUNES * FOCAL + 4
+    assert len(reports(client, app, "dm.snv", state="assigned")) == COMMUNES + 4
     # a commune cannot read, download or move another commune's report
-    theirs = next(r["id"] for r in ward if r["recipient"] == "HN-SNV")
+    theirs = ward[0]["id"]
     before = snapshot(seeded.db, theirs)
     for path in (f"/api/v1/reports/{theirs}", f"/api/v1/reports/{theirs}.docx", f"/api/v1/reports/{theirs}.xlsx"):
         assert_refusal(client.get(path, headers=bearer(app, "cv.socson")), 404, "not_found")
@@ -113,12 +115,12 @@ def test_a_unit_sees_the_reports_it_writes_or_receives(client: TestClient, app: 
 def test_a_report_moves_through_the_task_transitions_route(client: TestClient, app: FastAPI, seeded: TaskEngine,
                                                            period: dict[str, Any]) -> None:
     add_user(seeded.db, "cv.hoankiem", WARD, ["officer"], seeded.clock)
-    rid = next(r["id"] for r in reports(client, app, "cv.hoankiem") if r["recipient"] == "HN-SNV")
+    (rid,) = [r["id"] for r in reports(client, app, "cv.hoankiem")]
     detail = client.get(f"/api/v1/reports/{rid}", headers=bearer(app, "cv.hoankiem")).json()
     assert [t["trigger"] for t in detail["triggers"]] == ["submit", "comment"] and detail["relations"] == ["lead"]
     assert_refusal(fire(client, app, "cv.hoankiem", rid, "submit"), 422, "guard")  # the free text is required
     assert_refusal(fire(client, app, "cv.hoankiem", rid, "accept"), 409, "state")
-    assert_refusal(fire(client, app, "dm.stp", rid, "comment", comment="không phải nơi nhận"), 404, "task")
+    assert_refusal(fire(client, app, "cv.sct", rid, "comment", comment="không phải nơi nhận"), 404, "task")
     text = "Phường đã rà soát 12 thủ tục; đề xuất phân cấp 3 nội dung"
     sent = fire(client, app, "cv.hoankiem", rid, "submit", comment=text, version=detail["version"])
     assert sent.status_code == 200 and sent.json()["state"] == "submitted" and sent.json()["state_label"] == "Đã gửi"
@@ -155,7 +157,7 @@ def test_report_figures_and_downloads_match_the_engine(client: TestClient, app: 
 
     docx = client.get(f"/api/v1/reports/{stp['id']}.docx", headers=bearer(app, "dm.stp"))
     assert docx.status_code == 200 and docx.headers["content-type"] == DOCX
-    assert docx.headers["content-disposition"] == 'attachment; filename="BC-2025-6T_HN-SNV_HN-STP.docx"'
+    assert docx.headers["content-disposition"] == 'attachment; filename="BC-2025-6T_HN-STP.docx"'
     doc = Document(io.BytesIO(docx.content))
     figures = {row.cells[0].text: row.cells[1].text for row in doc.tables[1].rows[1:]}
     assert figures["Chưa hoàn thành quá hạn"] == str(expected["categories"]["open_overdue"])
@@ -229,7 +231,7 @@ def test_urging_by_the_monitor_and_a_focal_agency(client: TestClient, app: FastA
 def test_the_dashboard_for_the_monitor_and_for_a_focal_agency(client: TestClient, app: FastAPI, seeded: TaskEngine,
                                                               clock: Clock, period: dict[str, Any]) -> None:
     add_user(seeded.db, "cv.hoankiem", WARD, ["officer"], seeded.clock)
-    mine = next(r["id"] for r in reports(client, app, "cv.hoankiem") if r["recipient"] == "HN-SNV")
+    (mine,) = [r["id"] for r in reports(client, app, "cv.hoankiem")]
     assert fire(client, app, "cv.hoankiem", mine, "submit", comment="Đã rà soát").status_code == 200
     move_clock(clock, "2025-06-11")
     tick(seeded.db, seeded.workflows, clock)
@@ -250,13 +252,14 @@ def test_the_dashboard_for_the_monitor_and_for_a_focal_agency(client: TestClient
     assert reports_now["period"] == "BC-2025-6T" and reports_now["periods"] == ["BC-2025-6T"]
     late = {r["unit"] for r in reports_now["late"]}
     communes = {u["code"] for u in search_units(seeded.db, region="HN") if u["kind"] in ("commune", "ward")}
-    assert len(communes) == COMMUNES and late == communes  # the ward sent one of its four
+    assert len(communes) == COMMUNES and late == communes - {WARD}  # the ward sent its one report in time
     assert [r["unit"] for r in reports_now["received"]] == [WARD]
-    assert len(reports_now["missing"]) == COMMUNES * FOCAL - 1 + 3 + 1
+    assert len(reports_now["missing"]) == COMMUNES - 1 + 3 + 1
     # a focal agency sees what it tracks, and the reports it receives
     stp = client.get("/api/v1/dashboard", headers=bearer(app, "dm.stp"), params={"plan": "HN-2025"}).json()
     assert stp["scope"] == "HN-STP" and [p["plan"] for p in stp["plans"]] == ["HN-2025"]
-    assert stp["plans"][0]["tasks"] == 15 and {r["recipient"] for r in stp["plans"][0]["reports"]["missing"]} == {"HN-STP"}
+    assert stp["plans"][0]["tasks"] == 15
+    assert all("HN-STP" in {x["unit"] for x in r["recipients"]} for r in stp["plans"][0]["reports"]["missing"])
     assert_refusal(client.get("/api/v1/dashboard", headers=bearer(app, "cv.sct")), 403, "forbidden")
     assert_refusal(client.get("/api/v1/dashboard", headers=bearer(app, "dm.snv"), params={"plan": "XX"}), 404, "not_found")
 
@@ -297,10 +300,10 @@ def test_report_pages_forms_and_refusals(client: TestClient, app: FastAPI, seede
                                          period: dict[str, Any]) -> None:
     add_user(seeded.db, "cv.hoankiem", WARD, ["officer"], seeded.clock)
     add_user(seeded.db, "cv.socson", COMMUNE, ["officer"], seeded.clock)
-    rid = next(r["id"] for r in reports(client, app, "cv.hoankiem") if r["recipient"] == "HN-SNV")
+    (rid,) = [r["id"] for r in reports(client, app, "cv.hoankiem")]
     csrf = sign_in(client, app, "cv.hoankiem")
     page = client.get("/reports")
-    assert page.status_code == 200 and page.text.count('class="report-row"') == FOCAL and "Báo cáo định kỳ" in page.text
+    assert page.status_code == 200 and page.text.count('class="report-row"') == 1 and "Báo cáo định kỳ" in page.text
     detail = client.get(f"/reports/{rid}")
     assert 'data-trigger="submit"' in detail.text and f'href="/reports/{rid}.docx"' in detail.text
     assert client.get(f"/reports/{rid}.docx").headers["content-type"] == DOCX

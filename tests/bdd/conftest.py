@@ -38,13 +38,16 @@ from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.instantiate import ASSIGN_TRIGGER
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.queries import get_task, history, list_tasks, progress, verify_audit
+from phancap.engine.report_documents import report_documents
+from phancap.engine.report_recipients import with_recipients
 from phancap.engine.reports import create_reports, report_content
 from phancap.engine.roles import ROLE_LABELS_VI
 from phancap.engine.runtime import SYSTEM, FireResult, TaskEngine
 from phancap.engine.status import LABELS_VI as CATEGORY_LABELS
 from phancap.engine.tick import TickResult, tick
 from phancap.engine.urging import select_for_urging, urge_many
-from phancap.engine.users import add_user
+from phancap.engine.users import User, add_user
+from phancap.engine.visibility import cases_visible_to
 from phancap.demo import DEMO_USERS
 
 # --- how step text is read --------------------------------------------------------------------
@@ -188,14 +191,15 @@ class Ctx:
 
     def attempt(self, actor: Any, action: str, *, comment: str | None = None, capacity: str | None = None,
                 version: int | None = None, evidence: dict[str, Any] | None = None,
-                proposed_deadline: date | None = None) -> None:
+                proposed_deadline: date | None = None, sections: dict[str, str] | None = None) -> None:
         """Try an action and remember the outcome: a result or the refusal."""
         self.before = self.snapshot()
         self.result, self.refusal = None, None
         trigger = self.trigger_of(action)
         if isinstance(actor, str):  # a person acts through the HTTP API, as users do
             self._post(actor, trigger, comment=comment, capacity=capacity, version=version, evidence=evidence,
-                       proposed_deadline=proposed_deadline.isoformat() if proposed_deadline else None)
+                       proposed_deadline=proposed_deadline.isoformat() if proposed_deadline else None,
+                       sections=sections)
         else:
             try:
                 self.result = self.engine.fire(self.task_id, trigger, actor, comment=comment, capacity=capacity,
@@ -891,6 +895,12 @@ def completion_rate(ctx: Ctx, unit: str, day: date, done: int, due: int) -> None
 PERIOD_BY_WORDS = {"6 tháng": "semiannual", "hằng năm": "annual"}
 
 
+def _reports(ctx: Ctx, plan: str, **filters: Any) -> list[dict[str, Any]]:
+    """The plan's reports, each with `to`: the codes of the units it is sent to."""
+    return [{**r, "to": {x["unit"] for x in r["recipients"]}}
+            for r in with_recipients(ctx.db, list_tasks(ctx.db, plan=plan, kind="report", **filters))]
+
+
 def _report_ids(ctx: Ctx, plan: str) -> set[int]:
     return {int(r["id"]) for r in list_tasks(ctx.db, plan=plan, kind="report")}
 
@@ -902,7 +912,7 @@ def _request_reports(ctx: Ctx, period: str, year: int, plan: str, undated: date 
                             undated_due=undated)
     ctx.plan = plan
     ctx.seen.update(request=(period, year, plan), result=result,
-                    new_reports=[r for r in list_tasks(ctx.db, plan=plan, kind="report") if int(r["id"]) not in before])
+                    new_reports=[r for r in _reports(ctx, plan) if int(r["id"]) not in before])
 
 
 @given(step('đã có yêu cầu báo cáo định kỳ "{period:Q}" năm {year:d} theo kế hoạch "{plan:Q}"'))
@@ -921,12 +931,12 @@ def request_reports_with_date(ctx: Ctx, day: date) -> None:
 def reports_created(ctx: Ctx, datatable: list[list[str]]) -> None:
     new = ctx.seen["new_reports"]
     expected = _cells(datatable)
-    assert sum(int(r["số báo cáo"]) for r in expected) == len(new), [(r["unit"], r["focal"]) for r in new]
+    assert sum(int(r["số báo cáo"]) for r in expected) == len(new), [(r["unit"], r["to"]) for r in new]
     for row in expected:
         reporters = units_named(ctx, row["đơn vị báo cáo"], ctx.plan)
-        to = ctx.unit_code(row["gửi"])
-        found = [r for r in new if r["unit"] in reporters and r["focal"] == to]
-        assert len(found) == int(row["số báo cáo"]), (row, [(r["unit"], r["focal"]) for r in found])
+        to = {ctx.unit_code(name.strip()) for name in row["gửi"].split(";")}  # one report, every recipient
+        found = [r for r in new if r["unit"] in reporters and r["to"] == to]
+        assert len(found) == int(row["số báo cáo"]), (row, [(r["unit"], r["to"]) for r in new if r["unit"] in reporters])
         assert {r["deadline"] for r in found} == {_vn_date(row["ngày cuối cùng"]).isoformat()}, row
         assert all(r["state"] == "assigned" for r in found)
 
@@ -944,7 +954,8 @@ def report_waits_for_date(ctx: Ctx, name: str) -> None:
 
 
 def _report(ctx: Ctx, unit: str, to: str) -> dict[str, Any]:
-    found = [r for r in list_tasks(ctx.db, plan=ctx.plan, kind="report", unit=unit) if r["focal"] == to]
+    """The unit's report that goes (among others) to `to`."""
+    found = [r for r in _reports(ctx, ctx.plan, unit=unit) if to in r["to"]]
     assert len(found) == 1, (unit, to, found)
     return found[0]
 
@@ -975,7 +986,7 @@ def reports_states(ctx: Ctx, to: str, words: str, datatable: list[list[str]]) ->
     code = ctx.unit_code(to)
     units = units_named(ctx, words, ctx.plan)
     actual = {ctx.unit_name(r["unit"]): _report_label(ctx, r["state"])
-              for r in list_tasks(ctx.db, plan=ctx.plan, kind="report") if r["focal"] == code and r["unit"] in units}
+              for r in _reports(ctx, ctx.plan) if code in r["to"] and r["unit"] in units}
     got, expected = _with_rest(sorted(actual.items()), [(row["đơn vị"], row["trạng thái"]) for row in _cells(datatable)])
     assert got == expected, actual
 
@@ -1020,6 +1031,45 @@ def content_figures(ctx: Ctx, day: date, datatable: list[list[str]]) -> None:
 def send_report(ctx: Ctx, user: str, to: str, body: str) -> None:
     ctx.task_id = int(_report(ctx, _user_unit(ctx, user), ctx.unit_code(to))["id"])
     ctx.attempt(user, "Gửi báo cáo", comment=body)
+
+
+SECTION_BY_WORDS = {"Kết quả thực hiện": "results", "Tồn tại, hạn chế, nguyên nhân": "shortcomings",
+                    "Kiến nghị, đề xuất": "proposals"}
+
+
+@when(step('"{user:Q}" gửi báo cáo của đơn vị với nội dung "{body:Q}" và các mục:'))
+def send_report_with_sections(ctx: Ctx, user: str, body: str, datatable: list[list[str]]) -> None:
+    (report,) = _reports(ctx, ctx.plan, unit=_user_unit(ctx, user))
+    ctx.task_id = int(report["id"])
+    sections = {SECTION_BY_WORDS[row["mục"]]: row["nội dung"] for row in _cells(datatable)}
+    ctx.seen["sections"] = sections
+    ctx.done(user, "Gửi báo cáo", comment=body, sections=sections)
+
+
+@then(step('"{unit:Q}" có một báo cáo cho kỳ này, gửi đến:'))
+def one_report_to_all(ctx: Ctx, unit: str, datatable: list[list[str]]) -> None:
+    (report,) = _reports(ctx, ctx.plan, unit=ctx.unit_code(unit))
+    actual = sorted((ctx.unit_name(x["unit"]), "có" if x["received_at"] else "chưa") for x in report["recipients"])
+    assert actual == sorted((row["nơi nhận"], row["đã nhận"]) for row in _cells(datatable)), actual
+    for code in report["to"]:  # and each recipient finds it among the reports it receives
+        reader = User(name=f"doc.{code}", unit=code, roles=("reviewer",))
+        seen = cases_visible_to(ctx.db, reader, "report", recipient=code)
+        assert int(report["id"]) in {int(i["id"]) for i in seen}, code
+
+
+@then(step('văn bản báo cáo ghi "{number:Q}", gửi {count:d} nơi nhận, với các mục đơn vị đã viết'))
+def report_document(ctx: Ctx, number: str, count: int) -> None:
+    import io
+
+    from docx import Document
+
+    docx_bytes, _xlsx, _content = report_documents(ctx.db, int(ctx.task_id or 0), ctx.clock.today(), ctx.engine.status)
+    doc = Document(io.BytesIO(docx_bytes))
+    assert doc.tables[0].cell(1, 0).text == number
+    receivers = doc.tables[-1].cell(0, 0).text.split("\n")
+    assert receivers[0] == "Nơi nhận:" and len(receivers) == count + 2, receivers  # and "Lưu: VT."
+    lines = [p.text for p in doc.paragraphs]
+    assert all(text in lines for text in ctx.seen["sections"].values()), lines
 
 
 # --- difficulties (vướng mắc, kiến nghị) and urging (đôn đốc) ---------------------------------

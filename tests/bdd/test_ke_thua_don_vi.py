@@ -8,7 +8,8 @@ import pytest
 from pytest_bdd import scenarios, then, when
 
 from phancap.engine.queries import history, list_tasks
-from phancap.engine.reorganisation import succeed_units
+from phancap.engine.succession import succeed_units
+from phancap.engine.unit_changes import list_changes
 from phancap.engine.users import get_user
 from tests.bdd.conftest import Ctx, step
 
@@ -22,14 +23,37 @@ def succession(ctx: Ctx, admin: str, new: str, old: str, day: date, decision: st
     ctx.seen["histories"] = {int(t["id"]): history(ctx.db, int(t["id"])) for t in list_tasks(ctx.db, plan="KT-2025")}
     user = get_user(ctx.db, admin)
     assert user is not None
-    succeed_units(ctx.db, ctx.engine.workflows, ctx.clock, user, [ctx.unit_code(old)], new, day, decision)
+    ctx.seen["succession"] = succeed_units(ctx.db, ctx.engine.workflows, ctx.clock, user, [ctx.unit_code(old)], new,
+                                           day, decision)
+
+
+@then(step('việc kế thừa được lên lịch cho ngày {day:D} và nhiệm vụ vẫn do "{unit:Q}" chủ trì'))
+def scheduled(ctx: Ctx, day: date, unit: str) -> None:
+    result = ctx.seen["succession"]
+    assert (result["status"], result["effective"], result["moved"]) == ("scheduled", day.isoformat(), 0)
+    assert [(c["id"], c["status"]) for c in list_changes(ctx.db)] == [(result["scheduled"], "scheduled")]
+    still(ctx, unit)
+
+
+@then(step('nhiệm vụ vẫn do "{unit:Q}" chủ trì'))
+def still(ctx: Ctx, unit: str) -> None:
+    assert ctx.task()["unit"] == unit
+    assert all(e["trigger"] != "transfer" for e in history(ctx.db, int(ctx.task_id or 0)))
+
+
+@then("sự kiện chuyển do hệ thống ghi theo lịch đã lên")
+def by_the_system(ctx: Ctx) -> None:
+    last = history(ctx.db, int(ctx.task_id or 0))[-1]
+    assert (last["actor"], last["data"]["scheduled_change"]) == ("system", ctx.seen["succession"]["scheduled"])
+    assert [c["status"] for c in list_changes(ctx.db)] == ["applied"]
 
 
 @then(step('nhiệm vụ do "{unit:Q}" chủ trì, dòng cuối của lịch sử ghi đơn vị cũ "{old:Q}" và quyết định "{decision:Q}"'))
 def moved(ctx: Ctx, unit: str, old: str, decision: str) -> None:
     assert ctx.task()["unit"] == unit
     events = history(ctx.db, int(ctx.task_id or 0))
-    assert len(events) == len(ctx.seen["histories"][int(ctx.task_id or 0)]) + 1  # exactly one event
+    added = events[len(ctx.seen["histories"][int(ctx.task_id or 0)]):]
+    assert [e["trigger"] for e in added if e["trigger"] != "mark_overdue"] == ["transfer"]  # exactly one transfer
     assert (events[-1]["trigger"], events[-1]["data"]["unit_from"], events[-1]["data"]["decision"]) == (
         "transfer", old, decision)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 
 from phancap.demo import DEMO_PASSWORD
+from phancap.engine.collation import number_key
 from phancap.engine.db import Database
 from tests.browser.conftest import LiveServer
 
@@ -128,3 +129,33 @@ def test_pages_fit_a_phone(page: Any, live_server: LiveServer) -> None:
         page.goto(f"{live_server.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, (path, width)
+
+
+def test_the_plan_matrix_names_units_and_tasks_and_keeps_them_in_view(page: Any, live_server: LiveServer) -> None:
+    login(page, live_server, "dm.snv")
+    page.goto(f"{live_server.url}/plans/HN-2025")
+    headers = page.locator("table.matrix thead th.unit").all_inner_texts()
+    assert "Sở Tư pháp" in headers and not any(h.startswith("HN-") for h in headers)  # names, not codes
+    rows = page.locator("table.matrix tbody tr").evaluate_all("rs => rs.map(r => r.dataset.task)")
+    assert rows[:3] == ["1.1", "1.2", "1.3"] and rows == sorted(rows, key=number_key) and not any(r.startswith("BC-") for r in rows)  # plan tasks, in order
+    assert page.locator("table.matrix tbody tr[data-task='1.1'] th .title").inner_text().strip()
+    box = page.locator(".matrix-wrap")
+    first = page.locator("table.matrix tbody tr:first-child th")
+    left_before = first.bounding_box()["x"]
+    box.evaluate("b => { b.scrollLeft = 2000; b.scrollTop = 400; }")
+    assert box.evaluate("b => b.scrollLeft") > 0 and box.evaluate("b => b.scrollTop") > 0  # it did scroll
+    assert abs(first.bounding_box()["x"] - left_before) < 2  # the task column stays while units scroll by
+    head, wrap = page.locator("table.matrix thead th").first.bounding_box(), box.bounding_box()
+    assert abs(head["y"] - wrap["y"]) < 2  # and the unit names stay on top
+
+
+def test_a_keyboard_user_skips_to_the_content_and_sees_where_the_focus_is(page: Any, live_server: LiveServer) -> None:
+    login(page, live_server, "cv.sct")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("e => e === document.activeElement") and skip.bounding_box()["y"] >= 0  # visible on focus
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.emulate_media(media="print")
+    assert page.locator("header.top").is_hidden() and page.locator("main").is_visible()

@@ -93,6 +93,10 @@ def attributes(locator: Any, *names: str) -> list[tuple[str | None, ...]]:
     return [tuple(values) for values in found]
 
 
+def vn_day(iso: str) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+
+
 def table_rows(table: Any) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in table.rows[1:]]
 
@@ -107,15 +111,24 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
     page.click("nav >> text=Báo cáo")
     page.wait_for_url(f"{server.url}/reports")
     rows = page.locator("#to-write tr.report-row")
-    assert rows.count() == 4 * 2  # one to each focal department, for the half year and for the year
-    page.locator("#to-write tr.report-row[data-period='BC-2025-6T'][data-recipient='HN-SNV'] a").click()
+    assert rows.count() == 2  # one report for the half year and one for the year, each to every focal department
+    assert rows.first.get_attribute("data-recipients") == "HN-SKHCN HN-SNV HN-STC HN-STP"
+    page.locator("#to-write tr.report-row[data-period='BC-2025-6T'] a").click()
     page.wait_for_url("**/reports/*")
     assert page.locator("#current-state").get_attribute("data-state") == "assigned"
+    assert page.locator("#recipients li[data-received=false]").count() == 4
     form = page.locator("form[data-trigger=submit]")
-    form.locator("textarea[name=comment]").fill("Phường đã rà soát 12 thủ tục; đề xuất phân cấp 3 nội dung.")
+    form.locator("textarea[name=results]").fill("Phường đã rà soát 12 thủ tục hành chính.")
+    form.locator("textarea[name=proposals]").fill("Đề xuất phân cấp 3 nội dung.")
+    form.locator("textarea[name=comment]").fill("Kính gửi các Sở đầu mối.")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#current-state[data-state=submitted]")
-    assert "đề xuất phân cấp 3 nội dung" in page.locator("#free-text").inner_text()
+    assert "Kính gửi các Sở" in page.locator("#free-text").inner_text()
+    assert page.locator("#sections [data-section=results]").inner_text() == "Phường đã rà soát 12 thủ tục hành chính."
+    assert page.locator("#recipients li[data-received=true]").count() == 4  # each Sở has received it
+    assert [t for t in page.locator("#history li").evaluate_all("els => els.map(e => e.dataset.trigger)")] == [
+        "submit", "assign"]
+    assert "Gửi báo cáo" in page.locator("#history").inner_text()
     logout(page, server)
 
     # Sở Nội vụ moves the simulated clock past 10 June 2025 (1/4 + 30 + 30 + 7 + 4 days = 11/6)
@@ -135,11 +148,9 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
     page.wait_for_url("**/dashboard?plan=HN-2025")
     board = page.locator("section.reports-board[data-plan='HN-2025']")
     assert "BC-2025-6T" in board.locator("h2").inner_text()
-    late = attributes(board.locator("li.late-report"), "data-unit", "data-recipient")
-    late_to_snv = {unit for unit, recipient in late if recipient == "HN-SNV"}
-    assert late_to_snv == communes - {"HN-P-HOANKIEM"}  # the ward sent its report in time
-    late_units = {unit for unit, _ in late}
-    assert late_units == communes  # the ward's three other reports are late too; departments are due 14/6
+    late = attributes(board.locator("li.late-report"), "data-unit")
+    assert {unit for (unit,) in late} == communes - {"HN-P-HOANKIEM"}  # the ward sent its one report in time
+    assert len(late) == len(communes) - 1  # one report per commune, not one per department; departments are due 14/6
     received = attributes(board.locator("li.received-report"), "data-unit")
     assert [unit for (unit,) in received] == ["HN-P-HOANKIEM"]
     # the bar chart has a bar per lead agency
@@ -147,36 +158,43 @@ def test_late_communes_and_the_consolidated_docx(page: Any, demo_server: DemoSer
 
     # Sở Nội vụ opens its consolidated report and downloads the DOCX
     consolidated = int(server.scalar("SELECT id FROM task_instance WHERE kind = 'report' AND unit = 'HN-SNV' "
-                                     "AND task = 'BC-2025-6T/HN-UBND'"))
+                                     "AND task = 'BC-2025-6T'"))
     page.goto(f"{server.url}/reports/{consolidated}")
     rows = attributes(page.locator("#received tr[data-late=true]"), "data-unit")
     assert {unit for (unit,) in rows} == communes - {"HN-P-HOANKIEM"}
     with page.expect_download() as download:
         page.click("#download-docx")
-    assert download.value.suggested_filename == "BC-2025-6T_HN-UBND_HN-SNV.docx"
+    assert download.value.suggested_filename == "BC-2025-6T_HN-SNV.docx"
     with open(download.value.path(), "rb") as handle:
         doc = Document(io.BytesIO(handle.read()))
 
     # every figure in it matches the engine's data
     content = report_content(server.db, consolidated, today, server.app.state.services.engine.status)
     assert content["scope"] == "plan"
-    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Hà Nội, ngày 11 tháng 06 năm 2025" in cells
-    categories, by_task, overdue, extensions, difficulties, received_table = doc.tables[1:7]
+    assert doc.tables[0].cell(0, 1).text.startswith("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc")
+    assert doc.tables[0].cell(1, 0).text == "Số: …/BC-SNV"
+    assert doc.tables[0].cell(1, 1).text == "Hà Nội, ngày 11 tháng 6 năm 2025"
+    tables = {tuple(c.text for c in t.rows[0].cells): t for t in doc.tables[1:-1]}
     cats = content["categories"]
-    assert table_rows(categories) == [[LABELS_VI[c], str(cats[c])] for c in CATEGORIES] + [
+    assert table_rows(tables[("Phân loại", "Số nhiệm vụ")]) == [[LABELS_VI[c], str(cats[c])] for c in CATEGORIES] + [
         ["Tỷ lệ hoàn thành (trên nhiệm vụ đến hạn)",
          "—" if cats["completion_rate"] is None else f"{cats['completion_rate']:.0%}"]]
     assert cats["open_overdue"] > 0
+    by_task = tables[("Nhiệm vụ", *[LABELS_VI[c] for c in CATEGORIES[:5]])]
     assert table_rows(by_task) == [[task, *[str(t[c]) for c in CATEGORIES[:5]]] for task, t in content["by_task"].items()]
-    assert table_rows(overdue) == [[o["task"], o["unit"], o["deadline"]] for o in content["overdue"]]
+    overdue = tables[("Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn")]
+    assert table_rows(overdue) == [[o["task"], o["unit_name"], vn_day(o["deadline"])] for o in content["overdue"]]
     assert len(content["overdue"]) == cats["open_overdue"]
-    assert table_rows(extensions) == [["Không có", "", ""]] and content["extensions"] == []
-    assert table_rows(difficulties) == [["Không có", "", ""]]
-    assert table_rows(received_table) == [[r["unit"], r["state"], r["deadline"], "x" if r["missing"] else "",
-                                           "x" if r["late"] else ""] for r in content["received"]]
+    assert table_rows(tables[("Mã nhiệm vụ", "Thời hạn cũ", "Thời hạn mới")]) == [["Không có", "", ""]]
+    assert table_rows(tables[("Đơn vị", "Nội dung", "Tình trạng")]) == [["Không có", "", ""]]
+    labels = {"assigned": "Chưa gửi", "submitted": "Đã gửi", "accepted": "Đã tiếp nhận", "overdue": "Quá hạn"}
+    received_table = tables[("Đơn vị", "Tình trạng", "Thời hạn", "Chưa gửi", "Trễ hạn")]
+    assert table_rows(received_table) == [[r["unit_name"], labels[r["state"]], vn_day(r["deadline"]),
+                                           "x" if r["missing"] else "", "x" if r["late"] else ""]
+                                          for r in content["received"]]
     flagged = {r[0] for r in table_rows(received_table) if r[4] == "x"}
-    assert flagged == communes - {"HN-P-HOANKIEM"}
+    names = {r["unit"]: r["unit_name"] for r in content["received"]}
+    assert flagged == {names[c] for c in communes - {"HN-P-HOANKIEM"}}
     # and the page shows the same figures
     shown = page.locator("#categories tbody tr")
     assert [shown.nth(i).locator("td").nth(1).inner_text() for i in range(len(CATEGORIES))] == [
@@ -203,3 +221,14 @@ def test_difficulty_from_the_task_page_to_an_answer(page: Any, demo_server: Demo
     item.locator("form[data-trigger=answer] button[type=submit]").click()
     page.wait_for_selector("li.difficulty[data-state=answered]")
     assert "Áp dụng Nghị định" in page.locator("li.difficulty[data-state=answered] .answer").inner_text()
+    # the difficulty opens its own page: the task it is about, its text, the answer and the history
+    page.locator("li.difficulty[data-state=answered] a", has_text="chi tiết").click()
+    page.wait_for_url("**/difficulties/*")
+    assert page.locator("#current-state").get_attribute("data-state") == "answered"
+    assert page.locator("#difficulty-text").inner_text() == "<b>Chưa có</b> hướng dẫn của Bộ"
+    assert "Áp dụng Nghị định" in page.locator("#answer").inner_text()
+    assert page.locator("#raised-by").inner_text() == "Sở Công Thương"
+    assert page.locator("#history li").evaluate_all("els => els.map(e => e.dataset.trigger)") == ["answer", "raise"]
+    difficulty_url = page.url
+    page.goto(f"{server.url}/tasks/{difficulty_url.rsplit('/', 1)[1]}")  # the plain task page sends it here
+    assert page.url == difficulty_url

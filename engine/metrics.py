@@ -1,0 +1,55 @@
+"""What the engine counts for operators (issue 16), in Prometheus form (prometheus-client): transitions by
+trigger, refusals by rule, deadline sweeps (duration, tasks marked), HTTP requests by route
+(observed by the web layer), and the database pool as it stands when scraped. One registry of this process;
+`phancap serve` exposes it at /metrics for whoever holds PHANCAP_METRICS_TOKEN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+TRANSITIONS = Counter("phancap_transitions", "Transitions fired (state-changing or recorded actions), by trigger",
+                      ["trigger"], registry=REGISTRY)
+REFUSALS = Counter("phancap_refusals", "Refused requests, by the rule that refused them (role, state, guard, "
+                   "deadline, version, auth, …); counted where they are answered", ["rule"], registry=REGISTRY)
+SWEEPS = Histogram("phancap_sweep_duration_seconds", "Deadline sweeps (phancap tick, the demo clock), their duration",
+                   registry=REGISTRY, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+SWEPT = Counter("phancap_sweep_marked", "Task instances the deadline sweep marked overdue", registry=REGISTRY)
+REQUESTS = Histogram("phancap_http_request_duration_seconds", "HTTP requests by method, route template and status",
+                     ["method", "route", "status"], registry=REGISTRY,
+                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+class PoolCollector(Collector):
+    """The SQLAlchemy pool of each database the process serves, read when scraped (no bookkeeping per use)."""
+
+    def __init__(self) -> None:
+        self.pools: dict[str, Any] = {}
+
+    def watch(self, name: str, pool: Any) -> None:
+        self.pools[name] = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        size = GaugeMetricFamily("phancap_db_pool_size", "Connections the pool keeps", labels=["database"])
+        used = GaugeMetricFamily("phancap_db_pool_checked_out", "Connections in use now", labels=["database"])
+        for name, pool in self.pools.items():
+            if hasattr(pool, "checkedout") and hasattr(pool, "size"):  # QueuePool; SQLite's pools keep no count
+                size.add_metric([name], float(pool.size()))
+                used.add_metric([name], float(pool.checkedout()))
+        yield size
+        yield used
+
+
+POOLS = PoolCollector()
+REGISTRY.register(POOLS)
+
+
+def exposition() -> bytes:
+    """The registry in the Prometheus text format."""
+    return generate_latest(REGISTRY)
