@@ -29,6 +29,7 @@ from phancap.api.metrics import RequestMetrics
 from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
+from phancap.api.pages import import_edits as page_import_edits
 from phancap.api.pages import imports as page_imports
 from phancap.api.pages import notifications as page_notifications
 from phancap.api.pages import other as page_other
@@ -139,7 +140,7 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     app.include_router(health_routes.router)
     app.include_router(metrics_routes.router)
     metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
-    for router in (page_auth.router, page_tasks.router, page_imports.router, page_spec.router,
+    for router in (page_auth.router, page_tasks.router, page_import_edits.router, page_imports.router, page_spec.router,
                    page_other.router, page_reports.router, page_cases.router, page_admin.router,
                    page_notifications.router):
         app.include_router(router, include_in_schema=False)

@@ -22,32 +22,24 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from phancap.engine.amendments import Amendment, amend_plan
 from phancap.engine.errors import Refusal
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database
+from phancap.engine.draft_registry import db_registry, region_units, registry_with, with_aliases
 from phancap.engine.importer import (
     CODE_GUESSED,
     ImportLimits,
     check_size,
     read_limited,
     remap_units,
-    validate_plan,
-    write_plan_yaml,
 )
-from phancap.engine.instantiate import InstantiateResult, instantiate
-from phancap.engine.loader import Definitions, existing_units, store_definitions
-from phancap.engine.machine import WorkflowMachine
-from phancap.engine.organisations import GroupDef, Registry, name_key
-from phancap.engine.plans import PlanDef, read_plan
+from phancap.engine.organisations import Registry
 from phancap.engine.policy import draft_region_of, may_edit_draft
 from phancap.engine.queries import plan_numbers
 from phancap.engine.users import User
@@ -55,7 +47,6 @@ from phancap.engine.users import User
 STATES = ("draft", "valid", "active")
 STATE_LABELS_VI = {"draft": "Bản nháp", "valid": "Hợp lệ, chờ kích hoạt", "active": "Đã kích hoạt"}
 PLAN_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
-_TEMP_PATH = re.compile(r"^\S*?\.yaml:(\d+): ")
 _DATE_KEYS = ("issued", "due", "start")
 
 
@@ -107,6 +98,15 @@ class Draft:
     validation: list[str] | None = None  # the last validation's problems; None: never validated
     places: list[dict[str, Any]] = field(default_factory=list)  # the importer's UnitPlace of tasks naming unknown units
     has_places: bool = True  # False: stored before the places were kept (read once more, on the first mapping)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # per task: {"first", "last"[, "written"]} source lines
+    # units proposed under the issuer for names no unit matches, each with the person's decision
+    # (engine/draft_units.py): {"name", "code", "unit_name", "kind", "type", "parent", "decision"}
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    edited: list[int] = field(default_factory=list)  # indexes of the tasks a person corrected field by field
+
+    @property
+    def confirmed_units(self) -> list[dict[str, Any]]:
+        return [p for p in self.proposals if p.get("decision") == "confirmed"]
 
     @property
     def region(self) -> str:
@@ -128,7 +128,8 @@ class Draft:
             "region": self.region, "tasks": self.tasks, "plan": _jsonable(self.plan), "mapping": dict(self.mapping),
             "problems": list(self.problems), "unmatched_units": list(self.unmatched_units),
             "mapped_units": list(self.mapped_units), "undecided": self.undecided, "validation": self.validation,
-            "source_text": self.source_text,
+            "source_text": self.source_text, "sources": list(self.sources), "proposals": list(self.proposals),
+            "edited": list(self.edited),
         }
 
 
@@ -155,55 +156,42 @@ def _revive(value: Any, key: str | None = None) -> Any:
     return value
 
 
-# --- the registry as the database holds it ----------------------------------------------------
-
-def db_registry(db: Database) -> Registry:
-    """Units and groups as loaded in the database (groups with their members already expanded)."""
-    registry = Registry()
-    for unit in existing_units(db):
-        registry.units[unit.code] = unit
-    with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT region, name, aliases, members FROM unit_group")).all()
-    for region, name, aliases, members in rows:
-        group = GroupDef(name, region, tuple(json.loads(aliases)), (), tuple(json.loads(members)))
-        for key in (group.name, *group.aliases):
-            registry.groups[(region, name_key(key))] = group
-    return registry
-
-
-def region_units(registry: Registry, region: str) -> list[tuple[str, str]]:
-    """(code, name) of the region's units, by name: what an unmatched name may be mapped to."""
-    return sorted(((u.code, u.name) for u in registry.units.values() if u.region == region), key=lambda u: u[1])
-
-
-def _with_aliases(registry: Registry, mapping: dict[str, str]) -> Registry:
-    units = dict(registry.units)
-    for name, code in mapping.items():
-        if code and code in units and name not in units[code].aliases:
-            units[code] = replace(units[code], aliases=(*units[code].aliases, name))
-    return Registry(units, dict(registry.groups), list(registry.sources))
+def draft_registry(db: Database, draft: Draft) -> Registry:
+    """The registry the draft is read against: the database's, with the units the person confirmed."""
+    return registry_with(db_registry(db), draft.region, draft.confirmed_units)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 @dataclass
-class _Parsed:
+class Parsed:
     plan: dict[str, Any]
     problems: list[dict[str, Any]]
     unmatched: list[str]
     mapped: list[str]
     places: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    edited: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, draft: Draft) -> Parsed:
+        """The draft's stored reading, as it is."""
+        return cls(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units, draft.places,
+                   draft.sources, draft.proposals, draft.edited)
 
 
 def _parse(registry: Registry, source_text: str, source_name: str, code: str | None, region: str | None,
-           limits: ImportLimits, known: tuple[dict[str, str], set[str]] | None = None) -> _Parsed:
+           limits: ImportLimits, known: tuple[dict[str, str], set[str]] | None = None) -> Parsed:
     """The one reading of a draft's text (at creation, within the limits)."""
     result = read_limited(source_text, limits, source=source_name, registry=registry, code=code, region=region or None,
                           known_plans=known[0] if known else None, existing_codes=known[1] if known else None)
-    return _Parsed(result.plan, result.problems, list(result.unmatched_units), [], result.places)
+    proposals = [{**u, "unit_name": u["name"], "decision": "pending"} for u in result.new_units]
+    return Parsed(result.plan, result.problems, list(result.unmatched_units), [], result.places, result.sources,
+                   proposals)
 
 
-def _remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str | None) -> _Parsed:
+def remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str | None) -> Parsed:
     """The stored reading with the mapped names resolved where the text put them; the text is not read
     again (only a draft stored before the places were kept is read once more, to keep them from then on)."""
     places, problems = draft.places, draft.problems
@@ -212,12 +200,12 @@ def _remap(registry: Registry, draft: Draft, mapping: dict[str, str], code: str 
     else:
         legacy = _parse(registry, draft.source_text, draft.source_name, draft.code or None, draft.region, ImportLimits())
         plan, places, problems = legacy.plan, legacy.places, legacy.problems
-    problems, unmatched = remap_units(plan, problems, places, _with_aliases(registry, mapping), draft.region)
+    problems, unmatched = remap_units(plan, problems, places, with_aliases(registry, mapping), draft.region)
     if code and code != plan.get("code"):
         plan["code"] = code
         problems = [p for p in problems if not str(p.get("message", "")).startswith(CODE_GUESSED)]
     mapped = [n for n, c in mapping.items() if c]
-    return _Parsed(plan, problems, unmatched, mapped, places)
+    return Parsed(plan, problems, unmatched, mapped, places, draft.sources, draft.proposals, draft.edited)
 
 
 def _row_to_draft(row: Any) -> Draft:
@@ -228,7 +216,8 @@ def _row_to_draft(row: Any) -> Draft:
         created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         problems=report.get("problems", []), unmatched_units=report.get("unmatched_units", []),
         mapped_units=report.get("mapped_units", []), validation=report.get("validation"),
-        places=report.get("places", []), has_places="places" in report,
+        places=report.get("places", []), has_places="places" in report, sources=report.get("sources", []),
+        proposals=report.get("proposals", []), edited=report.get("edited", []),
     )
 
 
@@ -259,9 +248,10 @@ def list_drafts(db: Database, scope: DraftScope | None = None) -> list[Draft]:
     return [d for d in drafts if scope is None or scope.allows(d.region)]
 
 
-def _report(parsed: _Parsed, validation: list[str] | None) -> str:
+def _report(parsed: Parsed, validation: list[str] | None) -> str:
     return json.dumps({"problems": parsed.problems, "unmatched_units": parsed.unmatched,
-                       "mapped_units": parsed.mapped, "validation": validation, "places": parsed.places},
+                       "mapped_units": parsed.mapped, "validation": validation, "places": parsed.places,
+                       "sources": parsed.sources, "proposals": parsed.proposals, "edited": parsed.edited},
                       ensure_ascii=False, default=str)
 
 
@@ -309,13 +299,13 @@ def save_draft(db: Database, source_text: str, *, source_name: str, created_by: 
     return get_draft(db, int(draft_id))
 
 
-def _not_active(draft: Draft) -> None:
+def not_active(draft: Draft) -> None:
     if draft.state == "active":
         raise DraftError("state", f"Bản nháp {draft.id} đã được kích hoạt thành kế hoạch {draft.code}; không sửa được nữa",
                          f"draft {draft.id} is already active as plan {draft.code}; it can no longer change")
 
 
-def _update(db: Database, draft: Draft, parsed: _Parsed, mapping: dict[str, str], state: str,
+def update_draft(db: Database, draft: Draft, parsed: Parsed, mapping: dict[str, str], state: str,
             validation: list[str] | None, clock: Clock, *, expect: str) -> Draft:
     with db.engine.begin() as conn:
         done = conn.execute(text(
@@ -337,8 +327,8 @@ def apply_mapping(db: Database, draft_id: int, mapping: dict[str, str | None], c
     registry), optionally change the plan code, and resolve the stored reading again (the text is
     not read again). The draft goes back to draft."""
     draft = get_draft(db, draft_id, scope)
-    _not_active(draft)
-    registry = db_registry(db)
+    not_active(draft)
+    registry = draft_registry(db, draft)
     region = draft.region
     known = {c for c, _ in region_units(registry, region)}
     merged = dict(draft.mapping)
@@ -352,143 +342,5 @@ def apply_mapping(db: Database, draft_id: int, mapping: dict[str, str | None], c
                              f"'{unit}' is not a unit of registry {region}")
         merged[name] = unit
     new_code = _check_code(code) or draft.code or None
-    parsed = _remap(registry, draft, merged, new_code)
-    return _update(db, draft, parsed, merged, "draft", None, clock, expect=draft.state)
-
-
-def _plan_exists(conn: Any, code: str) -> bool:
-    return conn.execute(text("SELECT 1 FROM plan WHERE code = :c"), {"c": code}).first() is not None
-
-
-def draft_problems(db: Database, draft: Draft, registry: Registry, workflows: set[str], *,
-                   amending: bool = False) -> list[str]:
-    """Why the draft cannot become a plan ([] = it can): the plan definition's problems as read_plan
-    finds them, unmatched names with no decision, and a plan code already in use. `amending`: why it
-    cannot amend the plan of its code (which must then exist)."""
-    problems: list[str] = []
-    code = str(draft.plan.get("code") or "")
-    if not code:
-        problems.append("kế hoạch chưa có mã / the plan has no code")
-    else:
-        with db.engine.connect() as conn:
-            exists = _plan_exists(conn, code)
-        if exists and not amending:
-            problems.append(f"mã kế hoạch {code} đã được dùng cho một kế hoạch đang chạy; hãy đặt mã khác, hoặc áp "
-                            f"dụng bản nháp như văn bản sửa đổi, bổ sung kế hoạch đó / plan code {code} is already in "
-                            "use; choose another, or apply the draft as an amendment of that plan")
-        elif amending and not exists:
-            problems.append(f"không có kế hoạch {code} để sửa đổi / there is no plan {code} to amend")
-    for name in draft.undecided:
-        problems.append(f"đơn vị \"{name}\" chưa được ánh xạ vào danh mục / unit \"{name}\" is not mapped yet")
-    for problem in validate_plan(draft.plan, registry, workflows):
-        problems.append(_TEMP_PATH.sub(lambda m: f"định nghĩa, dòng {m.group(1)}: ", problem))
-    return problems
-
-
-def validate_draft(db: Database, draft_id: int, workflows: set[str], clock: Clock,
-                   scope: DraftScope | None = None) -> Draft:
-    """Check the draft; valid when nothing is wrong, back to draft otherwise (with the problems kept)."""
-    draft = get_draft(db, draft_id, scope)
-    _not_active(draft)
-    registry = db_registry(db)
-    problems = draft_problems(db, draft, registry, workflows)
-    parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units, draft.places)
-    return _update(db, draft, parsed, draft.mapping, "draft" if problems else "valid", problems, clock,
-                   expect=draft.state)
-
-
-def _plan_def(plan: dict[str, Any], registry: Registry, workflows: set[str], source: str) -> PlanDef:
-    problems: list[str] = []
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "plan.yaml"
-        path.write_text(write_plan_yaml(plan), encoding="utf-8")
-        parsed = read_plan(path, registry, workflows, problems)
-    if parsed is None or problems:
-        raise DraftError("state", "Bản nháp không hợp lệ: " + "; ".join(problems),
-                         "the draft does not validate: " + "; ".join(problems))
-    return replace(parsed, source=source)
-
-
-def activate_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMachine],
-                   clock: Clock, scope: DraftScope | None = None) -> tuple[Draft, InstantiateResult]:
-    """A valid draft becomes a plan: stored with the database's registry, then instantiated.
-    It is validated again first; a draft that no longer validates goes back to draft, and nothing
-    is stored. All or nothing: if instantiating fails, the plan just stored is removed again."""
-    draft = get_draft(db, draft_id, scope)
-    if draft.state != "valid":
-        _not_active(draft)
-        raise DraftError("state", f"Bản nháp {draft.id} chưa được kiểm tra hợp lệ; hãy kiểm tra trước khi kích hoạt",
-                         f"draft {draft.id} has not been validated; validate it before activating")
-    registry = db_registry(db)
-    problems = draft_problems(db, draft, registry, set(workflows))
-    if problems:
-        parsed = _Parsed(draft.plan, draft.problems, draft.unmatched_units, draft.mapped_units, draft.places)
-        _update(db, draft, parsed, draft.mapping, "draft", problems, clock, expect="valid")
-        raise DraftError("state", "Bản nháp không còn hợp lệ: " + "; ".join(problems),
-                         "the draft no longer validates: " + "; ".join(problems))
-    plan = _plan_def(draft.plan, registry, set(workflows), f"import:{draft.id}:{draft.source_name}")
-    _claim(db, draft, plan.code, clock)
-    try:
-        store_definitions(db, Definitions(registry, [plan]), clock)
-        result = instantiate(db, plan.code, workflows, clock)
-    except BaseException:
-        _undo(db, draft, plan.code, clock)
-        raise
-    return get_draft(db, draft.id), result
-
-
-def amend_from_draft(db: Database, draft_id: int, workflows: dict[str, WorkflowMachine], clock: Clock, *,
-                     number: str | None, on: date | None = None, dry_run: bool = False,
-                     scope: DraftScope | None = None) -> tuple[Draft, Amendment]:
-    """A draft of a plan already running, read as the amending document ("Kế hoạch sửa đổi, bổ sung"): the
-    diff (dry_run), or the amendment applied (engine/amendments.py) with the draft becoming active in the
-    same transaction. Refused while the draft has any other problem."""
-    draft = get_draft(db, draft_id, scope)
-    _not_active(draft)
-    registry = db_registry(db)
-    problems = draft_problems(db, draft, registry, set(workflows), amending=True)
-    if problems:
-        raise DraftError("state", "Bản nháp chưa dùng được làm văn bản sửa đổi: " + "; ".join(problems),
-                         "the draft cannot amend the plan yet: " + "; ".join(problems))
-    plan = _plan_def(draft.plan, registry, set(workflows), f"import:{draft.id}:{draft.source_name}")
-
-    def activate(cur: Any) -> None:
-        cur.execute(db.sql("UPDATE plan_draft SET state = 'active', updated_at = ? WHERE id = ? AND state = ?"),
-                    (stamp(clock.now()), draft.id, draft.state))
-        if cur.rowcount != 1:
-            raise DraftError("state", f"Bản nháp {draft.id} vừa được người khác thay đổi; hãy tải lại",
-                             f"draft {draft.id} was changed meanwhile; reload it")
-
-    amendment = amend_plan(db, plan, workflows, clock, number=number, on=on, dry_run=dry_run,
-                           then=None if dry_run else activate)
-    return get_draft(db, draft.id), amendment
-
-
-def _claim(db: Database, draft: Draft, code: str, clock: Clock) -> None:
-    """valid -> active, unless another draft of the same code is active or the code is taken (serialised:
-    SQLite's write lock, PostgreSQL's row locks on the drafts of that code)."""
-    lock = "" if db.is_sqlite else " FOR UPDATE"
-    with db.write() as cur:
-        cur.execute(db.sql(f"SELECT id, state FROM plan_draft WHERE code = ?{lock}"), (code,))
-        others = [r for r in cur.fetchall() if int(r[0]) != draft.id and r[1] == "active"]
-        cur.execute(db.sql("SELECT 1 FROM plan WHERE code = ?"), (code,))
-        taken = cur.fetchone() is not None
-        if others or taken:
-            raise DraftError("state", f"Mã kế hoạch {code} đã được dùng; hãy đặt mã khác",
-                             f"plan code {code} is already in use; choose another")
-        cur.execute(db.sql("UPDATE plan_draft SET state = 'active', updated_at = ? WHERE id = ? AND state = 'valid'"),
-                    (stamp(clock.now()), draft.id))
-        if cur.rowcount != 1:
-            raise DraftError("state", f"Bản nháp {draft.id} vừa được người khác thay đổi; hãy tải lại",
-                             f"draft {draft.id} was changed meanwhile; reload it")
-
-
-def _undo(db: Database, draft: Draft, code: str, clock: Clock) -> None:
-    with db.write() as cur:
-        cur.execute(db.sql("SELECT COUNT(*) FROM task_instance WHERE plan = ?"), (code,))
-        if int(cur.fetchone()[0]) == 0:
-            cur.execute(db.sql("DELETE FROM plan_task WHERE plan = ?"), (code,))
-            cur.execute(db.sql("DELETE FROM plan_version WHERE plan = ?"), (code,))
-            cur.execute(db.sql("DELETE FROM plan WHERE code = ?"), (code,))
-        cur.execute(db.sql("UPDATE plan_draft SET state = 'valid', updated_at = ? WHERE id = ?"),
-                    (stamp(clock.now()), draft.id))
+    parsed = remap(registry, draft, merged, new_code)
+    return update_draft(db, draft, parsed, merged, "draft", None, clock, expect=draft.state)

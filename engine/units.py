@@ -126,36 +126,45 @@ def add_unit(db: Database, user: User, clock: Clock, code: str, *, name: str | N
     """Add a unit to a registry (its code starts with the registry's). A standard commune body
     ({commune}-{suffix}: VP, PKT, PKTHTDT, PVHXH, TTPVHCC) needs no name: the standard one is used."""
     region = region or code.split("-", 1)[0]
-    if not UNIT_CODE.match(code) or not code.startswith(region + "-"):
-        raise BadRequest(f"Mã đơn vị {code!r} không hợp lệ (dạng {region}-ABC)", f"unit code {code!r} is not like {region}-ABC")
-    at = stamp(clock.now())
     with db.engine.begin() as conn:
         require_manage_registry(user, user_region(conn, user), region)
-        if conn.execute(text("SELECT 1 FROM registry WHERE code = :r"), {"r": region}).first() is None:
-            raise NotFound(f"Không có danh mục {region}", f"no registry {region}")
-        if conn.execute(text("SELECT 1 FROM unit WHERE code = :c"), {"c": code}).first() is not None:
-            raise Refusal("state", f"Đơn vị {code} đã có", f"unit {code} already exists")
-        if name is None:
-            standard = _standard_body(conn, code)
-            if standard is None:
-                raise BadRequest("Thiếu tên đơn vị", f"unit {code}: a name is needed (it is no standard commune body)")
-            name, kind, parent = standard.name, standard.kind, standard.parent
-        kind = kind or "office"
-        if kind not in KINDS:
-            raise BadRequest(f"Loại đơn vị {kind!r} không hợp lệ", f"kind {kind!r} is not one of {', '.join(KINDS)}")
-        if parent is not None:
-            unit_row(conn, parent)
-        row = {"code": code, "region": region, "name": " ".join(name.split()), "kind": kind,
-               "aliases": json.dumps(aliases or [], ensure_ascii=False), "official_code": official_code,
-               "parent": parent}
-        conn.execute(text("INSERT INTO unit (code, region, name, kind, aliases, official_code, parent, active, origin) "
-                          "VALUES (:code, :region, :name, :kind, :aliases, :official_code, :parent, :yes, 'admin')"),
-                     {**row, "yes": True})
-        admin_log.record(conn, at=at, actor=user.name, action="unit.add", region=region, subject=code,
-                         data={k: v for k, v in row.items() if k != "aliases"} | {"aliases": aliases or []},
-                         comment=comment)
-        refresh_group_members(conn, {region})
-        return _public(unit_row(conn, code))
+        return insert_unit(conn, stamp(clock.now()), user.name, code, name=name, kind=kind, region=region,
+                           parent=parent, official_code=official_code, aliases=aliases, comment=comment)
+
+
+def insert_unit(conn: Connection, at: str, actor: str, code: str, *, name: str | None = None, kind: str | None = None,
+                region: str | None = None, parent: str | None = None, official_code: str | None = None,
+                aliases: list[str] | None = None, comment: str | None = None) -> dict[str, Any]:
+    """The unit inserted in the caller's transaction with its `unit.add` admin event (who may add it is the
+    caller's rule: add_unit's registry administrators, or whoever activates an imported plan's draft)."""
+    region = region or code.split("-", 1)[0]
+    if not UNIT_CODE.match(code) or not code.startswith(region + "-"):
+        raise BadRequest(f"Mã đơn vị {code!r} không hợp lệ (dạng {region}-ABC)", f"unit code {code!r} is not like {region}-ABC")
+    if conn.execute(text("SELECT 1 FROM registry WHERE code = :r"), {"r": region}).first() is None:
+        raise NotFound(f"Không có danh mục {region}", f"no registry {region}")
+    if conn.execute(text("SELECT 1 FROM unit WHERE code = :c"), {"c": code}).first() is not None:
+        raise Refusal("state", f"Đơn vị {code} đã có", f"unit {code} already exists")
+    if name is None:
+        standard = _standard_body(conn, code)
+        if standard is None:
+            raise BadRequest("Thiếu tên đơn vị", f"unit {code}: a name is needed (it is no standard commune body)")
+        name, kind, parent = standard.name, standard.kind, standard.parent
+    kind = kind or "office"
+    if kind not in KINDS:
+        raise BadRequest(f"Loại đơn vị {kind!r} không hợp lệ", f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if parent is not None:
+        unit_row(conn, parent)
+    row = {"code": code, "region": region, "name": " ".join(name.split()), "kind": kind,
+           "aliases": json.dumps(aliases or [], ensure_ascii=False), "official_code": official_code,
+           "parent": parent}
+    conn.execute(text("INSERT INTO unit (code, region, name, kind, aliases, official_code, parent, active, origin) "
+                      "VALUES (:code, :region, :name, :kind, :aliases, :official_code, :parent, :yes, 'admin')"),
+                 {**row, "yes": True})
+    admin_log.record(conn, at=at, actor=actor, action="unit.add", region=region, subject=code,
+                     data={k: v for k, v in row.items() if k != "aliases"} | {"aliases": aliases or []},
+                     comment=comment)
+    refresh_group_members(conn, {region})
+    return _public(unit_row(conn, code))
 
 
 def rename_unit(db: Database, user: User, clock: Clock, code: str, new_name: str,

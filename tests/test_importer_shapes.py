@@ -442,6 +442,30 @@ def test_task_table_in_an_appendix_after_the_signature(imp):
         (1, "the text does not name the issue"), (7, "text before the first task, not ")]
 
 
+def test_an_appendix_numbered_again_from_1_continues_the_bodys_numbers(imp, registry, workflows):
+    """Issue 14: the body's tasks 1–2 and the appendix's rows 1–2 would collide; the appendix continues as
+    3–4, each row keeping its line and saying which number it was written with."""
+    from phancap.engine.importer import validate_plan
+
+    text = (
+        "KẾ HOẠCH\nRà soát văn bản năm 2025\nUBND Thành phố ban hành Kế hoạch như sau:\n"
+        "I. NHIỆM VỤ\n1. Rà soát nghị quyết\n- Chủ trì: Sở Tư pháp\n- Thời hạn: Trong năm 2025\n"
+        "2. Rà soát quyết định\n- Chủ trì: Sở Nội vụ\n- Thời hạn: Trong năm 2025\n"
+        "II. TỔ CHỨC THỰC HIỆN\nSở Nội vụ theo dõi, đôn đốc thực hiện Kế hoạch./.\n"
+        "Nơi nhận:\n- Lưu: VT.\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\nNguyễn Văn E\n"
+        "PHỤ LỤC: DANH MỤC NHIỆM VỤ\n"
+        "| STT | Nhiệm vụ | Cơ quan chủ trì | Thời hạn |\n|---|---|---|---|\n"
+        "| 1 | Số hóa hồ sơ | Sở Tư pháp | Trong năm 2025 |\n"
+        "| 2 | Công khai thủ tục | Sở Nội vụ | Trước ngày 30/9/2025 |\n"
+    )
+    result = imp(text)
+    assert [(t["number"], t["title"]) for t in result.plan["tasks"]] == [
+        ("1", "Rà soát nghị quyết"), ("2", "Rà soát quyết định"), ("3", "Số hóa hồ sơ"), ("4", "Công khai thủ tục")]
+    assert [(s["first"], s.get("written")) for s in result.sources] == [(5, None), (8, None), (21, "1"), (22, "2")]
+    assert [p["line"] for p in result.problems if "appendix numbers again" in p["message"]] == [21, 22]
+    assert not any("duplicate" in p for p in validate_plan(result.plan, registry, set(workflows)))
+
+
 def test_report_lines_and_validation_helpers(imp, registry, workflows):
     from phancap.engine.importer import format_problems, validate_plan
 

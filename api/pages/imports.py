@@ -20,22 +20,22 @@ from phancap.api.errors import ApiError, http_status
 from phancap.api.pages.render import render
 from phancap.api.routes.imports import require_activate, require_import
 from phancap.api.services import Services
+from phancap.engine.draft_activation import activate_draft, amend_from_draft, validate_draft
+from phancap.engine.draft_registry import db_registry, region_units
 from phancap.engine.drafts import (
     STATE_LABELS_VI,
     Draft,
     DraftError,
     DraftScope,
-    activate_draft,
-    amend_from_draft,
     apply_mapping,
-    db_registry,
+    draft_registry,
     get_draft,
     list_drafts,
-    region_units,
     save_draft,
     scope_of,
-    validate_draft,
 )
+from phancap.api.pages.import_context import correction_context
+from phancap.engine.draft_edits import PLAN_WORKFLOWS
 from phancap.engine.importer import ImportLimits, check_size
 from phancap.engine.importer.files import plan_file_text
 from phancap.engine.importer.proposals import propose_units
@@ -53,7 +53,9 @@ TO_MAP = 25  # unmatched names offered in the mapping form at a time
 IGNORE = "-"  # the select's value for "not a unit of the registry"
 DONE_VI = {"created": "Đã đọc văn bản và lưu bản nháp.", "mapping": "Đã ánh xạ đơn vị và đọc lại văn bản.",
            "validate": "Đã kiểm tra.", "activate": "Đã kích hoạt kế hoạch: các nhiệm vụ đã được giao.",
-           "amend": "Đã áp dụng văn bản sửa đổi, bổ sung: kế hoạch có phiên bản mới."}
+           "amend": "Đã áp dụng văn bản sửa đổi, bổ sung: kế hoạch có phiên bản mới.",
+           "tasks": "Đã lưu các sửa đổi nhiệm vụ; hãy kiểm tra hợp lệ lại.",
+           "units": "Đã lưu quyết định về các đơn vị đề xuất; hãy kiểm tra hợp lệ lại."}
 
 
 def _regions(services: Services, scope: DraftScope) -> list[str]:
@@ -206,10 +208,12 @@ def _line_names(draft: Draft, raw_lines: list[str], shown: range) -> dict[int, d
 
 
 def draft_page(request: Request, services: Services, user: User, draft_id: int, *, error: Refusal | None = None,
-               done: str | None = None, pages: dict[str, int | None] | None = None) -> Response:
+               done: str | None = None, pages: dict[str, int | None] | None = None,
+               posted: dict[int, dict[str, str]] | None = None,
+               posted_units: dict[str, dict[str, str]] | None = None) -> Response:
     pages = pages or {}
     draft = get_draft(services.db, draft_id, scope_of(services.db, user))
-    registry = db_registry(services.db)
+    registry = draft_registry(services.db, draft)  # with the units the person confirmed
     units = region_units(registry, draft.region)
     raw_lines = draft.source_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     line_pager = _pager("lines", len(raw_lines), LINES_PAGE, pages.get("lines"))
@@ -244,8 +248,20 @@ def draft_page(request: Request, services: Services, user: User, draft_id: int, 
         "amendment": _amendment_preview(services, user, draft), "may_amend": AMEND_PLANS.allows(user),
         "proposals": {u["name"]: u for u in propose_units(to_map[:TO_MAP], registry, str(draft.plan.get("registry") or ""),
                                                           draft.plan.get("issuer"))},
+        "field_problems": _field_problems(error),
     }
+    workflows = [(name, services.workflows[name].workflow.title) for name in PLAN_WORKFLOWS if name in services.workflows]
+    context |= correction_context(services.db, draft, raw_lines, pages.get("edit"), workflows, posted, posted_units)
     return render(request, "import_draft.html", context, status=http_status(error) if error else 200)
+
+
+def _field_problems(error: Refusal | None) -> dict[str, list[str]]:
+    """The engine's messages of a refused correction, by "task/field" or "unit/field" (shown beside it)."""
+    out: dict[str, list[str]] = {}
+    for p in (error.extra.get("problems") or []) if error is not None else []:
+        key = f"{p.get('task', p.get('unit'))}/{p.get('field')}"
+        out.setdefault(key, []).append(str(p.get("message_vi")))
+    return out
 
 
 def _amendment_preview(services: Services, user: User, draft: Draft) -> dict[str, Any] | None:
@@ -264,10 +280,11 @@ def _amendment_preview(services: Services, user: User, draft: Draft) -> dict[str
 def draft_view(request: Request, services: ServicesDep, user: PageUser, draft_id: int,
                done: str | None = None, problems: Annotated[int | None, Query(ge=1)] = None,
                tasks: Annotated[int | None, Query(ge=1)] = None,
-               lines: Annotated[int | None, Query(ge=1)] = None) -> Response:
+               lines: Annotated[int | None, Query(ge=1)] = None,
+               edit: Annotated[int | None, Query(ge=1)] = None) -> Response:
     require_import(user)
     return draft_page(request, services, user, draft_id, done=done,
-                      pages={"problems": problems, "tasks": tasks, "lines": lines})
+                      pages={"problems": problems, "tasks": tasks, "lines": lines, "edit": edit})
 
 
 def _after(request: Request, services: Services, user: User, draft_id: int, action: str, run: Any) -> Response:
@@ -304,11 +321,18 @@ def draft_validate(request: Request, services: ServicesDep, user: FormUser, draf
 
 
 @router.post("/plans/imports/{draft_id}/activate")
-def draft_activate(request: Request, services: ServicesDep, user: FormUser, draft_id: int) -> Response:
+def draft_activate(request: Request, services: ServicesDep, user: FormUser, draft_id: int,
+                   confirm: Annotated[str, Form(max_length=8)] = "",
+                   instances: Annotated[int | None, Form(ge=0)] = None) -> Response:
+    """Activation is confirmed on the form, with the count of task instances the person was shown."""
     require_activate(user)
+    if confirm != "yes" or instances is None:
+        return draft_page(request, services, user, draft_id, error=ApiError(
+            "request", "Hãy xác nhận số nhiệm vụ sẽ được giao trước khi kích hoạt",
+            "confirm the task instances to be opened before activating"))
     return _after(request, services, user, draft_id, "activate",
                   lambda: activate_draft(services.db, draft_id, services.workflows, services.clock,
-                                         scope_of(services.db, user)))
+                                         scope_of(services.db, user), expect_instances=instances))
 
 
 @router.post("/plans/imports/{draft_id}/amend")

@@ -8,24 +8,24 @@ The rules live in engine/drafts.py and engine/policy.py; these routes only trans
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from phancap.api.deps import CurrentUser, ServicesDep
 from phancap.api.schemas import ErrorBody
+from phancap.engine.draft_activation import activate_draft, activation_preview, amend_from_draft, validate_draft
 from phancap.engine.drafts import (
     Draft,
-    activate_draft,
-    amend_from_draft,
     apply_mapping,
     get_draft,
     list_drafts,
     save_draft,
     scope_of,
-    validate_draft,
 )
+from phancap.engine.draft_edits import deadline_reading, edit_tasks
+from phancap.engine.draft_units import decide_units
 from phancap.engine.policy import ACTIVATE_PLANS, AMEND_PLANS, IMPORT_PLANS
 from phancap.engine.users import User
 
@@ -76,6 +76,31 @@ class DraftDetail(DraftSummary):
     mapping: dict[str, str]
     validation: list[str] | None = Field(description="the last validation's problems; null: not validated yet")
     source_text: str
+    sources: list[dict[str, Any]] = Field(default_factory=list, description="per task, in order: the source lines "
+                                          "it was read from (first, last) and, when the importer renumbered it "
+                                          "(an appendix numbered again from 1), the number written (written)")
+    proposals: list[dict[str, Any]] = Field(default_factory=list, description="units proposed for unmatched names: "
+                                            "name, code, unit_name, kind, type, parent, decision (pending, "
+                                            "confirmed, refused)")
+    edited: list[int] = Field(default_factory=list, description="indexes of the tasks a person corrected")
+
+
+class TaskEdits(BaseModel):
+    tasks: dict[int, dict[str, str]] = Field(description="task index (its position in plan.tasks) -> field -> value "
+                                             "as a person writes it: title, content, lead, coordinators, focal, "
+                                             "product, deadline (the phrase), workflow; units by name or code, "
+                                             "separated by ';'")
+
+
+class UnitDecisions(BaseModel):
+    units: dict[str, dict[str, str]] = Field(description="proposed name -> decision (pending, confirmed, refused) "
+                                             "and optionally code, unit_name, kind, parent")
+
+
+class ActivateRequest(BaseModel):
+    expect_instances: int | None = Field(default=None, ge=0, description="the instance count the person confirmed "
+                                         "(see GET …/activation); refused with 409 when activating would create "
+                                         "another number")
 
 
 class Activation(BaseModel):
@@ -121,6 +146,15 @@ def create(services: ServicesDep, user: CurrentUser, body: ImportRequest) -> Dra
     return detail(draft)
 
 
+@router.get("/deadline-reading", responses=ERRORS)
+def reading(user: CurrentUser, phrase: Annotated[str, Query(max_length=500)],
+            issued: dt.date | None = None) -> dict[str, Any]:
+    """How the engine reads a deadline phrase: ok, kind, due, start, text_vi (or ok false with message_vi and
+    message_en); a recurring date's due is its first due day after `issued`."""
+    require_import(user)
+    return deadline_reading(phrase, issued)
+
+
 @router.get("/{draft_id}", response_model=DraftDetail, responses=ERRORS)
 def read(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDetail:
     require_import(user)
@@ -145,12 +179,39 @@ def validate(services: ServicesDep, user: CurrentUser, draft_id: int) -> DraftDe
                                  scope_of(services.db, user)))
 
 
+@router.post("/{draft_id}/tasks", response_model=DraftDetail, responses=ERRORS)
+def tasks(services: ServicesDep, user: CurrentUser, draft_id: int, body: TaskEdits) -> DraftDetail:
+    """Correct tasks field by field, all or none: 422 with `problems` (task, field, message_vi, message_en)
+    naming each refused field; the draft must be validated again."""
+    require_import(user)
+    return detail(edit_tasks(services.db, draft_id, body.tasks, set(services.workflows), services.clock,
+                             scope_of(services.db, user)))
+
+
+@router.post("/{draft_id}/units", response_model=DraftDetail, responses=ERRORS)
+def units(services: ServicesDep, user: CurrentUser, draft_id: int, body: UnitDecisions) -> DraftDetail:
+    """Confirm (possibly edited), refuse or leave pending each proposed unit; 422 with `problems` (unit,
+    field, message_vi, message_en). Confirmed units are added to the registry when the draft is activated."""
+    require_import(user)
+    return detail(decide_units(services.db, draft_id, body.units, services.clock, scope_of(services.db, user)))
+
+
+@router.get("/{draft_id}/activation", responses=ERRORS)
+def activation(services: ServicesDep, user: CurrentUser, draft_id: int) -> dict[str, Any]:
+    """What activating would create, nothing written: instances, summary_vi, units (code, name, instances),
+    new_units."""
+    require_import(user)
+    return activation_preview(services.db, get_draft(services.db, draft_id, scope_of(services.db, user))).to_json()
+
+
 @router.post("/{draft_id}/activate", response_model=Activation, responses=ERRORS)
-def activate(services: ServicesDep, user: CurrentUser, draft_id: int) -> Activation:
+def activate(services: ServicesDep, user: CurrentUser, draft_id: int, body: ActivateRequest | None = None) -> Activation:
     """Admins only: store the valid draft as a plan and open its task instances (all or nothing).
-    409 when the draft is not valid (or no longer validates) or is already active."""
+    409 when the draft is not valid (or no longer validates) or is already active, or when
+    `expect_instances` is not what it would create."""
     require_activate(user)
-    draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock, scope_of(services.db, user))
+    draft, result = activate_draft(services.db, draft_id, services.workflows, services.clock, scope_of(services.db, user),
+                                   expect_instances=body.expect_instances if body else None)
     return Activation(draft=detail(draft), plan=result.plan, created=result.created)
 
 

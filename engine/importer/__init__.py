@@ -54,6 +54,9 @@ class ImportResult:
     places: list[dict[str, Any]] = field(default_factory=list)  # UnitPlace.to_json() of tasks naming unknown units
     new_units: list[dict[str, Any]] = field(default_factory=list)  # proposed (or, accepted, added) units
     accepted: bool = False
+    # per task, in order: the source lines it was read from ({"first", "last"}, and "written": the number
+    # the text gave it when the importer renumbered it)
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _title_case(text: str) -> str:
@@ -232,10 +235,13 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
     org_items = []
     for section in lay.sections:
         if section.kind == "tasks":
+            before = len(reader.tasks)
             for item in section.items:
                 reader.add(item)
             reader.flush_table()
             reader.current = reader.parent = None
+            if section.appendix:
+                reader.continue_numbering(before)
         elif section.kind == "organisation":
             org_items.extend(section.items)
         elif section.kind == "other":
@@ -308,7 +314,10 @@ def import_plan_text(text: str, *, source: str, registry: Registry, code: str | 
     placed = {id(n): i for i, (_, place_notes) in enumerate(builder.places) for n in place_notes}
     problems = [_problem(n, placed.get(id(n))) for n in sorted(notes, key=lambda n: n.line)]
     new_units = propose_units(unmatched, registry, region, issuer)
-    return ImportResult(plan, problems, unmatched, source, [p.to_json() for p, _ in builder.places], new_units)
+    sources = [{"first": t.line, "last": t.last_line, **({"written": t.written} if t.written else {})}
+               for t in raw_tasks]
+    return ImportResult(plan, problems, unmatched, source, [p.to_json() for p, _ in builder.places], new_units,
+                        sources=sources)
 
 
 def import_accepting(text: str, *, source: str, registry: Registry, code: str | None = None,

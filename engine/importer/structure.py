@@ -31,6 +31,7 @@ class Section:
     heading: str
     line: int
     items: list[Item] = field(default_factory=list)
+    appendix: bool = False  # the task table of a "PHỤ LỤC" after the signature
 
 
 @dataclass
@@ -45,6 +46,14 @@ class RawTask:
     last: str = "title"
     title_ended: bool = False
     more: dict[str, list[str]] = field(default_factory=dict)  # text continuing a field (or the title), joined by settle()
+    written: str | None = None  # the number as the text wrote it, when the importer had to renumber the task
+
+    @property
+    def last_line(self) -> int:
+        """The last source line the task's text reaches (its fields, bodies and sentences)."""
+        lines = [self.line, *(at for _, at in self.fields.values()), *(at for _, at in self.bodies),
+                 *(at for _, at in self.sentences)]
+        return max(lines)
 
     def extend(self, name: str, text: str, line: int) -> None:
         """fields[name] = (f"{value} {text}".strip(), its line), without copying the value per line: a task
@@ -170,7 +179,7 @@ def layout(lines: list[Line]) -> Layout:
     items = logical_items(lines[cut:])
     while items and items[0].kind == "para":
         items.pop(0)  # the appendix's own title lines
-    result.sections.append(Section("tasks", lines[cut].text, lines[cut].no, items))
+    result.sections.append(Section("tasks", lines[cut].text, lines[cut].no, items, appendix=True))
     return result
 
 
@@ -406,6 +415,27 @@ class TaskReader:
                 self.set_field(task, name, prose(value) or "", row.line, from_bullet=False)
             self._append(task)
         self.current = self.parent = None
+
+    def continue_numbering(self, before: int) -> None:
+        """An appendix that numbers its tasks again from 1 after a body that already did: its numbers
+        continue after the body's last top-level number (1 -> 6 after a body of 5), each renumbered task
+        keeping the number it was written with (`written`) and saying so on its line, so that no number
+        collides and each stays traceable to its row."""
+        body, appendix = self.tasks[:before], self.tasks[before:]
+        taken = {t.number for t in body}
+        if not appendix or not any(t.number in taken for t in appendix):
+            return
+        offset = max((int(t.number.split(".")[0]) for t in body if t.number.split(".")[0].isdigit()), default=0)
+        for task in appendix:
+            head, _, rest = task.number.partition(".")
+            if not head.isdigit():
+                continue
+            written, task.written = task.number, task.number
+            task.number = f"{int(head) + offset}" + (f".{rest}" if rest else "")
+            self.notes.append(Note(task.line, f"nhiệm vụ {task.number}: phụ lục đánh số lại từ 1; số {written} của "
+                                              f"phụ lục được đánh tiếp thành {task.number} / task {task.number}: the "
+                                              f"appendix numbers again from 1; its number {written} continues as "
+                                              f"{task.number}", task.title))
 
     def finish(self) -> list[RawTask]:
         """Close the last table; a numbered item holding several one-sentence tasks ("- Sở X chủ

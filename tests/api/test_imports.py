@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from phancap.engine import drafts
+from phancap.engine import draft_activation
 from phancap.engine.db import Database
 from tests.api.conftest import bearer
 from tests.api.helpers import assert_refusal
@@ -177,7 +177,7 @@ def test_activation_is_all_or_nothing(client: TestClient, app: FastAPI, seeded: 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("instantiation failed half-way")
 
-    monkeypatch.setattr(drafts, "instantiate", broken)
+    monkeypatch.setattr(draft_activation, "instantiate", broken)
     with pytest.raises(RuntimeError):
         client.post(f"/api/v1/imports/{did}/activate", headers=admin)
     assert plan_rows(seeded.db, CODE) == (0, 0, 0)
@@ -223,8 +223,13 @@ def test_pages_paste_map_validate_activate(client: TestClient, app: FastAPI, see
     assert f'<mark class="mark-mapped">{UNKNOWN}</mark>' in page and 'value="KT-PTP" selected' in page
     done = client.post(f"/plans/imports/{did}/validate", data={"csrf_token": csrf}, follow_redirects=True)
     assert 'data-state="valid"' in done.text and 'id="validation-ok"' in done.text
-    done = client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf}, follow_redirects=True)
+    unconfirmed = client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf})
+    assert unconfirmed.status_code == 422 and "Hãy xác nhận" in unconfirmed.text and plan_rows(seeded.db, CODE)[0] == 0
+    count = int(re.search(r'name="instances" value="(\d+)"', done.text).group(1))  # type: ignore[union-attr]
+    done = client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf, "confirm": "yes", "instances": count},
+                       follow_redirects=True)
     assert 'data-state="active"' in done.text and f'href="/plans/{CODE}"' in done.text
+    assert plan_rows(seeded.db, CODE)[2] == count > 0
     plan = client.get(f"/plans/{CODE}")
     assert plan.status_code == 200 and f"<h1>{CODE}</h1>" in plan.text
 
@@ -239,7 +244,7 @@ def test_page_upload_and_refusals(client: TestClient, app: FastAPI, seeded: Any)
     # no CSRF token: refused
     assert client.post("/plans/import", data={"text": "x"}).status_code == 403
     # activating before validating: the page says why, nothing is stored
-    refused = client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf})
+    refused = client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf, "confirm": "yes", "instances": 0})
     assert refused.status_code == 409 and 'data-rule="state"' in refused.text
     assert plan_rows(seeded.db, CODE) == (0, 0, 0)
     # an empty text: the form again, with the reason
@@ -265,7 +270,8 @@ def test_pages_by_role(client: TestClient, app: FastAPI, seeded: Any) -> None:
                            follow_redirects=True)
     assert response.status_code == 200 and 'id="activate-form"' not in response.text
     did = int(re.search(r"Bản nháp (\d+):", response.text).group(1))  # type: ignore[union-attr]
-    assert client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf}).status_code == 403
+    assert client.post(f"/plans/imports/{did}/activate", data={"csrf_token": csrf, "confirm": "yes",
+                                                               "instances": 1}).status_code == 403
     client.cookies.clear()
     assert client.get("/plans/import", follow_redirects=False).status_code == 303
 

@@ -60,6 +60,7 @@ def test_paste_map_validate_activate(page: Any, live_server: LiveServer) -> None
     page.wait_for_url("**?done=validate")
     assert page.locator("#validation-ok").is_visible()
     assert page.locator("#draft-state").get_attribute("data-state") == "valid"
+    page.check("#activate-form input[name=confirm]")
     page.click("#activate-form button")
     page.wait_for_url("**?done=activate")
     assert page.locator("#draft-state").get_attribute("data-state") == "active"
