@@ -1,4 +1,7 @@
-"""The CLI as users and scripts run it: a real process over a real SQLite file."""
+"""The CLI as users and scripts run it, over a real SQLite file: through its entry point (`phancap.cli.main`,
+what `python -m phancap` calls) with its arguments, environment, stdin, stdout, stderr and exit code; in
+this process by default (a new interpreter per command cost most of the suite's time), in a real process
+where the process itself is the point (`process=True`)."""
 
 from __future__ import annotations
 
@@ -13,13 +16,49 @@ import pytest
 
 
 def run(tmp_path: Path, *args: str, check: bool = True, stdin: str | None = None,
-        now: str = "2025-04-01T09:00+07:00") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PHANCAP_NOW": now}
-    result = subprocess.run([sys.executable, "-m", "phancap", *args], capture_output=True, text=True, env=env,
-                            input=stdin, timeout=120)
+        now: str = "2025-04-01T09:00+07:00", process: bool = False) -> subprocess.CompletedProcess[str]:
+    given = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PHANCAP_NOW": now}
+    if process:
+        result = subprocess.run([sys.executable, "-m", "phancap", *args], capture_output=True, text=True,
+                                env={**os.environ, **given}, input=stdin, timeout=120)
+    else:
+        result = _in_process(list(args), given, stdin)
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def _in_process(args: list[str], env: dict[str, str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+    """One command through the entry point, as a process would run it: argv, environment and stdin set for it,
+    its output captured, its exit code taken from SystemExit, its database closed at the end."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from phancap.cli import main
+    from phancap.console import STATE
+
+    saved_env = {k: os.environ.get(k) for k in env}
+    saved_argv, saved_stdin = sys.argv, sys.stdin
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    os.environ.update(env)
+    sys.argv, sys.stdin = ["phancap", *args], io.StringIO(stdin or "")
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = saved_argv, saved_stdin
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        context = STATE.pop("ctx", None)
+        if context is not None and context._db is not None:
+            context._db.dispose()
+    return subprocess.CompletedProcess(["phancap", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +226,7 @@ def test_user_passwords_follow_the_policy_and_deactivation(loaded: Path) -> None
     assert named.returncode == 3 and "không được chứa tên đăng nhập" in named.stderr
     common = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="qwertyuiop\n", check=False)
     assert common.returncode == 3 and "danh sách mật khẩu phổ biến" in common.stderr
-    changed = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="mot cau that dai\n")
+    changed = run(loaded, "user", "passwd", "pd", "--password-stdin", stdin="mot cau that dai\n", process=True)
     assert changed.stdout.strip() == "user pd: password changed; 0 session(s) ended"
     import sqlite3
 

@@ -222,12 +222,9 @@ def test_units_add_rename_deactivate_are_audited(db: Database, workflows: dict[s
 
 
 def _cli(db_url: str, *args: str) -> Any:
-    import os
-    import subprocess
-    import sys
+    from tests.test_cli import _in_process  # the entry point with its environment, in this process
 
-    env = {**os.environ, "DATABASE_URL": db_url, "PHANCAP_NOW": "2025-07-15T09:00+07:00"}
-    done = subprocess.run([sys.executable, "-m", "phancap", *args], capture_output=True, text=True, env=env, timeout=300)
+    done = _in_process(list(args), {"DATABASE_URL": db_url, "PHANCAP_NOW": "2025-07-15T09:00+07:00"}, None)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if "--json" in args else done.stdout
 
