@@ -14,6 +14,7 @@ from phancap.api.deps import FormUser, PageUser, ServicesDep
 from phancap.api.errors import ApiError, http_status
 from phancap.api.pages.cases import SECTION_LABELS, timeline
 from phancap.api.pages.render import render
+from phancap.api.progress_chart import progress_svg
 from phancap.api.pages.tasks import task_page, workflow_label
 from phancap.api.report_schemas import UrgeRequest
 from phancap.api.report_views import (
@@ -150,6 +151,8 @@ def dashboard_page(request: Request, services: ServicesDep, user: PageUser, plan
     used = {s for b in board.plans for s in b.states}
     return render(request, "dashboard.html", {
         "board": board, "bars": {b.plan: _bars(b, colours) for b in board.plans},
+        "progress": {b.plan: progress_svg([p.model_dump() for p in b.timeline], b.tasks, f"Tiến độ thực hiện kế hoạch {b.plan}")
+                     for b in board.plans if b.timeline},
         "legend": [(s, board.state_labels.get(s, s), c) for s, c in colours.items() if s in used],
         "plans": [p["code"] for p in list_plans(services.db)], "filter_plan": plan or "",
         "columns": [(k, LABELS_VI[k]) for k in CATEGORIES], "may_urge": may_urge(user, [m.workflow for m in services.workflows.values()]),

@@ -384,3 +384,17 @@ def test_dashboard_shows_progress_over_time(client: TestClient, app: FastAPI, se
     sign_in(client, app, "dm.snv")
     page = client.get("/dashboard")
     assert "Tiến độ theo thời gian" in page.text and 'data-date="2025-04-01"' in page.text
+    # the chart: a scale from 0 to the plan's tasks (1 of them sits low), dates spaced by the time between them
+    import re as _re
+
+    svg = page.text[page.text.index('<svg class="progress-chart"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert "<title" in svg and "Số nhiệm vụ đã hoàn thành (lũy kế)" in svg and "Thời gian" in svg
+    total = board["plans"][0]["tasks"]
+    assert f">{total}</text>" in svg and ">0</text>" in svg  # the vertical scale reaches the plan's task count
+    points = {d: (float(x), float(y)) for d, x, y in _re.findall(
+        r'data-date="([\d-]+)" data-done="\d+" cx="([\d.]+)" cy="([\d.]+)"', svg)}
+    (x_feb, _), (x_mar, y_mar), (x_apr, y_apr) = points["2025-02-28"], points["2025-03-31"], points["2025-04-01"]
+    assert x_apr - x_mar < (x_mar - x_feb) / 10  # one day apart is drawn close, a month apart far
+    assert y_mar - y_apr < 20  # 1 task done of many is a small rise, not the full height
+    assert "Tỷ lệ hoàn thành = số nhiệm vụ đã hoàn thành" in page.text
