@@ -125,10 +125,12 @@ def test_life_cycle_by_clicking(page: Any, live_server: LiveServer) -> None:
 def test_pages_fit_a_phone(page: Any, live_server: LiveServer) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, live_server, "dm.stp")
-    for path in ("/", f"/tasks/{task_id(live_server)}", "/plans/HN-2025", "/workflows/plan_task"):
+    for path in ("/", f"/tasks/{task_id(live_server)}", "/plans/HN-2025", "/workflows/plan_task", "/dashboard"):
         page.goto(f"{live_server.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, (path, width)
+        if path == "/dashboard":
+            assert page.locator(".plan-board .progress-chart, .plan-board .chart").count() >= 1  # the charts, not a refusal
 
 
 def test_the_plan_matrix_names_units_and_tasks_and_keeps_them_in_view(page: Any, live_server: LiveServer) -> None:
