@@ -13,7 +13,14 @@ W, H = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 48
 
 
-def _ticks(top: int) -> list[int]:
+def even_ticks(top: int) -> list[int]:
+    """0 and equal round steps up to the first step at or above `top` (an axis whose labels are evenly spaced)."""
+    steps = ticks(top)
+    step = steps[1] - steps[0] if len(steps) > 1 else 1
+    return list(range(0, -(-top // step) * step + 1, step))
+
+
+def ticks(top: int) -> list[int]:
     """0 and up to four more round steps reaching `top`."""
     if top <= 4:
         return list(range(0, top + 1))
@@ -43,7 +50,7 @@ def progress_svg(points: list[dict[str, Any]], total: int, title: str) -> str:
            f'xmlns="http://www.w3.org/2000/svg"><title id="pc-title">{escape(title)}</title>'
            f'<desc id="pc-desc">Trục dọc: số nhiệm vụ đã hoàn thành, lũy kế, từ 0 đến {top} (tổng số nhiệm vụ); '
            f'trục ngang: thời gian, từ {start.strftime("%d/%m/%Y")} đến {days[-1].strftime("%d/%m/%Y")}.</desc>']
-    for value in _ticks(top):  # horizontal grid and the vertical scale
+    for value in ticks(top):  # horizontal grid and the vertical scale
         out.append(f'<line x1="{LEFT}" y1="{y(value):.1f}" x2="{W - RIGHT}" y2="{y(value):.1f}" stroke="#e5e7eb"/>'
                    f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11" fill="#374151">'
                    f'{value}</text>')

@@ -125,8 +125,8 @@ def report_fire(request: Request, services: ServicesDep, user: FormUser, report_
 
 
 def _bars(board: Any, colours: dict[str, str]) -> list[dict[str, Any]]:
-    """One stacked bar per agency: segments (state, count, x and width in percent of the largest agency)."""
-    widest = max((sum(a.states.values()) for a in board.agencies), default=1) or 1
+    """One stacked bar per agency: segments (state, count, x and width in percent of the axis, _scale)."""
+    widest = _scale(board)["max"] or 1
     bars = []
     for agency in board.agencies:
         x, segments = 0.0, []
@@ -140,6 +140,16 @@ def _bars(board: Any, colours: dict[str, str]) -> list[dict[str, Any]]:
     return bars
 
 
+def _scale(board: Any) -> dict[str, Any]:
+    """The bars' axis: evenly spaced ticks (value, x in percent) from 0 past the largest agency's task count."""
+    from phancap.api.progress_chart import even_ticks
+
+    widest = max((sum(a.states.values()) for a in board.agencies), default=0)
+    values = even_ticks(widest) if widest else []
+    top = values[-1] if values else 0
+    return {"widest": widest, "max": top, "ticks": [(v, round(100.0 * v / top, 3)) for v in values]}
+
+
 @router.get("/dashboard")
 def dashboard_page(request: Request, services: ServicesDep, user: PageUser, plan: str | None = None,
                    period: str | None = None, urged: int | None = None, refused: int | None = None) -> Response:
@@ -151,6 +161,7 @@ def dashboard_page(request: Request, services: ServicesDep, user: PageUser, plan
     used = {s for b in board.plans for s in b.states}
     return render(request, "dashboard.html", {
         "board": board, "bars": {b.plan: _bars(b, colours) for b in board.plans},
+        "scales": {b.plan: _scale(b) for b in board.plans},
         "progress": {b.plan: progress_svg([p.model_dump() for p in b.timeline], b.tasks, f"Tiến độ thực hiện kế hoạch {b.plan}")
                      for b in board.plans if b.timeline},
         "legend": [(s, board.state_labels.get(s, s), c) for s, c in colours.items() if s in used],

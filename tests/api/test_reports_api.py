@@ -398,3 +398,10 @@ def test_dashboard_shows_progress_over_time(client: TestClient, app: FastAPI, se
     assert x_apr - x_mar < (x_mar - x_feb) / 10  # one day apart is drawn close, a month apart far
     assert y_mar - y_apr < 20  # 1 task done of many is a small rise, not the full height
     assert "Tỷ lệ hoàn thành = số nhiệm vụ đã hoàn thành" in page.text
+    # the bars have their axis: evenly spaced ticks from 0 past the largest agency's count, the bars drawn to it
+    board_html = page.text[page.text.index('data-plan="HN-2025"'):]
+    board_html = board_html[:board_html.index("</section>")]
+    ticks = [int(v) for v in _re.findall(r'<line class="tick" data-value="(\d+)"', board_html)]
+    steps = {b - a for a, b in zip(ticks, ticks[1:])}
+    totals = [int(t) for t in _re.findall(r'<span class="total">(\d+)', board_html)]
+    assert ticks[0] == 0 and len(steps) == 1 and ticks[-1] >= max(totals) > ticks[-1] - steps.pop()
