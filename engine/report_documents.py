@@ -129,9 +129,9 @@ def letterhead(db: Database, content: Mapping[str, Any], today: date) -> Letterh
 
     meta = content["report"]
     with db.read() as cur:
-        cur.execute(db.sql("SELECT p.definition, p.region, i.name FROM plan p JOIN unit i ON i.code = p.issuer "
+        cur.execute(db.sql("SELECT p.definition, p.region, i.name, p.issuer FROM plan p JOIN unit i ON i.code = p.issuer "
                            "WHERE p.code = ?"), (meta["plan"],))
-        definition, region, issuer_name = cur.fetchone()
+        definition, region, issuer_name, issuer = cur.fetchone()
         cur.execute(db.sql("SELECT name FROM unit WHERE code = ?"), (meta["unit"],))
         unit_name = str(cur.fetchone()[0])
         cur.execute(db.sql("SELECT a.comment, a.capacity, u.roles, a.at FROM audit_event a LEFT JOIN app_user u "
@@ -139,13 +139,11 @@ def letterhead(db: Database, content: Mapping[str, Any], today: date) -> Letterh
                     (meta["id"],))
         sent = cur.fetchone()
         place = _place(db, cur, json.loads(definition), str(region))
-        cur.execute(db.sql("SELECT issuer FROM plan WHERE code = ?"), (meta["plan"],))
-        issuer = str(cur.fetchone()[0])
     if sent:
         today = datetime.fromisoformat(str(sent[3])).astimezone(VIETNAM).date()
         names = NameHistory.load(db)
         unit_name = names.name_on(str(meta["unit"]), today, unit_name)
-        issuer_name = names.name_on(issuer, today, str(issuer_name))
+        issuer_name = names.name_on(str(issuer), today, str(issuer_name))
     superior = None if is_peoples_committee(unit_name) else formal_name(issuer_name)
     head = bool(sent) and "head" in str(sent[2] or "").split(",")
     return Letterhead(

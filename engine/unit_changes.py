@@ -55,12 +55,12 @@ def refuse_if_scheduled(conn: Connection, codes: list[str]) -> None:
 
 def _insert(conn: Connection, at: str, user: User, region: str, kind: str, units: list[str], successor: str | None,
             name: str | None, effective: date, decision: str) -> dict[str, Any]:
-    conn.execute(text(
+    # RETURNING, not "the newest row": another scheduler's row may be committed meanwhile
+    row = conn.execute(text(
         "INSERT INTO unit_change (kind, units, successor, name, effective, decision, actor, scheduled_at, status) "
-        "VALUES (:kind, :units, :successor, :name, :effective, :decision, :actor, :at, 'scheduled')"),
+        f"VALUES (:kind, :units, :successor, :name, :effective, :decision, :actor, :at, 'scheduled') RETURNING {_COLUMNS}"),
         {"kind": kind, "units": json.dumps(units, ensure_ascii=False), "successor": successor, "name": name,
-         "effective": effective, "decision": decision, "actor": user.name, "at": at})
-    row = conn.execute(text(f"SELECT {_COLUMNS} FROM unit_change ORDER BY id DESC LIMIT 1")).mappings().one()
+         "effective": effective, "decision": decision, "actor": user.name, "at": at}).mappings().one()
     for code in units:
         admin_log.record(conn, at=at, actor=user.name, action="unit.schedule", region=region, subject=code,
                          data={"change": row["id"], "kind": kind, "successor": successor, "name": name,
