@@ -69,7 +69,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         log = (self.workdir / f"server-{self.starts}.log").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "phancap.api.app:create_app", "--factory", "--workers", str(self.workers),

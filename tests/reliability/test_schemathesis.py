@@ -32,7 +32,7 @@ from tests.reliability.live import SECRET, START
 
 pytestmark = pytest.mark.slow  # fuzzing every route
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 USER = "dm.snv"
 
 
@@ -107,7 +107,7 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any) -> None:
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
 
 
-STATEFUL_EXAMPLES = 30
+STATEFUL_EXAMPLES = 15
 STATEFUL_STEPS = 6
 
 
