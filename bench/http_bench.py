@@ -164,11 +164,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, app: str, url: str, workers: int = 2, app_dir: str | None = None) -> None:
+    def __init__(self, app: str, url: str, workers: int = 2, app_dir: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "PHANCAP_SECRET_KEY": SECRET, "PHANCAP_NOW": START,
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), **(env or {})}
         env.pop("PHANCAP_DEMO", None)
         command = [sys.executable, "-m", "uvicorn", app, "--factory", "--workers", str(workers), "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
