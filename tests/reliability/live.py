@@ -4,6 +4,7 @@ process group (so SIGKILL reaches the supervisor and every worker at once), over
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,9 +26,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below Linux's ephemeral range (32768-60999): a restarted server must get its port back,
+    and a port the kernel hands out for `bind(0)` or a client's source port could be taken meanwhile by
+    another test process."""
+    rng = random.Random()
+    while True:
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 DATABASE_OF: dict[str, str] = {}  # a server's base URL -> its database URL
