@@ -355,7 +355,8 @@ def run_side(kind: str, base: str, clients: list[Client], tokens: dict[str, dict
     result = {"operations": total, "seconds": round(elapsed, 1), "ops_per_s": round(total / elapsed, 1),
               "transitions_per_s": round(len(latencies["transition"]) / elapsed, 1), "per_operation": per_op}
     log(f"{kind}: {total} operations in {elapsed:.0f} s = {total / elapsed:.1f}/s, "
-        f"{result['transitions_per_s']} transitions/s")
+        f"{result['transitions_per_s']} transitions/s; p50 ms: "
+        + ", ".join(f"{op} {v.get('p50_ms')}" for op, v in per_op.items()))
     return result
 
 
@@ -365,6 +366,20 @@ def _percentiles(values: list[float]) -> dict[str, Any]:
     q = statistics.quantiles(values, n=100, method="inclusive")
     return {"count": len(values), "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1),
             "p99_ms": round(q[98] * 1000, 1)}
+
+
+def reused(pg_url: str, url: str) -> dict[str, Any] | None:
+    """The figures of a database a --keep run left (its counts; transitions of that run included)."""
+    import psycopg
+
+    with pg_admin(pg_url) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
+            return None
+    with psycopg.connect(url) as conn:
+        instances = conn.execute("SELECT COUNT(*) FROM task_instance").fetchone()[0]
+        events = conn.execute("SELECT COUNT(*) FROM audit_event").fetchone()[0]
+    log(f"reusing {DB_NAME}: {instances} instances, {events} events")
+    return {"instances": int(instances), "events": int(events), "reused": True}
 
 
 def serve(kind: str, url: str) -> Server:
@@ -383,15 +398,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pg-url", default=os.environ.get("PHANCAP_BENCH_PG_URL", PG_DEFAULT))
-    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it if present)")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left, if present")
     args = parser.parse_args(argv)
     url = pg_db_url(args.pg_url, DB_NAME)
     t0 = time.perf_counter()
-    log(f"building {args.n} instances over the national registry …")
-    data = build_pg_template(args.pg_url, DB_NAME, args.n)
-    log(f"  {data['load_seconds']} s; {args.plans} plans, {args.events} events per task …")
-    data.update(extend(url, args.plans, args.events))
-    data["build_seconds"] = round(time.perf_counter() - t0, 1)
+    data = reused(args.pg_url, url) if args.reuse else None
+    if data is None:
+        log(f"building {args.n} instances over the national registry …")
+        data = build_pg_template(args.pg_url, DB_NAME, args.n)
+        log(f"  {data['load_seconds']} s; {args.plans} plans, {args.events} events per task …")
+        data.update(extend(url, args.plans, args.events))
+        data["build_seconds"] = round(time.perf_counter() - t0, 1)
     log(f"  {data['events']} events; built in {data['build_seconds']} s")
     try:
         clients = clients_for(url, args.clients)
@@ -404,8 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             for kind in (("engine", "bare") if r % 2 == 0 else ("bare", "engine")):
                 for client, owned in zip(clients, halves[kind]):
-                    client.owned = owned
-                    client.state = {tid: client.state.get(tid, "assigned") for tid, _ in owned}
+                    client.owned = owned  # client.state keeps both halves' states across rounds
                 server = serve(kind, url)
                 try:
                     run_side(kind, server.base, clients, tokens, min(10.0, args.seconds / 4))  # warm-up

@@ -63,8 +63,9 @@ def queue(engine: TaskEngine, user: User, f: TaskFilter | None = None, *, limit:
     rows, found = search_tasks(engine.db, user, narrowed, engine.clock.today(), engine.status, limit=CANDIDATE_CAP,
                                extra=[candidate_condition(engine, user)])
     waiting = []
+    allowed = engine.triggers_many([int(item["id"]) for item in rows], user.name)
     for item in rows:
-        actions = [t for t in engine.triggers(int(item["id"]), user.name) if t.queue]
+        actions = [t for t in allowed.get(int(item["id"]), []) if t.queue]
         if actions:
             item["actions"] = list({t.trigger: {"trigger": t.trigger, "label": t.label} for t in actions}.values())
             waiting.append(item)

@@ -5,8 +5,10 @@ fill a queue. The task search takes the same filters, with or without diacritics
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
+from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.queue import queue
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.users import User, add_user, get_user
@@ -85,3 +87,34 @@ def test_queue_and_search_filters_with_or_without_diacritics(seeded: TaskEngine)
     coordinating, _ = search_tasks(seeded.db, officer, TaskFilter(relation="coordinator"), today, rules, limit=50)
     assert coordinating and all("HN-SCT" in i["coordinators"] for i in coordinating)
     assert not ids(seeded, "cv.sct", TaskFilter(category="open_overdue"))  # 1 April: nothing is late yet
+
+
+def test_the_batched_check_answers_as_each_task_checked_alone(seeded: TaskEngine) -> None:
+    """The queue checks its candidates in batches (TaskEngine.triggers_many); for every user and every
+    instance, after some history (submitted, returned, forwarded: separation of duties in play), the
+    batch gives what `triggers` gives for that one instance, and leaves out what the user has no part in."""
+    sct = [int(instance(seeded.db, "HN-2025", n, "HN-SCT")["id"]) for n in ("1.1", "1.3", "2.1")]
+    seeded.fire(sct[0], "submit_for_review", "cv.sct")
+    seeded.fire(sct[0], "return", "dm.stp", comment="Bổ sung")
+    seeded.fire(sct[0], "submit_for_review", "cv.sct")
+    seeded.fire(sct[1], "submit_for_review", "cv.sct")
+    with seeded.db.read() as cur:
+        cur.execute("SELECT id FROM task_instance ORDER BY id")
+        every = [int(r[0]) for r in cur.fetchall()]
+        cur.execute("SELECT name FROM app_user WHERE active ORDER BY name")
+        names = [r[0] for r in cur.fetchall()]
+    assert len(every) > 500
+    every = sorted(set(sct) | set(random.Random(15).sample(every, 60)))  # each checked alone for each user
+    assert len(names) > 10
+    checked = 0
+    for name in names:
+        batch = seeded.triggers_many(every, name)
+        for tid in every:
+            try:
+                alone = [t.trigger for t in seeded.triggers(tid, name)]
+            except TransitionNotAllowed:
+                assert tid not in batch
+                continue
+            assert [t.trigger for t in batch[tid]] == alone, (name, tid)
+            checked += 1
+    assert checked > 100
