@@ -50,6 +50,46 @@ POOLS = PoolCollector()
 REGISTRY.register(POOLS)
 
 
+class OutboxCollector(Collector):
+    """The outbox and the workers as they stand when scraped (one grouped query on the database, read then):
+    deliveries by status, the oldest pending one's age (the lag) and the newest worker heartbeat's age."""
+
+    def __init__(self) -> None:
+        self.source: tuple[Any, Any] | None = None  # (Database, Clock)
+
+    def watch(self, db: Any, clock: Any) -> None:
+        self.source = (db, clock)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("phancap_outbox_deliveries", "Outbox deliveries by status (pending: the depth)",
+                                  labels=["status"])
+        age = GaugeMetricFamily("phancap_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest delivery still pending (0: none pending)")
+        beat = GaugeMetricFamily("phancap_worker_heartbeat_age_seconds",
+                                 "Seconds since a worker last beat (absent: no worker ever ran)")
+        if self.source is not None:
+            from phancap.engine.outbox import stats
+
+            db, clock = self.source
+            try:
+                found = stats(db, clock.now())
+            except Exception:  # noqa: BLE001 - a database away leaves the gauges out, /healthz says why
+                found = None
+            if found is not None:
+                for status, count in found["counts"].items():
+                    depth.add_metric([status], float(count))
+                age.add_metric([], float(found["oldest_pending_age_seconds"] or 0.0))
+                if found["heartbeat_age_seconds"] is not None:
+                    beat.add_metric([], float(found["heartbeat_age_seconds"]))
+        yield depth
+        yield age
+        yield beat
+
+
+OUTBOX = OutboxCollector()
+REGISTRY.register(OUTBOX)
+
+
 def exposition() -> bytes:
     """The registry in the Prometheus text format."""
     return generate_latest(REGISTRY)
