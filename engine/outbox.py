@@ -36,7 +36,8 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=2)  # longer than a batch of deliveries, each bounded by its timeout
 
     def delay(self, attempts: int) -> timedelta:
-        return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
+        grown: timedelta = self.base * (2 ** max(attempts - 1, 0))
+        return min(grown, self.cap)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _age(now: datetime, at: str | None) -> float | None:
 def list_deliveries(db: Database, *, region: str | None, status: str | None = None, limit: int = 200,
                     before: int | None = None) -> list[dict[str, Any]]:
     """Newest first; `region`: only those about units of that registry (None: every one)."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if region is not None:
         where.append("o.unit IN (SELECT code FROM unit WHERE region = ?)")
         params.append(region)
