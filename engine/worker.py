@@ -25,6 +25,9 @@ from phancap.engine.tick import TickResult, tick
 
 log = logging.getLogger(__name__)
 _serial = itertools.count(1)
+# A beat is a write: at most this often (and after each sweep), so that on SQLite the worker seldom takes the
+# write lock between a request's read and its write. /healthz calls a worker stale after 60 s without one.
+HEARTBEAT_EVERY = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_beat: datetime | None = None
 
     def last_sweep(self) -> datetime | None:
         """The newest sweep any worker ran (their heartbeats say), so several workers do not each sweep."""
@@ -134,10 +138,13 @@ class Worker:
             if not rows:
                 break
             deliver(self.db, self.sender, rows, self.name, self.clock, policy, done)
-        self.beat(swept_at)
+        now = self.clock.now()
+        if swept_at or self._last_beat is None or not now - HEARTBEAT_EVERY < self._last_beat <= now:
+            self.beat(swept_at)
         return done
 
     def beat(self, swept_at: str | None = None) -> None:
+        self._last_beat = self.clock.now()
         with self.db.write() as cur:
             cur.execute(self.db.sql(
                 "INSERT INTO worker_heartbeat (name, started_at, beat_at, last_sweep_at) VALUES (?, ?, ?, ?) "
