@@ -29,15 +29,15 @@ def worker(once: Annotated[bool, typer.Option("--once", help="One pass (due swee
            as_json: JsonOpt = False) -> None:
     """Deliver the outbox (retries with backoff) and run the deadline sweep every PHANCAP_SWEEP_MINUTES and just
     after midnight Việt Nam time; several may run against one PostgreSQL database. Stops cleanly on SIGTERM."""
-    from phancap.engine import logs
-
-    logs.configure(ctx().settings.log_level)
     running = make_worker(name)
     if once:
         done = running.run_once()
         swept = f"; sweep marked {done.sweep.marked}" if done.sweep else ""
         emit(done.to_json(), as_json, f"delivered {done.delivered}, retrying {done.retrying}, failed {done.failed}{swept}")
         return
+    from phancap.engine import logs
+
+    logs.configure(ctx().settings.log_level)  # a long-running process: JSON lines on stderr, as `serve` writes
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: running.stop())
     running.run()

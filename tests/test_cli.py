@@ -114,6 +114,18 @@ def test_tick_and_verify(loaded: Path) -> None:
     assert json.loads(run(loaded, "audit", "verify", "--json").stdout)["ok"] is True
 
 
+def test_the_worker_sweeps_on_its_own_schedule_and_lists_its_outbox(loaded: Path) -> None:
+    first = json.loads(run(loaded, "worker", "--once", "--name", "w1", "--json", now="2025-04-15T08:00+07:00").stdout)
+    assert first["sweep"]["marked"] == 30 and first["delivered"] == 0  # nobody ran tick
+    again = json.loads(run(loaded, "worker", "--once", "--name", "w1", "--json", now="2025-04-15T08:03+07:00").stdout)
+    assert again["sweep"] is None  # the last sweep was three minutes ago (every PHANCAP_SWEEP_MINUTES, 5)
+    later = json.loads(run(loaded, "worker", "--once", "--json", now="2025-04-15T08:05+07:00").stdout)
+    assert later["sweep"] == {"marked": 0, "today": "2025-04-15", "skipped_locked": False, "unit_changes": []}
+    assert json.loads(run(loaded, "outbox", "--json").stdout) == []
+    missing = run(loaded, "outbox", "retry", "7", check=False)
+    assert missing.returncode == 1 and "no failed delivery 7" in missing.stderr
+
+
 def test_bad_definition_exits_non_zero_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "wf.yaml"
     bad.write_text("name: x\ninitial: a\nstates:\n  a: {label: A}\ntransitions:\n  - trigger: go\n    source: a\n"
