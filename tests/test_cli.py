@@ -369,7 +369,11 @@ def test_assign_inbox_notifications_and_the_digest_through_the_cli(loaded: Path,
         monkeypatch.setenv("PHANCAP_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("PHANCAP_SMTP_PORT", str(port))
         sent = json.loads(run(loaded, "digest", "--send", "--json").stdout)
+        again = json.loads(run(loaded, "digest", "--send", "--json").stdout)
     finally:
         controller.stop()
+    assert again["sent"] == [] and again["errors"] == []  # once per user and day, however often it runs
+    [row] = json.loads(run(loaded, "outbox", "--json").stdout)
+    assert (row["kind"], row["status"], row["to"], row["attempts"]) == ("email", "delivered", "congthuong@hanoi.gov.vn", 1)
     assert [u["user"] for u in sent["users"]] == ["cv.sct"] and sent["sent"] == ["congthuong@hanoi.gov.vn"]
     assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "congthuong@hanoi.gov.vn"
