@@ -3,9 +3,9 @@ written by `enqueue` in the same transaction as the event that causes it, so a c
 nor send one for an event that was rolled back; delivered by the worker (engine/worker.py), at least once.
 
 Claiming: a worker takes a batch of due rows under a lease (locked_by, locked_until) and commits; it delivers
-outside any transaction and then records the outcome, only if it still holds the lease. On PostgreSQL the
-claim is `SELECT … FOR UPDATE SKIP LOCKED`, so several workers share the outbox without waiting on each other or
-taking the same row; on SQLite BEGIN IMMEDIATE serialises the claims. A worker that dies after claiming leaves
+outside any transaction and then records the outcomes (a batch's deliveries in one transaction), only while it
+still holds the lease. On PostgreSQL the claim is `SELECT … FOR UPDATE SKIP LOCKED`, so several workers share
+the outbox without waiting on each other or taking the same row; on SQLite BEGIN IMMEDIATE serialises them. A worker that dies after claiming leaves
 its rows to be claimed again when the lease ends (at-least-once: the idempotency key lets the receiver drop
 the repeat). A failure is retried with exponential backoff; after `max_attempts` the row is `failed`, shown
 in the admin pages with its last error."""
@@ -92,11 +92,20 @@ def claim(db: Database, worker: str, now: datetime, policy: RetryPolicy, limit: 
 
 def delivered(db: Database, row: Claimed, worker: str, now: datetime) -> bool:
     """Record a delivery; False when the lease was lost meanwhile (another worker may deliver it again)."""
+    return delivered_many(db, [row], worker, now) == 1
+
+
+def delivered_many(db: Database, rows: list[Claimed], worker: str, now: datetime) -> int:
+    """Record a batch's deliveries in one transaction (one disk flush, not one per row: a crash before it only
+    repeats deliveries, which the idempotency key covers); returns how many were still this worker's."""
+    if not rows:
+        return 0
+    marks = ", ".join("?" for _ in rows)
     with db.write() as cur:
         cur.execute(db.sql("UPDATE outbox SET status = 'delivered', delivered_at = ?, last_error = NULL, "
-                           "locked_by = NULL, locked_until = NULL WHERE id = ? AND locked_by = ? AND status = 'pending'"),
-                    (stamp(now), row.id, worker))
-        return bool(cur.rowcount == 1)
+                           f"locked_by = NULL, locked_until = NULL WHERE id IN ({marks}) AND locked_by = ? "
+                           "AND status = 'pending'"), (stamp(now), *(r.id for r in rows), worker))
+        return int(cur.rowcount)
 
 
 def failed(db: Database, row: Claimed, worker: str, now: datetime, error: str, policy: RetryPolicy,

@@ -60,6 +60,7 @@ def deliver(db: Database, sender: Sender, rows: list[outbox.Claimed], worker: st
             policy: outbox.RetryPolicy, done: PassResult | None = None) -> Delivery:
     """Send each claimed row and record the outcome (delivered, retried later, failed for good)."""
     delivery, done = Delivery(), done or PassResult()
+    sent: list[outbox.Claimed] = []
     for row in rows:
         try:
             sender.send(row)
@@ -74,12 +75,13 @@ def deliver(db: Database, sender: Sender, rows: list[outbox.Claimed], worker: st
             log.warning("delivery failed", extra={"delivery": row.id, "kind": row.kind, "attempt": row.attempts,
                                                   "status": status, "error": str(exc)})
             continue
-        outbox.delivered(db, row, worker, clock.now())
-        done.delivered += 1
+        sent.append(row)
         if row.kind == outbox.EMAIL:
             delivery.emails.append(str(row.payload["to"]))
         else:
             delivery.webhooks += 1
+    outbox.delivered_many(db, sent, worker, clock.now())
+    done.delivered += len(sent)
     return delivery
 
 
