@@ -126,6 +126,29 @@ def test_the_worker_sweeps_on_its_own_schedule_and_lists_its_outbox(loaded: Path
     assert missing.returncode == 1 and "no failed delivery 7" in missing.stderr
 
 
+def test_the_worker_process_beats_and_stops_cleanly_on_sigterm(loaded: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{loaded / 'cli.db'}", "PHANCAP_NOW": "2025-04-15T08:00+07:00"}
+    process = subprocess.Popen([sys.executable, "-m", "phancap", "worker", "--name", "proc"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):  # the interpreter's start and the first pass (the sweep), bounded
+            with sqlite3.connect(loaded / "cli.db") as conn:
+                if conn.execute("SELECT 1 FROM worker_heartbeat WHERE name = 'proc'").fetchone():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker never beat")
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=10)  # it was idle: it stops at once, not after its 5 s poll
+    finally:
+        process.kill()
+    assert process.returncode == 0 and '"worker stopped"' in err and '"deadline sweep"' in err
+
+
 def test_bad_definition_exits_non_zero_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "wf.yaml"
     bad.write_text("name: x\ninitial: a\nstates:\n  a: {label: A}\ntransitions:\n  - trigger: go\n    source: a\n"
