@@ -120,11 +120,15 @@ def failed(db: Database, row: Claimed, worker: str, now: datetime, error: str, p
     return status
 
 
-def retry(db: Database, row_id: int, now: datetime) -> bool:
-    """An operator's retry of a failed delivery: pending again, due now, attempts counted afresh."""
+def retry(db: Database, row_id: int, now: datetime, region: str | None = None) -> bool:
+    """An operator's retry of a failed delivery: pending again, due now, attempts counted afresh. `region`: only
+    one about a unit of that registry (an administrator's). False when there is no such failed delivery."""
+    scope, params = "", tuple[str, ...]()
+    if region is not None:
+        scope, params = " AND unit IN (SELECT code FROM unit WHERE region = ?)", (region,)
     with db.write() as cur:
         cur.execute(db.sql("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
-                           "WHERE id = ? AND status = 'failed'"), (stamp(now), row_id))
+                           f"WHERE id = ? AND status = 'failed'{scope}"), (stamp(now), row_id, *params))
         return bool(cur.rowcount == 1)
 
 

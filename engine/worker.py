@@ -28,6 +28,7 @@ _serial = itertools.count(1)
 # A beat is a write: at most this often (and after each sweep), so that on SQLite the worker seldom takes the
 # write lock between a request's read and its write. /healthz calls a worker stale after 60 s without one.
 HEARTBEAT_EVERY = timedelta(seconds=15)
+HEARTBEAT_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class Worker:
                 "ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at, "
                 "last_sweep_at = COALESCE(excluded.last_sweep_at, worker_heartbeat.last_sweep_at)"),
                 (self.name, self.started_at, stamp(self.clock.now()), swept_at))
+            # the beats of workers gone for a week (each start is a new name): they tell nothing any more
+            cur.execute(self.db.sql("DELETE FROM worker_heartbeat WHERE beat_at < ? AND name <> ?"),
+                        (stamp(self.clock.now() - HEARTBEAT_KEPT), self.name))
 
     def run(self) -> None:
         """Passes until stop(): a pass that fails (the database away) is logged and the next one tries again."""

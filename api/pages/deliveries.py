@@ -36,11 +36,8 @@ def deliveries_page(request: Request, services: ServicesDep, user: PageUser, sta
 @router.post("/admin/deliveries/{delivery}/retry")
 def delivery_retry(services: ServicesDep, user: FormUser, delivery: int,
                    status: Annotated[str, Form(max_length=16)] = "") -> Response:
-    region = _region(services, user)
-    if not any(r["id"] == delivery for r in list_deliveries(services.db, region=region, status="failed", limit=1,
-                                                             before=delivery + 1)):
+    if not retry(services.db, delivery, services.clock.now(), region=_region(services, user)):
         raise Forbidden("forbidden", "Không có thư hay webhook không gửi được số này trong danh mục của bạn",
                         "no failed delivery with this number in your registry")
-    retry(services.db, delivery, services.clock.now())
     services.wake_worker()
     return RedirectResponse(f"/admin/deliveries?status={status}", status_code=303)

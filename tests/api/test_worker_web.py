@@ -76,7 +76,8 @@ def test_metrics_show_the_outbox_depth_and_age_and_the_heartbeat(seeded: TaskEng
 
 def test_administrators_see_each_delivery_and_retry_a_failed_one(client: TestClient, seeded: TaskEngine,
                                                                  clock: Clock) -> None:
-    for name in ("admin", "cv.sct"):
+    add_user(seeded.db, "qt.admin", "QT-VPUB", ["admin"], seeded.clock)  # another registry's administrator
+    for name in ("admin", "cv.sct", "qt.admin"):
         set_password(seeded.db, name, f"pw-{name}")
     queue_mail(seeded, clock, "a")
     settings = NotifySettings(smtp_host="127.0.0.1", smtp_port=free_port(), timeout=2)
@@ -85,6 +86,9 @@ def test_administrators_see_each_delivery_and_retry_a_failed_one(client: TestCli
     outbox.failed(seeded.db, row, "w1", clock.now(), "smtp: ConnectionRefusedError: [Errno 111]", policy)
     login(client, "cv.sct")
     assert client.get("/admin/deliveries").status_code == 403
+    other = login(client, "qt.admin")
+    assert ADDRESS not in client.get("/admin/deliveries").text  # Hà Nội's deliveries are not theirs
+    assert client.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": other}).status_code == 403
     csrf = login(client, "admin")
     page = client.get("/admin/deliveries")
     assert page.status_code == 200 and f'data-status="failed"' in page.text and ADDRESS in page.text
