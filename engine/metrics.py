@@ -1,6 +1,7 @@
 """What the engine counts for operators (issue 16), in Prometheus form (prometheus-client): transitions by
 trigger, refusals by rule, deadline sweeps (duration, tasks marked), HTTP requests by route
-(observed by the web layer), and the database pool as it stands when scraped. One registry of this process;
+(observed by the web layer), and, as they stand when scraped, the database pool, the outbox (deliveries by
+status, the oldest pending one's age) and the newest worker heartbeat's age. One registry of this process;
 `phancap serve` exposes it at /metrics for whoever holds PHANCAP_METRICS_TOKEN."""
 
 from __future__ import annotations

@@ -353,7 +353,7 @@ def test_a_webhook_that_never_answers_is_given_up_after_the_timeout(seeded: Task
 # ---- 6. nothing unauthenticated does heavy work -------------------------------------------------
 
 def test_without_a_credential_every_api_route_stops_at_authentication(client: TestClient) -> None:
-    """Besides the login routes (throttled on their own) and /healthz (one `SELECT 1`), every operation
+    """Besides the login routes (throttled on their own) and /healthz (`SELECT 1` and two small counts), every operation
     answers 401 before touching any data; the body it may read first is bounded by the 1 MiB limit."""
     document = client.get("/openapi.json").json()
     public = {("post", "/api/v1/auth/token"), ("get", "/healthz")}
