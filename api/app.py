@@ -29,6 +29,7 @@ from phancap.api.metrics import RequestMetrics
 from phancap.api.request_id import RequestId
 from phancap.api.pages import admin as page_admin
 from phancap.api.pages import auth as page_auth
+from phancap.api.pages import deliveries as page_deliveries
 from phancap.api.pages import import_edits as page_import_edits
 from phancap.api.pages import imports as page_imports
 from phancap.api.pages import notifications as page_notifications
@@ -60,8 +61,10 @@ from phancap.engine.db import Database
 from phancap.engine.errors import Refusal
 from phancap.engine.evidence import EvidenceStore
 from phancap.engine.machine import WorkflowMachine
+from phancap.engine.notify import Sender
 from phancap.engine.queries import ping
 from phancap.engine.settings import Settings
+from phancap.engine.worker import Worker
 from phancap.engine.workflows import load_workflows
 
 CSP = "default-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -99,9 +102,10 @@ def _docs(app: FastAPI) -> None:
 
 def create_app(database: Database | None = None, clock: Clock | None = None,
                settings: Settings | ApiSettings | None = None,
-               workflows: dict[str, WorkflowMachine] | None = None) -> FastAPI:
+               workflows: dict[str, WorkflowMachine] | None = None, worker: bool = False) -> FastAPI:
     """`settings`: the one Settings object (the CLI passes it), or only the web part (tests); what is
-    not given is read from the environment, once, here."""
+    not given is read from the environment, once, here. `worker`: run the outbox worker and the scheduled
+    sweep in a thread of this process while it serves (`phancap serve` on SQLite)."""
     config = settings if isinstance(settings, Settings) else Settings.from_env()
     web = settings if isinstance(settings, ApiSettings) else ApiSettings.from_settings(config)
     owned = database is None
@@ -119,6 +123,9 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
         except Exception as exc:  # noqa: BLE001 - any failure to answer is the same outage
             log.error("database unreachable at start: serving 503 until it answers",
                       extra={"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
+        if worker:
+            services.worker = Worker(db, services.workflows, services.clock, Sender(config.notify()), config.worker())
+            services.worker.start()
         yield
         services.close()
         if owned:
@@ -140,9 +147,10 @@ def create_app(database: Database | None = None, clock: Clock | None = None,
     app.include_router(health_routes.router)
     app.include_router(metrics_routes.router)
     metrics.POOLS.watch(db.engine.url.get_backend_name(), db.engine.pool)
+    metrics.OUTBOX.watch(db, services.clock)
     for router in (page_auth.router, page_tasks.router, page_import_edits.router, page_imports.router, page_spec.router,
                    page_other.router, page_reports.router, page_cases.router, page_admin.router,
-                   page_notifications.router):
+                   page_notifications.router, page_deliveries.router):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _handlers(app)

@@ -151,12 +151,13 @@ class UrgeRequest(BaseModel):
 
 
 class UrgeResultPublic(BaseModel):
-    """The urgings are recorded before the answer; their notices are sent after it (`queued`), so that
-    no SMTP server or webhook keeps the request waiting: failed deliveries are logged, not listed here."""
+    """The urgings are recorded with their notices in the outbox, in one transaction each; the worker delivers
+    them after the answer (`queued`), with retries, so that no SMTP server or webhook keeps the request waiting:
+    each delivery's status is on the admin page /admin/deliveries, not listed here."""
     urged: list[int]
     refused: dict[str, str] = Field(description="task id → the rule that refused it")
-    emails: list[str] = Field(description="addresses an e-mail was queued for (sent after the answer)")
-    webhooks: int = Field(description="webhook calls queued (sent after the answer)")
+    emails: list[str] = Field(description="addresses an e-mail was queued for (delivered by the worker)")
+    webhooks: int = Field(description="webhook calls queued (delivered by the worker)")
     errors: list[str] = Field(description="notices that could not be queued (or, when not queued, failed "
                                           "deliveries); the urging itself stays recorded")
     queued: bool = Field(default=True, description="true: emails and webhooks count notices queued, not yet sent")

@@ -124,7 +124,8 @@ def raise_on_task(services: Services, user: User, task_id: int, body: str) -> in
 
 def urge_tracked(services: Services, user: User, request: UrgeRequest) -> UrgeResultPublic:
     result = urge(services.engine, user, plan=request.plan or None, unit=request.unit or None, tasks=request.tasks,
-                  comment=request.comment, notices=services.notices)
+                  comment=request.comment, notifier=services.notifier(),
+                  notices=services.wake_worker)
     return UrgeResultPublic(**result.to_json())
 
 

@@ -21,9 +21,26 @@ class ErrorBody(BaseModel):
     detail: list[dict[str, Any]] | None = Field(default=None, description="request: every field refused (loc, msg, type)")
 
 
+class WorkerHealth(BaseModel):
+    state: Literal["ok", "stale", "absent"] = Field(
+        description="ok: a worker beat within the last minute; stale: the newest beat is older; absent: none ever ran")
+    heartbeat_age_seconds: float | None = None
+
+
+class OutboxHealth(BaseModel):
+    state: Literal["ok", "lagging"] = Field(description="lagging: a delivery has waited more than 10 minutes")
+    pending: int
+    failed: int = Field(description="deliveries given up after their attempts (see /admin/deliveries)")
+    oldest_pending_age_seconds: float | None = Field(None, description="the outbox lag; null when nothing waits")
+
+
 class Health(BaseModel):
+    """`status` is the database's (503 when it does not answer); the worker and the outbox are told apart so a
+    monitor can alert on each."""
     status: Literal["ok"]
     database: Literal["ok"]
+    worker: WorkerHealth
+    outbox: OutboxHealth
 
 
 class HealthDown(BaseModel):

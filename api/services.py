@@ -14,8 +14,9 @@ from phancap.engine.clock import Clock
 from phancap.engine.db import Database
 from phancap.engine.importer import ImportLimits
 from phancap.engine.machine import WorkflowMachine
-from phancap.engine.notify import NoticeQueue, Notifier, NotifySettings
+from phancap.engine.notify import Notifier, NotifySettings
 from phancap.engine.runtime import TaskEngine
+from phancap.engine.worker import Worker
 
 HERE = Path(__file__).parent
 
@@ -32,7 +33,7 @@ class Services:
     engine: TaskEngine = field(init=False)
     signer: Signer = field(init=False)
     templates: Jinja2Templates = field(init=False)
-    notices: NoticeQueue = field(init=False)
+    worker: Worker | None = None  # the in-process worker (`phancap serve` on SQLite), woken by a queued notice
 
     def __post_init__(self) -> None:
         self.engine = TaskEngine(self.db, self.workflows, self.clock, due_soon_days=self.due_soon_days)
@@ -45,13 +46,19 @@ class Services:
         from phancap.api.pages.render import install_filters
 
         install_filters(self.templates.env)
-        self.notices = NoticeQueue(self.notifier())  # urging notices, sent after the response
 
     def close(self) -> None:
-        self.notices.close()
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker.join(self.notify.timeout + 5)
+
+    def wake_worker(self) -> None:
+        """A notice was queued in the outbox: the in-process worker (if any) delivers it now, not at its next poll."""
+        if self.worker is not None:
+            self.worker.wake()
 
     def notifier(self) -> Notifier:
-        """Urging notices (e-mail, webhook) as configured by PHANCAP_SMTP_* / PHANCAP_WEBHOOK_*."""
+        """Urging notices (e-mail, webhook) as configured by PHANCAP_SMTP_* / PHANCAP_WEBHOOK_*, written to the outbox."""
         return Notifier(self.db, self.notify)
 
     @property

@@ -1,20 +1,23 @@
 """The daily e-mail digest (issue 15, optional): each user's unread notifications of the last day
 (engine/notifications.py), one message per user with an e-mail address, through the SMTP settings the
-urging notices use (PHANCAP_SMTP_*). Listing never sends; sending never marks anything read."""
+urging notices use (PHANCAP_SMTP_*). Listing never sends; sending never marks anything read.
+
+`queue_digest` writes one outbox row per user and Việt Nam day (engine/outbox.py): sent once that day however
+often `phancap digest --send` runs, and retried by the worker when the SMTP server is away."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
+import uuid
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import text
 
+from phancap.engine import outbox
 from phancap.engine.clock import stamp
 from phancap.engine.notifications import notifications
-from phancap.engine.notify import Delivery, NotifySettings
+from phancap.engine.notify import Delivery, DeliveryFailed, NotifySettings, Sender
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.users import ACTIVE_UNIT, user_from_row
 
@@ -34,7 +37,7 @@ def digest(engine: TaskEngine, *, limit: int = 100) -> list[dict[str, Any]]:
         user = user_from_row(row)
         items = notifications(engine, user, limit=limit, unread_only=True, since=since).items
         if items:
-            result.append({"user": user.name, "email": row[3], "items": items})
+            result.append({"user": user.name, "unit": user.unit, "email": row[3], "items": items})
     return result
 
 
@@ -55,22 +58,35 @@ def _body(entry: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _payload(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"to": entry["email"], "subject": f"[phancap] {len(entry['items'])} thông báo chưa đọc", "body": _body(entry)}
+
+
+def queue_digest(engine: TaskEngine, entries: list[dict[str, Any]]) -> list[str]:
+    """Each entry's e-mail in the outbox, keyed by user and today (Việt Nam): returns the keys."""
+    day, at = engine.clock.today().isoformat(), stamp(engine.clock.now())
+    keys = []
+    with engine.db.write() as cur:
+        for entry in entries:
+            key = outbox.idempotency_key("digest", entry["user"], day)
+            outbox.enqueue(cur, engine.db, outbox.EMAIL, key, _payload(entry), at, unit=entry.get("unit"))
+            keys.append(key)
+    return keys
+
+
 def send_digest(entries: list[dict[str, Any]], settings: NotifySettings) -> Delivery:
-    """One message per entry; a failed delivery is recorded and the others still go."""
+    """One message per entry, sent now without the outbox; a failed delivery is recorded and the others still go."""
     delivery = Delivery()
     if not settings.smtp_host:
         delivery.errors.append("smtp: PHANCAP_SMTP_HOST is not set")
         return delivery
+    sender = Sender(settings)
     for entry in entries:
-        message = EmailMessage()
-        message["From"], message["To"] = settings.smtp_from, entry["email"]
-        message["Subject"] = f"[phancap] {len(entry['items'])} thông báo chưa đọc"
-        message.set_content(_body(entry))
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout) as smtp:
-                smtp.send_message(message)
+            sender.email(uuid.uuid4().hex, _payload(entry))  # sent once, here: no key to keep
             delivery.emails.append(str(entry["email"]))
-        except (OSError, smtplib.SMTPException) as exc:
-            delivery.errors.append(f"smtp: {entry['user']}: {exc}")
+        except DeliveryFailed as exc:
+            delivery.errors.append(f"{exc} ({entry['user']})")
             log.warning("digest e-mail failed", extra={"user": entry["user"], "error": str(exc)})
     return delivery
+

@@ -1,6 +1,7 @@
 """What the engine counts for operators (issue 16), in Prometheus form (prometheus-client): transitions by
 trigger, refusals by rule, deadline sweeps (duration, tasks marked), HTTP requests by route
-(observed by the web layer), and the database pool as it stands when scraped. One registry of this process;
+(observed by the web layer), and, as they stand when scraped, the database pool, the outbox (deliveries by
+status, the oldest pending one's age) and the newest worker heartbeat's age. One registry of this process;
 `phancap serve` exposes it at /metrics for whoever holds PHANCAP_METRICS_TOKEN."""
 
 from __future__ import annotations
@@ -48,6 +49,46 @@ class PoolCollector(Collector):
 
 POOLS = PoolCollector()
 REGISTRY.register(POOLS)
+
+
+class OutboxCollector(Collector):
+    """The outbox and the workers as they stand when scraped (one grouped query on the database, read then):
+    deliveries by status, the oldest pending one's age (the lag) and the newest worker heartbeat's age."""
+
+    def __init__(self) -> None:
+        self.source: tuple[Any, Any] | None = None  # (Database, Clock)
+
+    def watch(self, db: Any, clock: Any) -> None:
+        self.source = (db, clock)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("phancap_outbox_deliveries", "Outbox deliveries by status (pending: the depth)",
+                                  labels=["status"])
+        age = GaugeMetricFamily("phancap_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest delivery still pending (0: none pending)")
+        beat = GaugeMetricFamily("phancap_worker_heartbeat_age_seconds",
+                                 "Seconds since a worker last beat (absent: no worker ever ran)")
+        if self.source is not None:
+            from phancap.engine.outbox import stats
+
+            db, clock = self.source
+            try:
+                found = stats(db, clock.now())
+            except Exception:  # noqa: BLE001 - a database away leaves the gauges out, /healthz says why
+                found = None
+            if found is not None:
+                for status, count in found["counts"].items():
+                    depth.add_metric([status], float(count))
+                age.add_metric([], float(found["oldest_pending_age_seconds"] or 0.0))
+                if found["heartbeat_age_seconds"] is not None:
+                    beat.add_metric([], float(found["heartbeat_age_seconds"]))
+        yield depth
+        yield age
+        yield beat
+
+
+OUTBOX = OutboxCollector()
+REGISTRY.register(OUTBOX)
 
 
 def exposition() -> bytes:

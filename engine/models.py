@@ -318,3 +318,35 @@ class NotificationSeen(SQLModel, table=True):
     user_name: str = Field(primary_key=True, max_length=64)
     upto: int
     at: str = Field(max_length=32)
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """One message to deliver (an e-mail to one address, a webhook call), written in the same transaction as
+    the event that causes it and delivered by `phancap worker` (engine/outbox.py), at least once: the receiver
+    gets `idempotency_key`, unique and derived from the causing event, the channel and the recipient."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # email | webhook
+    idempotency_key: str = Field(max_length=64, unique=True)
+    unit: str | None = Field(default=None, max_length=64, index=True)  # the unit it concerns (the admin pages' scope)
+    payload: str  # JSON: what to send (e-mail: to, subject, body; webhook: body)
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: str = Field(max_length=32)
+    last_error: str | None = None
+    created_at: str = Field(max_length=32)
+    delivered_at: str | None = Field(default=None, max_length=32)
+    locked_by: str | None = Field(default=None, max_length=128)  # the worker holding the lease
+    locked_until: str | None = Field(default=None, max_length=32)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """Each `phancap worker` (or in-process worker) beats here every pass: /healthz reports the newest beat."""
+
+    __tablename__ = "worker_heartbeat"
+    name: str = Field(primary_key=True, max_length=128)
+    started_at: str = Field(max_length=32)
+    beat_at: str = Field(max_length=32)
+    last_sweep_at: str | None = Field(default=None, max_length=32)

@@ -1,9 +1,10 @@
 """Notices (urging) beyond the audit trail: e-mail over SMTP and a webhook signed with HMAC-SHA256.
-Sent after the transition committed; a failed delivery never undoes the recorded urging.
 
-The web server never waits on them: `NoticeQueue` hands them to one worker thread that delivers after
-the response went out, each call bounded by PHANCAP_NOTIFY_TIMEOUT (5 s); the command line delivers
-in place (`Notifier.urged`)."""
+`Notifier` writes them to the outbox (engine/outbox.py) in the transaction of the urging itself; `Sender`
+delivers one outbox row, each call bounded by PHANCAP_NOTIFY_TIMEOUT (5 s), and raises DeliveryFailed when it
+could not. The receiver gets the row's idempotency key: the `Idempotency-Key` header of a webhook call, the
+`Message-ID` (and `X-Phancap-Idempotency-Key`) of an e-mail, so a repeat after a lost acknowledgement can be
+dropped. The web server never waits on a delivery: the worker (engine/worker.py) does them."""
 
 from __future__ import annotations
 
@@ -11,20 +12,23 @@ import hashlib
 import hmac
 import json
 import logging
-import queue
 import smtplib
-import threading
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import text
 
+from phancap.engine import outbox
 from phancap.engine.db import Database
 from phancap.engine.settings import Settings
 
 SIGNATURE_HEADER = "X-Phancap-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+EMAIL_KEY_HEADER = "X-Phancap-Idempotency-Key"
 log = logging.getLogger(__name__)
 
 
@@ -58,58 +62,12 @@ class Delivery:
     errors: list[str] = field(default_factory=list)
 
 
-class Notifier:
-    def __init__(self, db: Database, settings: NotifySettings | None = None) -> None:
-        self.db = db
-        self.settings = settings or NotifySettings.from_env()
+class DeliveryFailed(Exception):
+    """`permanent`: retrying cannot help (nothing configured to send with, a receiver that refuses the request)."""
 
-    def unit_addresses(self, unit: str) -> list[str]:
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(text("SELECT email FROM app_user WHERE unit = :u AND email IS NOT NULL ORDER BY name"),
-                                {"u": unit}).all()
-        return [r[0] for r in rows]
-
-    def outgoing(self, notice: dict[str, Any]) -> Outgoing:
-        """What a notice will send (the unit's addresses are looked up now, in the request)."""
-        s = self.settings
-        to = self.unit_addresses(str(notice["unit"])) if s.smtp_host else []
-        return Outgoing(notice, to, bool(s.webhook_url and s.webhook_secret))
-
-    def urged(self, notice: dict[str, Any], delivery: Delivery) -> None:
-        """notice: task, plan, number, unit, deadline, comment, actor, at. Delivered now (the command line)."""
-        self.send(self.outgoing(notice), delivery)
-
-    def send(self, outgoing: Outgoing, delivery: Delivery) -> None:
-        s, notice, to = self.settings, outgoing.notice, outgoing.to
-        if s.smtp_host and to:
-            message = EmailMessage()
-            message["From"], message["To"] = s.smtp_from, ", ".join(to)
-            message["Subject"] = f"[phancap] Đôn đốc nhiệm vụ {notice['number']} ({notice['plan']})"
-            message.set_content(
-                f"Đơn vị {notice['unit']} được đôn đốc thực hiện nhiệm vụ {notice['number']} của kế hoạch "
-                f"{notice['plan']} (thời hạn: {notice['deadline'] or 'không có'}).\n\n{notice.get('comment') or ''}\n\n"
-                f"Người đôn đốc: {notice['actor']}, lúc {notice['at']}.")
-            try:
-                with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
-                    smtp.send_message(message)
-                delivery.emails.extend(to)
-                log.info("e-mail sent", extra={"task": notice["task"], "unit": notice["unit"], "to": len(to)})
-            except (OSError, smtplib.SMTPException) as exc:
-                delivery.errors.append(f"smtp: {exc}")
-                log.warning("e-mail failed", extra={"task": notice["task"], "unit": notice["unit"],
-                                                    "error": str(exc)})
-        if outgoing.webhook and s.webhook_url and s.webhook_secret:
-            body = json.dumps({"event": "urge", **notice}, ensure_ascii=False, sort_keys=True).encode("utf-8")
-            request = urllib.request.Request(s.webhook_url, data=body, method="POST", headers={
-                "Content-Type": "application/json", SIGNATURE_HEADER: sign(s.webhook_secret, body)})
-            try:
-                with urllib.request.urlopen(request, timeout=s.timeout) as response:
-                    response.read()
-                delivery.webhooks += 1
-                log.info("webhook sent", extra={"task": notice["task"], "unit": notice["unit"]})
-            except (OSError, ValueError) as exc:  # ValueError: a URL urllib cannot use
-                delivery.errors.append(f"webhook: {exc}")
-                log.warning("webhook failed", extra={"task": notice["task"], "unit": notice["unit"], "error": str(exc)})
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -119,61 +77,98 @@ class Outgoing:
     webhook: bool
 
 
-class NoticeQueue:
-    """Deliveries after the response: one daemon worker thread, started on the first notice, so a hanging
-    SMTP server or webhook delays only the notices behind it (each call bounded by the timeout), never a
-    request. Bounded: past `maxsize` waiting notices a new one is refused (`put` returns False) and logged."""
+def urge_email(notice: dict[str, Any]) -> tuple[str, str]:
+    """The subject and text of an urging e-mail."""
+    subject = f"[phancap] Đôn đốc nhiệm vụ {notice['number']} ({notice['plan']})"
+    body = (f"Đơn vị {notice['unit']} được đôn đốc thực hiện nhiệm vụ {notice['number']} của kế hoạch "
+            f"{notice['plan']} (thời hạn: {notice['deadline'] or 'không có'}).\n\n{notice.get('comment') or ''}\n\n"
+            f"Người đôn đốc: {notice['actor']}, lúc {notice['at']}.")
+    return subject, body
 
-    def __init__(self, notifier: Notifier, maxsize: int = 10_000) -> None:
-        self.notifier = notifier
-        self._queue: queue.Queue[Outgoing | None] = queue.Queue(maxsize)
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self.delivery = Delivery()  # every delivery so far (the newest 1,000 errors and addresses)
 
-    def put(self, outgoing: Outgoing) -> bool:
-        with self._lock:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run, name="phancap-notices", daemon=True)
-                self._worker.start()
+class Notifier:
+    """Which notices an urging causes, written to the outbox."""
+
+    def __init__(self, db: Database, settings: NotifySettings | None = None) -> None:
+        self.db = db
+        self.settings = settings or NotifySettings.from_env()
+
+    def unit_addresses(self, unit: str) -> list[str]:
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT email FROM app_user WHERE unit = :u AND email IS NOT NULL "
+                                     "AND email <> '' ORDER BY name"), {"u": unit}).all()
+        return [r[0] for r in rows]
+
+    def outgoing(self, notice: dict[str, Any]) -> Outgoing:
+        """Who a notice goes to (the unit's addresses as they are now)."""
+        s = self.settings
+        to = self.unit_addresses(str(notice["unit"])) if s.smtp_host else []
+        return Outgoing(notice, to, bool(s.webhook_url and s.webhook_secret))
+
+    def enqueue(self, cur: Any, outgoing: Outgoing, event: str) -> list[str]:
+        """One outbox row per address and one for the webhook, in the caller's transaction; `event`: the causing
+        audit event's hash. Returns the rows' idempotency keys."""
+        notice, keys = outgoing.notice, []
+        subject, body = urge_email(notice)
+        for address in outgoing.to:
+            key = outbox.idempotency_key(event, outbox.EMAIL, address)
+            outbox.enqueue(cur, self.db, outbox.EMAIL, key, {"to": address, "subject": subject, "body": body},
+                           str(notice["at"]), unit=str(notice["unit"]))
+            keys.append(key)
+        if outgoing.webhook:
+            key = outbox.idempotency_key(event, outbox.WEBHOOK)
+            outbox.enqueue(cur, self.db, outbox.WEBHOOK, key, {"body": {"event": "urge", **notice}},
+                           str(notice["at"]), unit=str(notice["unit"]))
+            keys.append(key)
+        return keys
+
+
+class Sender:
+    """Delivers one outbox row through the configured SMTP server or webhook."""
+
+    def __init__(self, settings: NotifySettings) -> None:
+        self.settings = settings
+
+    def send(self, row: outbox.Claimed) -> None:
+        if row.kind == outbox.EMAIL:
+            self.email(row.idempotency_key, row.payload)
+        elif row.kind == outbox.WEBHOOK:
+            self.webhook(row.idempotency_key, row.payload)
+        else:
+            raise DeliveryFailed(f"unknown delivery kind {row.kind!r}", permanent=True)
+
+    def email(self, key: str, payload: dict[str, Any]) -> None:
+        s = self.settings
+        if not s.smtp_host:
+            raise DeliveryFailed("smtp: PHANCAP_SMTP_HOST is not set")  # retried: the setting may come
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = s.smtp_from, payload["to"], payload["subject"]
+        message["Message-ID"] = f"<{key}@phancap>"
+        message[EMAIL_KEY_HEADER] = key
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(payload["body"])
         try:
-            self._queue.put_nowait(outgoing)
-        except queue.Full:
-            log.warning("notice dropped: the delivery queue is full", extra={"task": outgoing.notice.get("task")})
-            return False
-        return True
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryFailed(f"smtp: recipient refused: {exc}", permanent=True) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryFailed(f"smtp: {type(exc).__name__}: {exc}") from exc
+        log.info("e-mail sent", extra={"key": key})
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                done = Delivery()
-                self.notifier.send(item, done)
-                with self._lock:
-                    d = self.delivery
-                    d.emails, d.errors = (d.emails + done.emails)[-1000:], (d.errors + done.errors)[-1000:]
-                    d.webhooks += done.webhooks
-            except Exception:  # noqa: BLE001 - the worker outlives any one notice
-                log.exception("notice delivery failed")
-            finally:
-                self._queue.task_done()
-
-    def join(self) -> None:
-        """Wait until every queued notice was delivered or failed (tests)."""
-        self._queue.join()
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Let the worker finish what it is sending, within `timeout`; what still waits is logged as dropped."""
-        with self._lock:
-            worker = self._worker
-        if worker is None:
-            return
+    def webhook(self, key: str, payload: dict[str, Any]) -> None:
+        s = self.settings
+        if not (s.webhook_url and s.webhook_secret):
+            raise DeliveryFailed("webhook: PHANCAP_WEBHOOK_URL is not set")
+        body = json.dumps(payload["body"], ensure_ascii=False, sort_keys=True).encode("utf-8")
+        request = urllib.request.Request(s.webhook_url, data=body, method="POST", headers={
+            "Content-Type": "application/json", SIGNATURE_HEADER: sign(s.webhook_secret, body), IDEMPOTENCY_HEADER: key})
         try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            pass
-        worker.join(timeout)
-        if worker.is_alive():
-            log.warning("notices not delivered at shutdown", extra={"waiting": self._queue.qsize()})
+            with urllib.request.urlopen(request, timeout=s.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:  # the receiver answered: 4xx is its final word (but 408, 429)
+            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+            raise DeliveryFailed(f"webhook: HTTP {exc.code}", permanent=permanent) from exc
+        except (OSError, ValueError) as exc:  # ValueError: a URL urllib cannot use
+            raise DeliveryFailed(f"webhook: {exc}") from exc
+        log.info("webhook sent", extra={"key": key})

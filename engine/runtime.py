@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -136,21 +137,24 @@ class TaskEngine:
     def fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
              evidence: dict[str, Any] | None = None, capacity: str | None = None,
              version: int | None = None, proposed_deadline: date | None = None,
-             idempotency_key: str | None = None, sections: dict[str, str] | None = None) -> FireResult:
-        """`sections`: a report's narrative parts (engine.effects.SECTIONS), kept in its `submit` event's data.
+             idempotency_key: str | None = None, sections: dict[str, str] | None = None,
+             then: Callable[[Any, FireResult], None] | None = None) -> FireResult:
+        """`then(cursor, result)`: more to write in the transition's own transaction (the outbox rows an urging
+        causes); not called for a refused transition, nor for the repeat of an idempotent request.
+        `sections`: a report's narrative parts (engine.effects.SECTIONS), kept in its `submit` event's data.
         With an idempotency key, a retry of the same request returns the first result and applies nothing;
         the key is stored in the transition's own transaction, so this holds across restarts. Counted by
         trigger in engine/metrics.py once its transaction has committed."""
         result = self._fire(task_id, trigger, actor, comment=comment, evidence=evidence, capacity=capacity,
                             version=version, proposed_deadline=proposed_deadline, idempotency_key=idempotency_key,
-                            sections=sections)
+                            sections=sections, then=then)
         metrics.TRANSITIONS.labels(result.trigger).inc()
         return result
 
     def _fire(self, task_id: int, trigger: str, actor: Actor | str, *, comment: str | None,
               evidence: dict[str, Any] | None, capacity: str | None, version: int | None,
               proposed_deadline: date | None, idempotency_key: str | None,
-              sections: dict[str, str] | None) -> FireResult:
+              sections: dict[str, str] | None, then: Callable[[Any, FireResult], None] | None = None) -> FireResult:
         actor_name = actor if isinstance(actor, str) else actor.name
         request = None
         if idempotency_key is not None:
@@ -196,6 +200,8 @@ class TaskEngine:
             if idempotency_key is not None:
                 cur.execute(self._store_key, (actor_name, idempotency_key, request,
                                               json.dumps(result.__dict__, ensure_ascii=False), result.at))
+            if then is not None:
+                then(cur, result)
             return result
 
     def persist(self, cur: Any, workflow: Workflow, ctx: TaskContext, fired: TransitionDef, *, version: int,

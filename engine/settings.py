@@ -20,6 +20,7 @@ from phancap.engine.clock import Clock
 if TYPE_CHECKING:  # notify imports db, which imports this module
     from phancap.engine.importer import ImportLimits
     from phancap.engine.notify import NotifySettings
+    from phancap.engine.worker import WorkerSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///phancap.db"
 DEFAULT_EVIDENCE_DIR = "evidence"
@@ -123,6 +124,13 @@ class Settings(BaseSettings):
     smtp_from: str = "phancap@localhost"
     webhook_url: str | None = None
     webhook_secret: str | None = Field(None, repr=False)
+    # the worker (engine/worker.py): outbox deliveries and the scheduled deadline sweep
+    worker_poll_seconds: Annotated[float, BeforeValidator(_seconds("PHANCAP_WORKER_POLL_SECONDS"))] = 5.0
+    sweep_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_SWEEP_MINUTES", 1))] = 5
+    outbox_max_attempts: Annotated[int, BeforeValidator(_whole("PHANCAP_OUTBOX_MAX_ATTEMPTS", 1))] = 10
+    outbox_backoff_seconds: Annotated[int, BeforeValidator(_whole("PHANCAP_OUTBOX_BACKOFF_SECONDS", 1))] = 30
+    # `phancap serve` runs the worker in its own process: unset, yes on SQLite, no on PostgreSQL
+    serve_worker: Annotated[bool | None, BeforeValidator(_flag("PHANCAP_SERVE_WORKER"))] = None
     # web
     secret_key: str = Field("", repr=False)
     demo: Annotated[bool, BeforeValidator(_flag("PHANCAP_DEMO"))] = False
@@ -164,6 +172,22 @@ class Settings(BaseSettings):
 
         return NotifySettings(self.smtp_host, self.smtp_port, self.smtp_from, self.webhook_url, self.webhook_secret,
                               timeout=self.notify_timeout)
+
+    def worker(self) -> WorkerSettings:
+        from datetime import timedelta
+
+        from phancap.engine.outbox import RetryPolicy
+        from phancap.engine.worker import WorkerSettings
+
+        retry = RetryPolicy(base=timedelta(seconds=self.outbox_backoff_seconds), max_attempts=self.outbox_max_attempts,
+                            lease=timedelta(seconds=max(120.0, 4 * self.notify_timeout * 20)))
+        return WorkerSettings(poll_seconds=self.worker_poll_seconds, sweep_every=timedelta(minutes=self.sweep_minutes),
+                              retry=retry)
+
+    def runs_worker_in_serve(self) -> bool:
+        """Whether `phancap serve` runs the worker itself: PHANCAP_SERVE_WORKER, by default on SQLite only (one
+        process owns the file; on PostgreSQL run `phancap worker` processes beside the web servers)."""
+        return self.serve_worker if self.serve_worker is not None else self.database_url.startswith("sqlite")
 
     def import_limits(self) -> ImportLimits:
         from phancap.engine.importer import ImportLimits

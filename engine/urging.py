@@ -4,18 +4,18 @@ accepted on its own grants; selection by category (overdue, due soon)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from phancap.engine.db import Database
 from phancap.engine.errors import TransitionNotAllowed
-from phancap.engine.notify import Delivery, Notifier, NoticeQueue
+from phancap.engine.notify import Delivery, Notifier, Outgoing, Sender
 from phancap.engine.policy import require_urge, urging_relations
 from phancap.engine.queries import TASK_KIND, get_task
 from phancap.engine.roles import RELATION_COLUMNS
-from phancap.engine.runtime import TaskEngine
+from phancap.engine.runtime import FireResult, TaskEngine
 from phancap.engine.status import TASK_INSTANCES
 from phancap.engine.users import User
 
@@ -24,8 +24,8 @@ URGE = "urge"
 
 @dataclass
 class UrgeResult:
-    """`delivery`: what was sent (delivered in place: the command line), or what was queued for sending
-    after the answer (`queued`: the web server); failures of queued notices are logged, not listed."""
+    """`delivery`: what was sent (delivered in place: the command line), or what was queued in the outbox for
+    the worker (`queued`: the web server); failures of queued deliveries show in the admin pages."""
     urged: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
     delivery: Delivery = field(default_factory=Delivery)
@@ -71,7 +71,7 @@ def tracked_for_urging(db: Database, unit: str, relations: tuple[str, ...]) -> s
 
 def urge(engine: TaskEngine, user: User, *, plan: str | None = None, unit: str | None = None,
          tasks: Iterable[int] | None = None, comment: str | None = None,
-         notifier: Notifier | None = None, notices: NoticeQueue | None = None) -> UrgeResult:
+         notifier: Notifier | None = None, notices: Callable[[], None] | None = None) -> UrgeResult:
     """What `POST /urge` and `phancap urge` both do: urge the overdue and due-soon tasks the user's unit
     tracks through a relation the workflows grant `urge` to (optionally only `tasks`); each is still
     fired, decided on its own grants and audited. Refused outright when the user may not urge at all."""
@@ -84,34 +84,45 @@ def urge(engine: TaskEngine, user: User, *, plan: str | None = None, unit: str |
 
 
 def urge_many(engine: TaskEngine, actor: str, task_ids: list[int], comment: str | None = None,
-              notifier: Notifier | None = None, notices: NoticeQueue | None = None) -> UrgeResult:
-    """Each urging is committed (audited) first; notices go out after: in place through `notifier` (a
-    failed one is reported), or handed to `notices`, whose worker sends them after the caller answered
-    (the result then lists what was queued)."""
+              notifier: Notifier | None = None, notices: Callable[[], None] | None = None) -> UrgeResult:
+    """Each urging is committed (audited) with its notices in the outbox, in one transaction: a refused urging
+    writes none, a committed one cannot lose them. Without `notices` they are delivered in place after (the
+    command line: a failed one is reported and stays in the outbox for the worker to retry); with it (the web
+    server) they are left to the worker and `notices()` wakes it; the result lists what was queued."""
     result = UrgeResult(queued=notices is not None)
+    keys: list[str] = []
     for task_id in task_ids:
+        then = None
+        if notifier is not None:
+            task = get_task(engine.db, task_id)
+            if task is not None:
+                notice = {"task": task_id, "plan": task["plan"], "number": task["task"], "unit": task["unit"],
+                          "deadline": task["deadline"], "comment": comment, "actor": actor}
+                outgoing = notifier.outgoing(notice)
+                if outgoing.to or outgoing.webhook:
+                    then = _enqueue_notices(notifier, outgoing, keys, result)
         try:
-            fired = engine.fire(task_id, URGE, actor, comment=comment)
+            engine.fire(task_id, URGE, actor, comment=comment, then=then)
         except TransitionNotAllowed as exc:
             result.refused[task_id] = f"[{exc.rule}] {exc.message_en}"
             continue
         result.urged.append(task_id)
-        sender = notices.notifier if notices is not None else notifier
-        if sender is None:
-            continue
-        task = get_task(engine.db, task_id)
-        assert task is not None
-        notice = {"task": task_id, "plan": task["plan"], "number": task["task"], "unit": task["unit"],
-                  "deadline": task["deadline"], "comment": comment, "actor": actor, "at": fired.at}
-        if notices is None:
-            sender.urged(notice, result.delivery)
-            continue
-        outgoing = sender.outgoing(notice)
-        if not outgoing.to and not outgoing.webhook:
-            continue
-        if notices.put(outgoing):
-            result.delivery.emails.extend(outgoing.to)
-            result.delivery.webhooks += int(outgoing.webhook)
-        else:
-            result.delivery.errors.append(f"task {task_id}: not queued, the delivery queue is full")
+    if notifier is None or not keys:
+        return result
+    if notices is not None:
+        notices()
+    else:
+        from phancap.engine.worker import deliver_now
+
+        result.delivery = deliver_now(engine.db, Sender(notifier.settings), keys, engine.clock)
     return result
+
+
+def _enqueue_notices(notifier: Notifier, outgoing: Outgoing, keys: list[str],
+                     result: UrgeResult) -> Callable[[Any, FireResult], None]:
+    def then(cur: Any, fired: FireResult) -> None:
+        written = Outgoing({**outgoing.notice, "at": fired.at}, outgoing.to, outgoing.webhook)
+        keys.extend(notifier.enqueue(cur, written, fired.hash))
+        result.delivery.emails.extend(outgoing.to)  # queued (replaced by what was sent when delivered in place)
+        result.delivery.webhooks += int(outgoing.webhook)
+    return then

@@ -27,6 +27,7 @@ from phancap.cli_serve import register as register_serve
 from phancap.cli_notifications import register as register_notifications
 from phancap.cli_queue import register as register_queue
 from phancap.cli_units import register as register_units
+from phancap.cli_worker import register as register_worker
 from phancap.cli_users import user_app, users_app
 from phancap.console import STATE, Context, JsonOpt, ctx, emit, fail
 
@@ -322,6 +323,7 @@ def _deadline_json(deadline: object) -> object:
 register_queue(app)
 register_notifications(app)
 register_serve(app)
+register_worker(app)
 register_reports(app)  # after the core commands, so --help lists those first
 register_units(app)
 register_plans(app)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from phancap.console import JsonOpt, ctx, emit, fail
-from phancap.engine.digest import digest, send_digest
+from phancap.engine.digest import digest, queue_digest
 from phancap.engine.notifications import mark_read, notifications
 
 
@@ -33,12 +33,19 @@ def list_notifications(as_user: Annotated[str, typer.Option("--as", help="User n
 
 def digest_command(send: Annotated[bool, typer.Option("--send", help="E-mail each user their digest (PHANCAP_SMTP_*).")] = False,
                    as_json: JsonOpt = False) -> None:
-    """Each user's unread notifications of the last day (user, email, items); with --send one e-mail each."""
+    """Each user's unread notifications of the last day (user, unit, email, items); with --send one e-mail each,
+    through the outbox: once per user and day, however often it runs; a failed one is retried by `phancap worker`."""
     c = ctx()
     entries = digest(c.engine())
     result: dict[str, Any] = {"users": entries}
-    if send:
-        delivery = send_digest(entries, c.settings.notify())
+    if send:  # through the outbox: once per user and day; what fails now the worker retries
+        from phancap.engine.notify import Sender
+        from phancap.engine.worker import deliver_now
+
+        if not c.settings.smtp_host:
+            fail("error: PHANCAP_SMTP_HOST is not set: there is no server to send the digest through", 2)
+        keys = queue_digest(c.engine(), entries)
+        delivery = deliver_now(c.db, Sender(c.settings.notify()), keys, c.clock)
         result |= {"sent": delivery.emails, "errors": delivery.errors}
     emit(result, as_json, "\n".join(f"{e['user']}\t{e['email']}\t{len(e['items'])}" for e in entries) or "(nothing to send)")
     if send and result["errors"]:

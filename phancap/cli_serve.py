@@ -13,7 +13,10 @@ from phancap.console import ctx, fail
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+              worker: Annotated[bool | None, typer.Option(
+                  "--worker/--no-worker", help="Run the outbox worker and the scheduled deadline sweep in this process "
+                  "(default: PHANCAP_SERVE_WORKER, else yes on SQLite, no on PostgreSQL).")] = None) -> None:
         """Run the web server over the configured database; logs go to stderr as JSON lines."""
         import uvicorn
 
@@ -25,7 +28,10 @@ def register(app: typer.Typer) -> None:
         log_config = logs.dict_config(c.settings.log_level)
         # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
         # client address; the application reads it itself, only from PHANCAP_TRUSTED_PROXIES.
+        in_process = c.settings.runs_worker_in_serve() if worker is None else worker
         if workers > 1:
+            if worker:
+                fail("error: --worker runs in one process; with --workers > 1 run `phancap worker` beside the server", 2)
             # uvicorn starts each worker from an import string; a worker reads the environment itself,
             # so options given only to this process would be lost.
             if c.db_given or c.now_given:
@@ -35,7 +41,7 @@ def register(app: typer.Typer) -> None:
             uvicorn.run("phancap.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                         log_config=log_config, proxy_headers=False)
             return
-        application = create_app(clock=c.clock, settings=c.settings)
+        application = create_app(clock=c.clock, settings=c.settings, worker=in_process)
         uvicorn.run(application, host=host, port=port, log_config=log_config, proxy_headers=False)
 
 
@@ -63,7 +69,8 @@ def register(app: typer.Typer) -> None:
         from phancap.api.app import create_app
         from phancap.engine import logs
 
-        application = create_app(clock=clock, settings=settings)  # the same clock the pages move forward
+        # the same clock the pages move forward; its worker sweeps by that clock (at start, and when it is moved)
+        application = create_app(clock=clock, settings=settings, worker=settings.runs_worker_in_serve())
         typer.echo(f"serving on http://{host}:{port}/")
         uvicorn.run(application, host=host, port=port, log_config=logs.dict_config(settings.log_level),
                     proxy_headers=False)

@@ -114,6 +114,41 @@ def test_tick_and_verify(loaded: Path) -> None:
     assert json.loads(run(loaded, "audit", "verify", "--json").stdout)["ok"] is True
 
 
+def test_the_worker_sweeps_on_its_own_schedule_and_lists_its_outbox(loaded: Path) -> None:
+    first = json.loads(run(loaded, "worker", "--once", "--name", "w1", "--json", now="2025-04-15T08:00+07:00").stdout)
+    assert first["sweep"]["marked"] == 30 and first["delivered"] == 0  # nobody ran tick
+    again = json.loads(run(loaded, "worker", "--once", "--name", "w1", "--json", now="2025-04-15T08:03+07:00").stdout)
+    assert again["sweep"] is None  # the last sweep was three minutes ago (every PHANCAP_SWEEP_MINUTES, 5)
+    later = json.loads(run(loaded, "worker", "--once", "--json", now="2025-04-15T08:05+07:00").stdout)
+    assert later["sweep"] == {"marked": 0, "today": "2025-04-15", "skipped_locked": False, "unit_changes": []}
+    assert json.loads(run(loaded, "outbox", "--json").stdout) == []
+    missing = run(loaded, "outbox", "retry", "7", check=False)
+    assert missing.returncode == 1 and "no failed delivery 7" in missing.stderr
+
+
+def test_the_worker_process_beats_and_stops_cleanly_on_sigterm(loaded: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{loaded / 'cli.db'}", "PHANCAP_NOW": "2025-04-15T08:00+07:00"}
+    process = subprocess.Popen([sys.executable, "-m", "phancap", "worker", "--name", "proc"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):  # the interpreter's start and the first pass (the sweep), bounded
+            with sqlite3.connect(loaded / "cli.db") as conn:
+                if conn.execute("SELECT 1 FROM worker_heartbeat WHERE name = 'proc'").fetchone():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker never beat")
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=10)  # it was idle: it stops at once, not after its 5 s poll
+    finally:
+        process.kill()
+    assert process.returncode == 0 and '"worker stopped"' in err and '"deadline sweep"' in err
+
+
 def test_bad_definition_exits_non_zero_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "wf.yaml"
     bad.write_text("name: x\ninitial: a\nstates:\n  a: {label: A}\ntransitions:\n  - trigger: go\n    source: a\n"
@@ -357,7 +392,11 @@ def test_assign_inbox_notifications_and_the_digest_through_the_cli(loaded: Path,
         monkeypatch.setenv("PHANCAP_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("PHANCAP_SMTP_PORT", str(port))
         sent = json.loads(run(loaded, "digest", "--send", "--json").stdout)
+        again = json.loads(run(loaded, "digest", "--send", "--json").stdout)
     finally:
         controller.stop()
+    assert again["sent"] == [] and again["errors"] == []  # once per user and day, however often it runs
+    [row] = json.loads(run(loaded, "outbox", "--json").stdout)
+    assert (row["kind"], row["status"], row["to"], row["attempts"]) == ("email", "delivered", "congthuong@hanoi.gov.vn", 1)
     assert [u["user"] for u in sent["users"]] == ["cv.sct"] and sent["sent"] == ["congthuong@hanoi.gov.vn"]
     assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "congthuong@hanoi.gov.vn"

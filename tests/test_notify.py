@@ -15,7 +15,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
 from phancap.engine.clock import Clock
-from phancap.engine.notify import SIGNATURE_HEADER, Notifier, NotifySettings, sign, verify_signature
+from phancap.engine.notify import (EMAIL_KEY_HEADER, SIGNATURE_HEADER, Notifier, NotifySettings,
+                                   sign, verify_signature)
+from phancap.engine.outbox import list_deliveries
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.urging import select_for_urging, urge_many
 from phancap.engine.users import add_user
@@ -83,6 +85,8 @@ def test_urging_reaches_the_unit_by_email_and_signed_webhook(seeded: TaskEngine,
     assert result.urged == chosen and not result.delivery.errors
     assert len(inbox.messages) == 2 and inbox.messages[0]["To"] == "congthuong@hanoi.gov.vn"
     assert "Đôn đốc nhiệm vụ 1.1" in str(make_header(decode_header(inbox.messages[0]["Subject"])))
+    keys = {m[EMAIL_KEY_HEADER] for m in inbox.messages}
+    assert len(keys) == 2 and {m["Message-ID"] for m in inbox.messages} == {f"<{k}@phancap>" for k in keys}
     assert len(received) == 2
     body, signature = received[0]
     assert verify_signature(SECRET, body, signature) and not verify_signature("other", body, signature)
@@ -97,6 +101,9 @@ def test_failed_delivery_keeps_the_recorded_urging(seeded: TaskEngine) -> None:
     chosen = select_for_urging(engine, plan="HN-2025", unit="HN-SCT")
     result = urge_many(engine, "dm.snv", chosen, None, dead)
     assert result.urged == chosen and len(result.delivery.errors) == 2
+    waiting = list_deliveries(seeded.db, region=None)
+    assert [(d["status"], d["attempts"]) for d in waiting] == [("pending", 1)] * 2  # kept for the worker to retry
+    assert all("smtp" in d["last_error"] for d in waiting)
 
 
 def test_webhook_without_secret_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:

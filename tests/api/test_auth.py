@@ -31,7 +31,9 @@ def token(client: TestClient, name: str, password: str) -> object:
 
 def test_health_is_public(client: TestClient) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+    assert response.status_code == 200 and response.json() == {
+        "status": "ok", "database": "ok", "worker": {"state": "absent", "heartbeat_age_seconds": None},
+        "outbox": {"state": "ok", "pending": 0, "failed": 0, "oldest_pending_age_seconds": None}}
 
 
 def test_password_flow_gives_an_expiring_token_and_me(client: TestClient, with_password: str) -> None:
