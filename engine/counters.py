@@ -20,7 +20,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from phancap.engine import admin_log
 from phancap.engine.db import Database
 from phancap.engine.models import DoneDayCounter, StatusCounter, TaskStatusCounter
+from phancap.engine.policy import REBUILD_COUNTERS
 from phancap.engine.status import NO_DAY, TASK_INSTANCES
+from phancap.engine.users import User
 
 BY_UNIT: Table = StatusCounter.__table__  # type: ignore[attr-defined]
 BY_TASK: Table = TaskStatusCounter.__table__  # type: ignore[attr-defined]
@@ -41,9 +43,11 @@ def _keys(counter: Table) -> list[tuple[str, ColumnElement[Any]]]:
 
 def _recount(counter: Table) -> Any:
     """SELECT key..., count: the counter as the instances say it should be."""
-    exprs = [e for _, e in _keys(counter)]
-    stmt = select(*(e.label(k) for k, e in _keys(counter)), func.count().label("n")).group_by(*exprs)
-    return stmt.where(TASK_INSTANCES.c.done_on.is_not(None)) if counter is BY_DONE_DAY else stmt
+    rows = select(*(e.label(k) for k, e in _keys(counter)))
+    if counter is BY_DONE_DAY:
+        rows = rows.where(TASK_INSTANCES.c.done_on.is_not(None))
+    keyed = rows.subquery()
+    return select(*keyed.c, func.count().label("n")).group_by(*keyed.c)
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,8 @@ def _text(value: Any) -> Any:
 
 
 def _normal(value: Any) -> Any:
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
-        return date.fromisoformat(value)  # a key read back on SQLite without its type
-    return bool(value) if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1) else value
+    """done_late as a bool on both databases (SQLite's comparison gives 0 or 1)."""
+    return bool(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def differences(conn: Connection) -> list[Difference]:
@@ -92,9 +95,11 @@ def verify(db: Database) -> list[Difference]:
         return differences(conn)
 
 
-def rebuild(db: Database, actor: str, at: str, comment: str | None = None) -> dict[str, Any]:
-    """Rewrite every counter from the instances, audited as an admin event (`counters.rebuild`) with the
-    differences it repaired. On PostgreSQL writers wait meanwhile (SHARE lock), so no write is lost."""
+def rebuild(db: Database, user: User, at: str, comment: str | None = None) -> dict[str, Any]:
+    """Rewrite every counter from the instances (administrators only), audited as an admin event
+    (`counters.rebuild`) with the differences it repaired. On PostgreSQL writers wait meanwhile (SHARE lock)."""
+    REBUILD_COUNTERS.require(user)
+    actor = user.name
     with db.engine.begin() as conn:
         if not db.is_sqlite:
             conn.exec_driver_sql("LOCK TABLE task_instance IN SHARE MODE")

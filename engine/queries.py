@@ -323,12 +323,14 @@ def _day(value: object) -> date | None:
 
 def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str, Any]:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    t, pt, child = TASK_INSTANCES, PLAN_TASKS, PLANS
+    from phancap.engine.counters import BY_TASK
+
+    t, pt, child = BY_TASK, PLAN_TASKS, PLANS  # the child plans' counts per task, not their instances
     category, due_soon = rules.columns(t)
-    stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.count())
+    stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.sum(t.c.n))
             .select_from(t.join(pt, and_(pt.c.plan == t.c.plan, pt.c.number == t.c.task))
                          .join(child, child.c.code == t.c.plan))
-            .where(child.c.parent_code == plan, pt.c.parent_task.is_not(None), t.c.kind == TASK_KIND)
+            .where(child.c.parent_code == plan, pt.c.parent_task.is_not(None), t.c.kind == TASK_KIND, t.c.n != 0)
             .group_by(pt.c.parent_task, t.c.plan, category, due_soon))
     with db.engine.connect() as conn:
         tasks = conn.execute(select(pt.c.number, pt.c.title).where(pt.c.plan == plan, pt.c.heading.is_(False))
@@ -339,7 +341,7 @@ def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str
     own = progress(db, plan, today, rules)
     by_task: dict[str, dict[str, Tally]] = {}
     for parent_task, child_plan, cat, soon, count in rows:
-        by_task.setdefault(parent_task, {}).setdefault(child_plan, Tally()).add_counted(cat, soon, count)
+        by_task.setdefault(parent_task, {}).setdefault(child_plan, Tally()).add_counted(cat, soon, int(count))
     return {
         "plan": plan, "today": today.isoformat(), "children": children, "own": own["categories"],
         "tasks": [{"number": n, "title": title,

@@ -8,6 +8,8 @@ Create Date: 2026-12-03 14:00:00
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 import sqlmodel
 import sqlmodel.sql.sqltypes
@@ -42,7 +44,7 @@ def _create_tables() -> None:
     """Each counter's key is its primary key: the upserts below conflict on it."""
     text = sqlmodel.sql.sqltypes.AutoString
 
-    def status() -> list[sa.Column[object]]:
+    def status() -> list[sa.Column[Any]]:
         return [sa.Column("workflow", text(length=64), nullable=False), sa.Column("state", text(length=32), nullable=False),
                 sa.Column("deadline", sa.Date(), nullable=False), sa.Column("done_late", sa.Boolean(), nullable=False)]
 
