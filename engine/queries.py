@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy import and_, func, literal, select
 
 from phancap.engine.db import Database
 from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
-from phancap.engine.status import CATEGORIES, DONE, TASK_INSTANCES, StatusRules, Tally
+from phancap.engine.status import DONE, TASK_INSTANCES, StatusRules, Tally
 from phancap.engine.users import User
 
 TASK_KIND = "task"  # plan tasks; reports and difficulties are instances of other kinds
@@ -256,29 +256,36 @@ def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: U
 
     c = BY_UNIT
     category, due_soon = rules.columns(c)
-    done_flag = case((rules.in_category(c, DONE), 1), else_=0)
-    grouped = (select(c.c.unit, c.c.state, category, due_soon, done_flag.label("done"), func.sum(c.c.n).label("n"))
-               .where(c.c.plan == plan, c.c.kind == TASK_KIND, c.c.n != 0)
-               .group_by(c.c.unit, c.c.workflow, c.c.state, category, due_soon).subquery())
-    g = grouped.c
-    per_category = [func.sum(case((g.category == name, g.n), else_=0)) for name in CATEGORIES]
-    stmt = (select(g.unit, *per_category, func.sum(g.due_soon * g.n), func.sum(g.done * g.n),
-                   func.aggregate_strings(g.state + literal("=") + cast(g.n, String), ","))
-            .group_by(g.unit).order_by(g.unit))
+    stmt = (select(c.c.unit, c.c.workflow, c.c.state, category, due_soon, func.sum(c.c.n))
+            .where(c.c.plan == plan, c.c.kind == TASK_KIND, c.c.n != 0)
+            .group_by(c.c.unit, c.c.workflow, c.c.state, category, due_soon))
     with db.engine.connect() as conn:
         rows = conn.execute(stmt, rules.params(today)).all()
-    total, states, units, done = Tally(), dict[str, int](), dict[str, Any](), 0
-    for unit, *counts, soon, unit_done, state_counts in rows:
-        tally = Tally(Counter({name: int(n) for name, n in zip(CATEGORIES, counts, strict=True) if n}), int(soon))
-        total.counts.update(tally.counts)
-        total.due_soon += tally.due_soon
-        done += int(unit_done)
-        unit_states: dict[str, int] = {}
-        for pair in str(state_counts).split(","):
-            state, n = pair.split("=")
-            unit_states[state] = unit_states.get(state, 0) + int(n)
-            states[state] = states.get(state, 0) + int(n)
-        units[str(unit)] = {"states": unit_states, "categories": tally.to_json()}
+    # plain dicts in the loop: tens of thousands of grouped rows for a national plan
+    per_unit: dict[str, tuple[dict[str, int], dict[str, int], list[int]]] = {}
+    done_states = {(w, st) for w, states in rules.categories.items() for st, cat in states.items() if cat == DONE}
+    done = 0
+    for unit, workflow, state, cat, soon, count in rows:
+        n = int(count)
+        found = per_unit.get(unit)
+        if found is None:
+            found = per_unit[unit] = ({}, {}, [0])
+        states_of, categories_of, soon_of = found
+        states_of[state] = states_of.get(state, 0) + n
+        categories_of[cat] = categories_of.get(cat, 0) + n
+        if soon:
+            soon_of[0] += n
+        if (workflow, state) in done_states:
+            done += n
+    total, states, units = Tally(), dict[str, int](), dict[str, Any]()
+    for unit in sorted(per_unit):
+        states_of, categories_of, soon_of = per_unit[unit]
+        tally = Tally(Counter(categories_of), soon_of[0])
+        total.counts.update(categories_of)
+        total.due_soon += soon_of[0]
+        for state, n in states_of.items():
+            states[state] = states.get(state, 0) + n
+        units[unit] = {"states": states_of, "categories": tally.to_json()}
     return {"plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "done": done, "states": states,
             "categories": total.to_json(), "units": units}
 
