@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, literal, select
 
 from phancap.engine.db import Database
 from phancap.engine.models import AuditEvent, Plan, PlanTask, Unit
-from phancap.engine.status import DONE, TASK_INSTANCES, StatusRules, Tally
+from phancap.engine.status import TASK_INSTANCES, StatusRules, Tally
 from phancap.engine.users import User
 
 TASK_KIND = "task"  # plan tasks; reports and difficulties are instances of other kinds
@@ -263,7 +263,7 @@ def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: U
         rows = conn.execute(stmt, rules.params(today)).all()
     # plain dicts in the loop: tens of thousands of grouped rows for a national plan
     per_unit: dict[str, tuple[dict[str, int], dict[str, int], list[int]]] = {}
-    done_states = {(w, st) for w, states in rules.categories.items() for st, cat in states.items() if cat == DONE}
+    done_states = {(w, st) for w, states in rules.categories.items() for st in states if rules.is_done(w, st)}
     done = 0
     for unit, workflow, state, cat, soon, count in rows:
         n = int(count)
