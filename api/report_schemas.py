@@ -87,6 +87,12 @@ class TimelinePoint(BaseModel):
     done: int = Field(description="tasks done by that day (cumulative)")
 
 
+class OverduePage(BaseModel):
+    offset: int
+    limit: int
+    total: int = Field(description="overdue tasks in all; `overdue` lists at most `limit` of them from `offset`")
+
+
 class ReportContent(BaseModel):
     """A report's figures, all from the engine's data (the same figures as the DOCX and XLSX)."""
     report: ReportMeta
@@ -95,6 +101,7 @@ class ReportContent(BaseModel):
     categories: CategoryCounts
     by_task: dict[str, CategoryCounts]
     overdue: list[OverdueTask]
+    overdue_page: OverduePage
     extensions: list[ExtensionGranted]
     difficulties: DifficultiesByState
     received: list[ReceivedReport] = Field(description="the reports this one should have received for the period")

@@ -52,7 +52,7 @@ from sweep_bench import (
 )
 
 from phancap.engine.db import Database
-from phancap.engine.queries import _day, progress
+from phancap.engine.queries import _day, progress, progress_scan
 from phancap.engine.reports import report_content
 from phancap.engine.status import StatusRules, Tally
 from phancap.engine.workflows import load_workflows
@@ -272,12 +272,26 @@ def measure(url: str, report_ids: dict[str, int], rounds: int, today: date) -> d
                                    "WHERE plan = ? AND kind = 'task' ORDER BY id"), (PLAN,))
                 return len(cur.fetchall())
 
+        def raw_group_by() -> int:
+            """The baseline of issue 16: a plain GROUP BY of the same instances by unit and state, fetched."""
+            with db.engine.connect() as conn:
+                return len(conn.execute(text("SELECT unit, state, COUNT(*) FROM task_instance "
+                                             "WHERE plan = :p AND kind = 'task' GROUP BY unit, state"), {"p": PLAN}).all())
+
         log("  progress ...")
         e_t, e_res, e_err = best_of(lambda: progress(db, PLAN, today, RULES), rounds)
+        g_t, _, _ = best_of(raw_group_by, rounds)
         f_t, rows, _ = best_of(fetch_progress_rows, rounds)
         p_t, p_res, p_err = best_of(lambda: progress_setbased(db, PLAN, today), rounds)
+        with db.engine.connect() as conn:
+            out["counters"] = {name: int(conn.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one())
+                               for name in ("status_counter", "task_status_counter", "done_day_counter")}
         out["progress"] = {
             "tasks": rows, "engine_seconds": _r(e_t), "engine_error": e_err,
+            "raw_group_by_seconds": _r(g_t),
+            "engine_over_raw_group_by": round(e_t / g_t, 3) if e_t and g_t else None,
+            "target_0_10_of_raw_met": bool(e_t and g_t and e_t <= 0.10 * g_t),
+            "equal_to_scan": (e_res == progress_scan(db, PLAN, today, RULES)) if e_res else None,
             "of_which_select_and_fetch_seconds": _r(f_t),
             "of_which_python_loop_seconds": _r(e_t - f_t) if e_t and f_t else None,
             "prototype_setbased_seconds": _r(p_t), "prototype_error": p_err,
@@ -301,6 +315,9 @@ def measure(url: str, report_ids: dict[str, int], rounds: int, today: date) -> d
                                                    "no_deadline", "withdrawn")) if res else None,
                 "overdue_listed": len(res["overdue"]) if res else None,
                 "engine_seconds": _r(e_t), "engine_error": e_err,
+                "engine_over_raw_group_by": round(e_t / g_t, 3) if e_t and g_t else None,
+                "target_0_50_of_raw_met": bool(e_t and g_t and e_t <= 0.50 * g_t) if label.endswith("whole_plan") else None,
+                "overdue_total": res["overdue_page"]["total"] if res and "overdue_page" in res else None,
                 "of_which_select_and_fetch_all_plan_rows_seconds": _r(fr_t),
                 "prototype_setbased_seconds": _r(p_t), "prototype_error": p_err,
                 "prototype_breakdown_seconds": breakdown,

@@ -350,3 +350,42 @@ class WorkerHeartbeat(SQLModel, table=True):
     started_at: str = Field(max_length=32)
     beat_at: str = Field(max_length=32)
     last_sweep_at: str | None = Field(default=None, max_length=32)
+
+
+class StatusCounter(SQLModel, table=True):
+    """How many instances share the time-independent inputs of the official category, per unit (engine/counters.py);
+    kept by triggers on task_instance (migration 0017). `deadline` 9999-12-31 stands for none."""
+
+    __tablename__ = "status_counter"
+    plan: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    unit: str = Field(primary_key=True, max_length=64)
+    workflow: str = Field(primary_key=True, max_length=64)
+    state: str = Field(primary_key=True, max_length=32)
+    deadline: date = Field(primary_key=True)
+    done_late: bool = Field(primary_key=True)
+    n: int
+
+
+class TaskStatusCounter(SQLModel, table=True):
+    """The same counts per plan task (number) instead of per unit: a report's and a roll-up's figures by task."""
+
+    __tablename__ = "task_status_counter"
+    plan: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    task: str = Field(primary_key=True, max_length=32)
+    workflow: str = Field(primary_key=True, max_length=64)
+    state: str = Field(primary_key=True, max_length=32)
+    deadline: date = Field(primary_key=True)
+    done_late: bool = Field(primary_key=True)
+    n: int
+
+
+class DoneDayCounter(SQLModel, table=True):
+    """How many instances of a plan finished on each day and are still done: progress over time."""
+
+    __tablename__ = "done_day_counter"
+    plan: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    done_on: date = Field(primary_key=True)
+    n: int

@@ -71,6 +71,8 @@ ROLLUP_SCOPE_REFUSAL = ("Chỉ đơn vị thuộc cùng địa phương hoặc c
 OPEN_REPORT_PERIOD = Permission("open_report_period", frozenset({"admin"}),
                                 "Chỉ cơ quan theo dõi của kế hoạch hoặc quản trị viên được tạo kỳ báo cáo",
                                 "only the plan's monitor or an administrator may create reports")
+REBUILD_COUNTERS = Permission("rebuild_counters", frozenset({"admin"}),
+                              "Chỉ quản trị được tính lại bộ đếm tiến độ", "only admins may rebuild the status counters")
 MONITOR_ROLE = "monitor"
 URGE_TRIGGER = "urge"
 SIGNING_ROLE = "approver"  # who approves may sign on behalf of (KT., TL., TUQ.)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from typing import Any, TypedDict
 
@@ -243,9 +244,55 @@ def audited_tasks(cur: Any) -> tuple[dict[Any, tuple[Any, ...]], str | None, dic
 
 
 def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: User | None = None) -> dict[str, Any]:
-    """Counts per state and per official category, for the plan and for each unit (one GROUP BY over the
-    plan's tasks, or those `viewer` may see; reports and difficulties are not plan tasks). `done` counts
-    the tasks in a done state, with or without a deadline."""
+    """Counts per state and per official category, for the plan and for each unit (reports and difficulties
+    are not plan tasks). `done` counts the tasks in a done state, with or without a deadline. For the whole
+    plan (no viewer, or one who sees all) from the status counters, a few thousand rows however many tasks;
+    for a viewer who sees only some, one GROUP BY over the tasks that viewer may see."""
+    from phancap.engine.policy import sees_all
+
+    if viewer is not None and not sees_all(viewer):
+        return progress_scan(db, plan, today, rules, viewer)
+    from phancap.engine.counters import BY_UNIT
+
+    c = BY_UNIT
+    category, due_soon = rules.columns(c)
+    stmt = (select(c.c.unit, c.c.workflow, c.c.state, category, due_soon, func.sum(c.c.n))
+            .where(c.c.plan == plan, c.c.kind == TASK_KIND, c.c.n != 0)
+            .group_by(c.c.unit, c.c.workflow, c.c.state, category, due_soon))
+    with db.engine.connect() as conn:
+        rows = conn.execute(stmt, rules.params(today)).all()
+    # plain dicts in the loop: tens of thousands of grouped rows for a national plan
+    per_unit: dict[str, tuple[dict[str, int], dict[str, int], list[int]]] = {}
+    done_states = {(w, st) for w, states in rules.categories.items() for st in states if rules.is_done(w, st)}
+    done = 0
+    for unit, workflow, state, cat, soon, count in rows:
+        n = int(count)
+        found = per_unit.get(unit)
+        if found is None:
+            found = per_unit[unit] = ({}, {}, [0])
+        states_of, categories_of, soon_of = found
+        states_of[state] = states_of.get(state, 0) + n
+        categories_of[cat] = categories_of.get(cat, 0) + n
+        if soon:
+            soon_of[0] += n
+        if (workflow, state) in done_states:
+            done += n
+    total, states, units = Tally(), dict[str, int](), dict[str, Any]()
+    for unit in sorted(per_unit):
+        states_of, categories_of, soon_of = per_unit[unit]
+        tally = Tally(Counter(categories_of), soon_of[0])
+        total.counts.update(categories_of)
+        total.due_soon += soon_of[0]
+        for state, n in states_of.items():
+            states[state] = states.get(state, 0) + n
+        units[unit] = {"states": states_of, "categories": tally.to_json()}
+    return {"plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "done": done, "states": states,
+            "categories": total.to_json(), "units": units}
+
+
+def progress_scan(db: Database, plan: str, today: date, rules: StatusRules, viewer: User | None = None) -> dict[str, Any]:
+    """`progress` by one GROUP BY over the plan's tasks (or those `viewer` may see): what the counters must
+    agree with, and the figures of a viewer who sees only part of the plan."""
     from phancap.engine.visibility import visible_condition
 
     t = TASK_INSTANCES
@@ -283,12 +330,14 @@ def _day(value: object) -> date | None:
 
 def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str, Any]:
     """A parent plan's tasks with the progress of the child plans' tasks that carry each out."""
-    t, pt, child = TASK_INSTANCES, PLAN_TASKS, PLANS
+    from phancap.engine.counters import BY_TASK
+
+    t, pt, child = BY_TASK, PLAN_TASKS, PLANS  # the child plans' counts per task, not their instances
     category, due_soon = rules.columns(t)
-    stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.count())
+    stmt = (select(pt.c.parent_task, t.c.plan, category, due_soon, func.sum(t.c.n))
             .select_from(t.join(pt, and_(pt.c.plan == t.c.plan, pt.c.number == t.c.task))
                          .join(child, child.c.code == t.c.plan))
-            .where(child.c.parent_code == plan, pt.c.parent_task.is_not(None), t.c.kind == TASK_KIND)
+            .where(child.c.parent_code == plan, pt.c.parent_task.is_not(None), t.c.kind == TASK_KIND, t.c.n != 0)
             .group_by(pt.c.parent_task, t.c.plan, category, due_soon))
     with db.engine.connect() as conn:
         tasks = conn.execute(select(pt.c.number, pt.c.title).where(pt.c.plan == plan, pt.c.heading.is_(False))
@@ -299,7 +348,7 @@ def rollup(db: Database, plan: str, today: date, rules: StatusRules) -> dict[str
     own = progress(db, plan, today, rules)
     by_task: dict[str, dict[str, Tally]] = {}
     for parent_task, child_plan, cat, soon, count in rows:
-        by_task.setdefault(parent_task, {}).setdefault(child_plan, Tally()).add_counted(cat, soon, count)
+        by_task.setdefault(parent_task, {}).setdefault(child_plan, Tally()).add_counted(cat, soon, int(count))
     return {
         "plan": plan, "today": today.isoformat(), "children": children, "own": own["categories"],
         "tasks": [{"number": n, "title": title,

@@ -137,10 +137,15 @@ def create_reports(db: Database, workflows: dict[str, WorkflowMachine], clock: C
     return result
 
 
-def report_content(db: Database, report_id: int, today: date, rules: StatusRules) -> dict[str, Any]:
+OVERDUE_PAGE = 500  # overdue tasks listed at once; `overdue_page` says how many there are in all
+
+
+def report_content(db: Database, report_id: int, today: date, rules: StatusRules, overdue_limit: int = OVERDUE_PAGE,
+                   overdue_offset: int = 0) -> dict[str, Any]:
     """The figures of one report, from the engine's data: the reporter's tasks (led, tracked, or the
-    whole plan for its monitor) by official category, overdue tasks, extensions, difficulties, and
-    the reports it should have received for the same period. Set-based: no list of ids is sent."""
+    whole plan for its monitor) by official category, overdue tasks (one page of them, by task and unit),
+    extensions, difficulties, and the reports it should have received for the same period. Set-based: no
+    list of ids is sent; the whole plan's counts come from the status counters (engine/counters.py)."""
     t, a, d = TASK_INSTANCES, AUDIT_EVENTS, TASK_INSTANCES.alias("d")
     category, due_soon = rules.columns(t)
     params = rules.params(today)
@@ -155,23 +160,20 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
         if not whole_plan:
             scope = and_(scope, or_(t.c.unit == reporter, t.c.focal == reporter))
         total, per_task = Tally(), dict[str, Tally]()
-        for number, cat, soon, count in conn.execute(
-                select(t.c.task, category, due_soon, func.count()).where(scope)
-                .group_by(t.c.task, category, due_soon), params):
-            total.add_counted(cat, soon, count)
-            per_task.setdefault(number, Tally()).add_counted(cat, soon, count)
+        for number, cat, soon, count in conn.execute(_by_task(rules, scope, plan, whole_plan), params):
+            total.add_counted(cat, soon, int(count))
+            per_task.setdefault(number, Tally()).add_counted(cat, soon, int(count))
         overdue = [{"id": i, "task": n, "unit": u, "deadline": str(dl)} for i, n, u, dl in conn.execute(
             select(t.c.id, t.c.task, t.c.unit, t.c.deadline).where(scope, category == "open_overdue")
-            .order_by(t.c.task, t.c.unit), params)]
+            .order_by(t.c.task, t.c.unit).limit(max(0, int(overdue_limit))).offset(max(0, int(overdue_offset))),
+            params)]
         extensions = [{"task_id": i, **json.loads(data)} for i, data in conn.execute(
             select(a.c.task_id, a.c.data).select_from(a.join(t, t.c.id == a.c.task_id))
             .where(a.c.trigger == "grant_extension", scope).order_by(a.c.id))]
         difficulties = [{"id": i, "unit": u, "state": s, "title": ti} for i, u, s, ti in conn.execute(
             select(d.c.id, d.c.unit, d.c.state, d.c.title).select_from(d.join(t, t.c.id == d.c.parent_id))
             .where(d.c.kind == "difficulty", scope).order_by(d.c.id))]
-        done_days = conn.execute(
-            select(t.c.done_on, func.count()).where(scope, t.c.done_on.is_not(None))  # set only while done
-            .group_by(t.c.done_on).order_by(t.c.done_on)).all()
+        done_days = conn.execute(_done_days(scope, plan, whole_plan)).all()
         r = RECIPIENTS
         received = conn.execute(
             select(t.c.id, t.c.unit, t.c.workflow, t.c.state, t.c.deadline, category, due_soon)
@@ -196,13 +198,42 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
                    "state": state, "deadline": str(due) if due else None},
         "today": today.isoformat(), "scope": "plan" if whole_plan else "unit",
         "categories": total.to_json(), "by_task": {k: v.to_json() for k, v in sorted(per_task.items())},
-        "overdue": overdue, "extensions": extensions,
+        "overdue": overdue, "overdue_page": {"offset": max(0, int(overdue_offset)), "limit": max(0, int(overdue_limit)),
+                                             "total": total.counts["open_overdue"]},
+        "extensions": extensions,
         "difficulties": {"open": [x for x in difficulties if x["state"] != "answered"],
                          "answered": [x for x in difficulties if x["state"] == "answered"]},
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
         "timeline": timeline([(_day(day), n) for day, n in done_days], today),
     }
+
+
+def _by_task(rules: StatusRules, scope: ColumnElement[bool], plan: str, whole_plan: bool) -> Any:
+    """(task number, category, due_soon, count): the whole plan's from the counters, a unit's by its tasks."""
+    if whole_plan:
+        from phancap.engine.counters import BY_TASK
+
+        c = BY_TASK
+        category, due_soon = rules.columns(c)
+        return (select(c.c.task, category, due_soon, func.sum(c.c.n))
+                .where(c.c.plan == plan, c.c.kind == TASK_KIND, c.c.n != 0).group_by(c.c.task, category, due_soon))
+    t = TASK_INSTANCES
+    category, due_soon = rules.columns(t)
+    return select(t.c.task, category, due_soon, func.count()).where(scope).group_by(t.c.task, category, due_soon)
+
+
+def _done_days(scope: ColumnElement[bool], plan: str, whole_plan: bool) -> Any:
+    """(day, tasks done that day and still done), in day order."""
+    if whole_plan:
+        from phancap.engine.counters import BY_DONE_DAY
+
+        d = BY_DONE_DAY
+        return (select(d.c.done_on, d.c.n).where(d.c.plan == plan, d.c.kind == TASK_KIND, d.c.n != 0)
+                .order_by(d.c.done_on))
+    t = TASK_INSTANCES
+    return (select(t.c.done_on, func.count()).where(scope, t.c.done_on.is_not(None))  # set only while done
+            .group_by(t.c.done_on).order_by(t.c.done_on))
 
 
 def _unit_names(conn: Any, codes: set[str]) -> dict[str, str]:

@@ -37,6 +37,7 @@ LABELS_VI: dict[str, str] = {
 OPEN, DONE, WITHDRAWN, OVERDUE = "open", "done", "withdrawn", "overdue"
 Badge = Literal["overdue", "stage_overdue", "due_soon", "no_deadline"]
 TASK_INSTANCES: Table = TaskInstance.__table__  # type: ignore[attr-defined]
+NO_DAY = date(9999, 12, 31)  # "no deadline" in a status counter's key (engine/counters.py), which has no NULL
 
 
 def local_day(stamp_text: str) -> date:
@@ -123,6 +124,10 @@ class StatusRules:
         """The bound parameters of `columns()`."""
         return {"today": today, "soon_until": today + timedelta(days=self.due_soon_days)}
 
+    def in_category(self, table: FromClause, wanted: str) -> ColumnElement[bool]:
+        """SQL: the row's (workflow, state) is one of a state category (done, withdrawn…)."""
+        return self._in(table, wanted)
+
     def _in(self, table: FromClause, wanted: str) -> ColumnElement[bool]:
         pairs = []
         for workflow, states in sorted(self.categories.items()):
@@ -134,20 +139,26 @@ class StatusRules:
 
     def columns(self, table: FromClause = TASK_INSTANCES) -> tuple[ColumnElement[str], ColumnElement[int]]:
         """(category, due_soon) as SQL over task_instance columns, with the rules of status_of; they take
-        the bound parameters :today and :soon_until (`params()`)."""
+        the bound parameters :today and :soon_until (`params()`). Over a status counter (engine/counters.py)
+        the same rule reads its stored inputs: deadline NO_DAY for none, and the done_late flag."""
         t = table
         today, soon_until = bindparam("today", type_=Date), bindparam("soon_until", type_=Date)
         done, withdrawn = self._in(t, DONE), self._in(t, WITHDRAWN)
+        if "done_late" in t.c:
+            no_deadline: ColumnElement[bool] = t.c.deadline == literal(NO_DAY, Date)
+            late: ColumnElement[bool] = t.c.done_late.is_(True)
+        else:
+            no_deadline = t.c.deadline.is_(None)
+            late = and_(t.c.done_on.is_not(None), t.c.done_on > t.c.deadline)
         category = case(
             (withdrawn, literal("withdrawn")),
-            (t.c.deadline.is_(None), literal("no_deadline")),
-            (done, case((and_(t.c.done_on.is_not(None), t.c.done_on > t.c.deadline), literal("done_late")),
-                        else_=literal("done_on_time"))),
+            (no_deadline, literal("no_deadline")),
+            (done, case((late, literal("done_late")), else_=literal("done_on_time"))),
             (t.c.deadline < today, literal("open_overdue")),
             else_=literal("open_on_time"),
         ).label("category")
         due_soon = case(
-            (and_(~done, ~withdrawn, t.c.deadline.is_not(None), t.c.deadline >= today, t.c.deadline <= soon_until),
+            (and_(~done, ~withdrawn, ~no_deadline, t.c.deadline >= today, t.c.deadline <= soon_until),
              literal(1, Integer)),
             else_=literal(0, Integer),
         ).label("due_soon")

@@ -21,6 +21,7 @@ from phancap.engine.queries import history, list_plans, list_tasks
 from phancap.engine.tick import tick
 from phancap.engine.workflows import load_workflows
 from phancap.cli_audit import audit_app
+from phancap.cli_counters import register as register_counters
 from phancap.cli_plans import register as register_plans
 from phancap.cli_reports import register as register_reports
 from phancap.cli_serve import register as register_serve
@@ -327,6 +328,7 @@ register_worker(app)
 register_reports(app)  # after the core commands, so --help lists those first
 register_units(app)
 register_plans(app)
+register_counters(app)
 
 
 def main() -> None:
