@@ -157,6 +157,7 @@ class TaskInstance(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("plan", "task", "unit"),
         Index("ix_task_instance_open_due", "state", "deadline"),
+        Index("ix_task_instance_workflow_state", "workflow", "state"),  # the queue's candidates (0020)
     )
     id: int | None = Field(default=None, primary_key=True)
     plan: str = Field(foreign_key="plan.code", max_length=64, index=True)
