@@ -84,3 +84,18 @@ def audit_verify(
              "\n".join(report.problems) if report.problems else done)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("partitions")
+def audit_partitions(ahead: Annotated[int, typer.Option("--ahead", min=0, help="Months after this one.")] = 3,
+                     as_json: JsonOpt = False) -> None:
+    """PostgreSQL: create the monthly audit partitions from this month on that are missing (run it ahead, e.g. with
+    the daily tick: events of a month not created yet go to the default partition and stay there)."""
+    from phancap.engine.audit_partitions import ensure_months, next_month
+
+    first = ctx().clock.today().replace(day=1)
+    last = first
+    for _ in range(ahead):
+        last = next_month(last)
+    created = ensure_months(ctx().db, first, last)
+    emit({"created": created}, as_json, "\n".join(created) if created else "nothing to create")
