@@ -59,13 +59,12 @@ def scratch(pg_url: str) -> str:
     return pg_url.rsplit("/", 1)[0] + f"/{NAME}"
 
 
-def append(db: Database, n: int, offset: int, spread: timedelta) -> None:
+def append(db: Database, n: int, offset: int, step: timedelta) -> None:
     """n comment events, round-robin over the tasks, chained and checkpointed on each task."""
     with db.write() as cur:
         cur.execute("SELECT t.id, t.version, t.last_hash, t.state, t.unit, a.snapshot FROM task_instance t "
                     "JOIN audit_event a ON a.task_id = t.id AND a.seq = t.version ORDER BY t.id")
         tasks = [[*r[:5], json.loads(r[5])] for r in cur.fetchall()]  # the snapshot follows the version
-        step = spread / max(n, 1)
         with cur.copy(f"COPY audit_event ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for i in range(n):
                 task = tasks[i % len(tasks)]
@@ -104,7 +103,8 @@ def main() -> None:
         for plan in ("HN-2025", "KT-2025"):
             instantiate(db, plan, workflows, clock)
         ensure_months(db, date(2026, 1, 1), date(2027, 1, 1))
-        load_s, _ = timed(f"append {args.n} events (COPY)", lambda: append(db, args.n, 0, timedelta(days=365)))
+        step = timedelta(days=365) / max(args.n + args.new, 1)  # the events spread over 2026
+        load_s, _ = timed(f"append {args.n} events (COPY)", lambda: append(db, args.n, 0, step))
         with db.write() as cur:
             cur.execute("ANALYZE audit_event")
             cur.execute("SELECT COUNT(*), MAX(id) FROM audit_event")
@@ -113,7 +113,7 @@ def main() -> None:
             (tasks,) = cur.fetchone()
         full_s, (full, _) = timed("full verification", lambda: verify_full(db, "bench", "2027-01-01T00:00:00Z"))
         assert full.ok, full.problems[:5]
-        append(db, args.new, args.n, timedelta(days=365))
+        append(db, args.new, args.n, step)
         inc_s, (inc, _) = timed(f"incremental, {args.new} new", lambda: verify_incremental(db, "bench", "2027-01-01T00:01:00Z"))
         assert inc.ok and inc.events == args.new, (inc.events, inc.problems[:5])
         idle_s, (idle, _) = timed("incremental, nothing new", lambda: verify_incremental(db, "bench", "2027-01-01T00:02:00Z"))

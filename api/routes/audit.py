@@ -36,7 +36,7 @@ def audit(request: Request, response: Response, services: ServicesDep, user: Cur
           format: Literal["json", "csv", "jsonl"] = "json",
           limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
           offset: Annotated[int, Query(ge=0, description="deprecated: page with `after`")] = 0,
-          after: Annotated[int | None, Query(ge=0, description="keyset paging: the events with an id above this, in "
+          after: Annotated[int | None, Query(ge=0, le=2**62, description="keyset paging: the events with an id above this, in "
                                                                "id order (the `Link: rel=next` header gives the next)")] = None,
           ) -> object:
     """Audit events in the order they happened. format=csv or jsonl downloads them (all of them, read page by page,
@@ -73,7 +73,7 @@ def events(services: ServicesDep, user: CurrentUser,
            since: Annotated[str | None, Query(description="ISO date or instant, inclusive")] = None,
            until: Annotated[str | None, Query(description="ISO date (whole day) or instant")] = None,
            task: int | None = None,
-           after: Annotated[int, Query(ge=0, description="the `next` of the page before (0: from the start)")] = 0,
+           after: Annotated[int, Query(ge=0, le=2**62, description="the `next` of the page before (0: from the start)")] = 0,
            limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> AuditEventPage:
     """One page of the search by keyset, in id order, and `next`, the `after` of the following page (null when
     this page is the last so far: events recorded later come after it)."""
