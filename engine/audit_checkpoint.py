@@ -203,8 +203,11 @@ def _starts(cur: Any, by_task: dict[Any, list[tuple[Any, ...]]], problems: list[
     found: dict[tuple[Any, Any], tuple[Any, ...]] = {}
     keys = sorted(wanted)
     for index in range(0, len(keys), _CHUNK):
-        pairs = " OR ".join(f"(task_id = {int(t)} AND seq = {int(s)})" for t, s in keys[index:index + _CHUNK])
-        cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event WHERE {pairs} ORDER BY id")
+        # a join on VALUES: one index probe per pair (an OR of pairs may be planned as a scan of every partition)
+        pairs = ", ".join(f"({int(t)}, {int(s)})" for t, s in keys[index:index + _CHUNK])
+        columns = ", ".join(f"a.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+        cur.execute(f"SELECT {columns} FROM audit_event a JOIN (VALUES {pairs}) w "
+                    "ON a.task_id = w.column1 AND a.seq = w.column2 ORDER BY a.id")
         for row in cur.fetchall():
             found.setdefault((row[1], row[2]), row)
     starts: dict[Any, ChainStart] = {}
@@ -249,7 +252,9 @@ def _newest_problems(cur: Any, touched: set[Any], problems: list[str]) -> None:
 
 def _links(cur: Any, firsts: dict[Any, tuple[str | None, str | None]], head: str, problems: list[str]) -> None:
     """The creation links of the tasks opened since, taken up after the task before the first of them."""
-    below = f" AND task_id < {int(min(firsts))}" if firsts else ""
-    cur.execute(f"SELECT task_id, hash FROM audit_event WHERE seq = 1{below} ORDER BY task_id DESC, id DESC LIMIT 1")
+    below = f" WHERE id < {int(min(firsts))}" if firsts else ""
+    # the task before by task_instance (two index probes; a task deleted with its events then shows as a broken link)
+    cur.execute(f"SELECT task_id, hash FROM audit_event WHERE seq = 1 AND task_id = (SELECT MAX(id) FROM task_instance"
+                f"{below}) ORDER BY id LIMIT 1")
     found = cur.fetchone()
     check_links(firsts, head, problems, None if found is None else (found[0], str(found[1])))
