@@ -231,12 +231,17 @@ def _starts(cur: Any, by_task: dict[Any, list[tuple[Any, ...]]], problems: list[
 def _newest_problems(cur: Any, touched: set[Any], problems: list[str]) -> None:
     """Every task not touched since the checkpoint: its newest event exists, is the one it records, ends in
     its state, and nothing follows it (an index probe or two per task, no event contents read)."""
-    cur.execute("SELECT t.id, t.version, t.state, a.id, a.to_state, b.id FROM task_instance t "
-                "LEFT JOIN audit_event a ON a.task_id = t.id AND a.seq = t.version "
-                "LEFT JOIN audit_event b ON b.task_id = t.id AND b.seq = t.version + 1 "
-                "WHERE a.id IS NULL OR t.last_hash IS NULL OR a.hash <> t.last_hash OR a.to_state <> t.state "
-                "OR b.id IS NOT NULL ORDER BY t.id")
-    for task_id, version, state, newest, to_state, after in cur.fetchall():
+    # correlated probes, not a join: a join over every task may be planned as a scan of the whole trail
+    cur.execute("SELECT t.id, t.version, t.state, t.last_hash, "
+                "(SELECT a.hash || ' ' || a.to_state FROM audit_event a WHERE a.task_id = t.id AND a.seq = t.version "
+                "LIMIT 1), "
+                "(SELECT 1 FROM audit_event b WHERE b.task_id = t.id AND b.seq = t.version + 1 LIMIT 1) "
+                "FROM task_instance t ORDER BY t.id")
+    for task_id, version, state, last_hash, newest_text, after in cur.fetchall():
+        digest, _, to_state = str(newest_text or "").partition(" ")
+        newest = None if newest_text is None else digest
+        if newest is not None and after is None and newest == last_hash and to_state == state:
+            continue
         if task_id in touched:
             continue  # checked event by event
         if newest is None or after is not None:
