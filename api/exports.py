@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from phancap.api.views import event_fields
 from phancap.engine.audit import HASHED_FIELDS
@@ -15,7 +15,7 @@ from phancap.engine.cells import csv_row
 CSV_COLUMNS = ("id", "plan", "task", "task_unit", *HASHED_FIELDS, "prev_hash", "hash", "malformed")
 
 
-def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
+def audit_csv(rows: Iterable[dict[str, object]]) -> Iterator[str]:
     buffer = io.StringIO()
     buffer.write("\ufeff")  # a UTF-8 BOM: Excel then reads Vietnamese as written
     writer = csv.writer(buffer)
@@ -31,6 +31,6 @@ def audit_csv(rows: list[dict[str, object]]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def audit_jsonl(rows: list[dict[str, object]]) -> Iterator[str]:
+def audit_jsonl(rows: Iterable[dict[str, object]]) -> Iterator[str]:
     for row in rows:
         yield json.dumps(event_fields(row), ensure_ascii=False) + "\n"

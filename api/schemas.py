@@ -230,11 +230,32 @@ class AuditEventPublic(EventPublic):
     task_unit: str
 
 
+class AuditEventPage(BaseModel):
+    events: list[AuditEventPublic]
+    next: int | None = Field(description="pass as `after` for the following page; null: no more events yet")
+
+
+class AuditCheckpointPublic(BaseModel):
+    """A recorded verification: every event with an id up to `up_to_event` verified at `verified_at`."""
+    id: int
+    verified_at: str
+    kind: str = Field(description="'full' or 'incremental' (the events after `from_event` only)")
+    from_event: int
+    up_to_event: int
+    events: int = Field(description="events read and verified by that run")
+    tasks: int
+    ok: bool
+    problem_count: int
+    verified_by: str
+
+
 class AuditVerify(BaseModel):
     ok: bool
     tasks: int
-    events: int
+    events: int = Field(description="events read: all of them, or those after the checkpoint when incremental")
     problems: list[str]
+    checkpoint: AuditCheckpointPublic | None = Field(default=None, description="the checkpoint this verification "
+                                                     "recorded (or, incremental with nothing new, the newest one)")
 
 
 class PlanPublic(BaseModel):

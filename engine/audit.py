@@ -260,11 +260,23 @@ class _Chain:
     snapshot: dict[str, Any] | None = None
 
 
-def _check_task(task: TaskRow | None, task_id: Any, events: list[tuple[Any, ...]], report: VerifyReport) -> _Chain:
-    """task = (id, state, version, last_hash[, current fields]); events ordered by seq then id."""
+@dataclass(frozen=True)
+class ChainStart:
+    """Where an incremental check takes up a task's chain: the event just before the first one read
+    (engine/audit_checkpoint.py). Its own hash is recomputed; the events before it are not read."""
+    seq: int
+    hash: str
+    to_state: str | None
+    snapshot: dict[str, Any] | None
+
+
+def _check_task(task: TaskRow | None, task_id: Any, events: list[tuple[Any, ...]], report: VerifyReport,
+                start: ChainStart | None = None) -> _Chain:
+    """task = (id, state, version, last_hash[, current fields]); events ordered by seq then id, from seq 1
+    or, with `start`, from the event after it."""
     problems = report.problems
-    chain = _Chain()
-    prev_hash, prev_to, expected_seq = GENESIS, None, 1
+    chain = _Chain(snapshot=None if start is None else start.snapshot)
+    prev_hash, prev_to, expected_seq = (GENESIS, None, 1) if start is None else (start.hash, start.to_state, start.seq + 1)
     newest_seq: Any = None
     sound: list[tuple[Any, ...]] = []
     for row in events:
@@ -308,7 +320,7 @@ def _check_task(task: TaskRow | None, task_id: Any, events: list[tuple[Any, ...]
         if not events:
             problems.append(f"task {task_id}: has no audit events (deleted?) / nhiệm vụ không có nhật ký")
         return chain
-    if last_hash != prev_hash or version != len(events):
+    if last_hash != prev_hash or version != len(events) + (0 if start is None else start.seq):
         problems.append(
             f"task {task_id}: checkpoint is version {version} hash {str(last_hash)[:12]}…, the chain ends at "
             f"seq {newest_seq} hash {prev_hash[:12]}… (newest events removed or added?)"
@@ -372,15 +384,35 @@ def verify_rows(tasks: dict[Any, TaskRow], events: Iterable[tuple[Any, ...]], he
         chains[task_id] = _check_task(tasks[task_id], task_id, [], report)
     if head is not None:
         _check_links(chains, head, report.problems)
-    for code, (recorded, actual) in sorted((plans or {}).items()):
-        if recorded is not None and recorded != actual:
-            report.problems.append(f"plan {code}: definition text does not match its recorded version "
-                                   f"{recorded[:12]}… (edited?) / kế hoạch {code}: nội dung bị sửa")
+    report.problems.extend(plan_problems(plans or {}))
     return report
 
 
-def _check_links(chains: dict[Any, _Chain], head: str, problems: list[str]) -> None:
-    previous, previous_id = GENESIS, None
+def plan_problems(plans: Mapping[str, tuple[str | None, str]]) -> list[str]:
+    """Each plan whose text does not match its recorded version (code -> (recorded, actual))."""
+    return [f"plan {code}: definition text does not match its recorded version "
+            f"{recorded[:12]}… (edited?) / kế hoạch {code}: nội dung bị sửa"
+            for code, (recorded, actual) in sorted(plans.items()) if recorded is not None and recorded != actual]
+
+
+def check_task(task: TaskRow | None, task_id: Any, events: list[tuple[Any, ...]], report: VerifyReport,
+               start: ChainStart | None = None) -> tuple[str | None, str | None]:
+    """One task's chain (see _check_task): its first event's (hash, created_after) when read."""
+    chain = _check_task(task, task_id, events, report, start)
+    return chain.first_hash, chain.first_link
+
+
+def check_links(firsts: Mapping[Any, tuple[str | None, str | None]], head: str, problems: list[str],
+                previous: tuple[Any, str] | None = None) -> None:
+    """The creation links of the tasks in `firsts` (task -> first event's hash and created_after), taken up
+    after `previous` (task id, first event hash; None: the start of the trail), and the head."""
+    chains = {t: _Chain(first_hash=h, first_link=link) for t, (h, link) in firsts.items()}
+    _check_links(chains, head, problems, previous)
+
+
+def _check_links(chains: dict[Any, _Chain], head: str, problems: list[str],
+                 start: tuple[Any, str] | None = None) -> None:
+    previous_id, previous = (None, GENESIS) if start is None else start
     for task_id in sorted(chains, key=_id_order):
         chain = chains[task_id]
         if chain.first_hash is None:

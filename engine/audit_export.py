@@ -17,11 +17,38 @@ from phancap.engine.db import Database
 EXPORT_FIELDS = ("id", *HASHED_FIELDS, "prev_hash", "hash", "snapshot")
 
 
-def export_events(db: Database) -> Iterator[dict[str, Any]]:
-    with db.read() as cur:
-        cur.execute(f"SELECT {EVENT_COLUMNS} FROM audit_event ORDER BY task_id, seq, id")
-        for row in iter(cur.fetchone, None):
+EXPORT_PAGE = 5000  # events read per query: an export of millions holds one page in memory
+
+
+def export_events(db: Database, page: int = EXPORT_PAGE) -> Iterator[dict[str, Any]]:
+    """Every event ordered by task, sequence and id, read page by page by keyset (no OFFSET: each page
+    starts where the unique (task_id, seq) index left off), up to the committed bound taken when it starts."""
+    from phancap.engine.audit_checkpoint import committed_bound
+
+    bound, last = committed_bound(db), None
+    while True:
+        with db.read() as cur:
+            after = "" if last is None else " AND (task_id, seq) > (?, ?)"  # unique: each page starts after the last
+            cur.execute(db.sql(f"SELECT {EVENT_COLUMNS} FROM audit_event WHERE id <= ?{after} "
+                               f"ORDER BY task_id, seq, id LIMIT {int(page)}"), (bound, *(last or ())))
+            rows = cur.fetchall()
+        for row in rows:
             yield dict(zip(EXPORT_FIELDS, row, strict=True))
+        if len(rows) < page:
+            return
+        last = (rows[-1][1], rows[-1][2])
+
+
+def export_page(db: Database, after: int = 0, limit: int = 1000) -> tuple[list[dict[str, Any]], int | None]:
+    """The events with an id above `after`, in id order, and the `after` of the next page (None: no more yet)."""
+    from phancap.engine.audit_checkpoint import committed_bound
+
+    bound = committed_bound(db)
+    with db.read() as cur:
+        cur.execute(db.sql(f"SELECT {EVENT_COLUMNS} FROM audit_event WHERE id > ? AND id <= ? ORDER BY id "
+                           f"LIMIT {int(limit)}"), (after, bound))
+        rows = [dict(zip(EXPORT_FIELDS, row, strict=True)) for row in cur.fetchall()]
+    return rows, (int(rows[-1]["id"]) if len(rows) == limit else None)
 
 
 def _plain(value: Any) -> Any:

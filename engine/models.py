@@ -236,7 +236,11 @@ class IdempotencyKey(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     # (trigger, at): the notifications (engine/notifications.py) read recent events of a few triggers
-    __table_args__ = (UniqueConstraint("task_id", "seq"), Index("ix_audit_event_trigger_at", "trigger", "at"))
+    # (trigger, at): the notifications (engine/notifications.py) read recent events of a few triggers; (…, id):
+    # a search by actor, unit or trigger pages by keyset on id (issue 16)
+    __table_args__ = (UniqueConstraint("task_id", "seq"), Index("ix_audit_event_trigger_at", "trigger", "at"),
+                      Index("ix_audit_event_actor_id", "actor", "id"), Index("ix_audit_event_unit_id", "unit", "id"),
+                      Index("ix_audit_event_trigger_id", "trigger", "id"))
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task_instance.id")
     seq: int
@@ -262,6 +266,27 @@ class AuditHead(SQLModel, table=True):
 
     __tablename__ = "audit_head"
     id: int | None = Field(default=None, primary_key=True)
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """One verification of the audit trail (engine/audit_checkpoint.py): every event with an id up to
+    `up_to_event` was verified at `verified_at`, by a full or an incremental run, with the outcome.
+    Append-only like audit_event and hash-chained over the checkpoint before it."""
+
+    __tablename__ = "audit_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    verified_at: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # 'full' or 'incremental'
+    from_event: int  # the incremental run read the events after this id (0: all)
+    up_to_event: int
+    events: int  # events read and verified
+    tasks: int
+    ok: bool
+    problem_count: int
+    problems: str  # JSON list of the first problems found
+    verified_by: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date
+from collections.abc import Collection, Iterator
 from typing import Any, TypedDict
 
 from sqlalchemy import and_, func, literal, select
@@ -198,13 +199,33 @@ def plan_version_problems(cur: Any, plans: dict[str, tuple[str | None, str]]) ->
     return problems
 
 
-def _followed(cur: Any, kept: dict[str, set[str]], plans_of: dict[Any, str]) -> dict[Any, str]:
+def _chunks(ids: list[int], size: int = 500) -> Iterator[tuple[str, list[int]]]:
+    """` AND t.id IN (…)` clauses of at most `size` ids each (SQLite bounds the parameters of a statement)."""
+    for start in range(0, len(ids), size):
+        part = ids[start:start + size]
+        yield f" AND t.id IN ({', '.join(str(int(i)) for i in part)})", part
+
+
+def _restricted(cur: Any, sql: str, only: Collection[int] | None) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (a query over task_instance t ending in a WHERE clause), for the tasks `only` when given."""
+    if only is None:
+        cur.execute(sql)
+        return list(cur.fetchall())
+    rows: list[tuple[Any, ...]] = []
+    for clause, _ in _chunks(sorted(only)):
+        cur.execute(sql + clause)
+        rows.extend(cur.fetchall())
+    return rows
+
+
+def _followed(cur: Any, kept: dict[str, set[str]], plans_of: dict[Any, str],
+              only: Collection[int] | None = None) -> dict[Any, str]:
     """The plan version (sha256) each task's newest event committed to, when it is a kept version of its plan:
     a task done or withdrawn before an amendment, or not affected by it, still follows the version before."""
-    cur.execute("SELECT a.task_id, a.snapshot FROM audit_event a JOIN task_instance t ON t.id = a.task_id "
-                "AND a.seq = t.version WHERE a.snapshot IS NOT NULL")
     found: dict[Any, str] = {}
-    for task_id, snapshot in cur.fetchall():
+    for task_id, snapshot in _restricted(cur, "SELECT a.task_id, a.snapshot FROM audit_event a JOIN task_instance t "
+                                              "ON t.id = a.task_id AND a.seq = t.version WHERE a.snapshot IS NOT NULL",
+                                         only):
         try:
             value = json.loads(snapshot).get("plan") if isinstance(snapshot, str) else None
         except (ValueError, AttributeError):
@@ -214,9 +235,10 @@ def _followed(cur: Any, kept: dict[str, set[str]], plans_of: dict[Any, str]) -> 
     return found
 
 
-def audited_tasks(cur: Any) -> tuple[dict[Any, tuple[Any, ...]], str | None, dict[str, tuple[str | None, str]]]:
-    """Every task as verification takes it, the audit head, and each plan's (recorded, actual) version. A task's
-    `plan` is the sha256 of its plan's current text, or of the kept earlier version it still follows."""
+def audited_tasks(cur: Any, only: Collection[int] | None = None
+                  ) -> tuple[dict[Any, tuple[Any, ...]], str | None, dict[str, tuple[str | None, str]]]:
+    """Every task (or those `only`) as verification takes it, the audit head, and each plan's (recorded, actual)
+    version. A task's `plan` is the sha256 of its plan's current text, or of the kept earlier version it still follows."""
     from phancap.engine.audit import current_fields, definition_sha256
 
     cur.execute("SELECT code, definition_sha256, definition FROM plan")
@@ -228,9 +250,9 @@ def audited_tasks(cur: Any) -> tuple[dict[Any, tuple[Any, ...]], str | None, dic
     # outside an amendment names every task again, as before versions were kept.
     kept = {code: shas for code, shas in kept.items()
             if code in plans and plans[code][0] == plans[code][1] == newest.get(code)}
-    cur.execute(f"SELECT {', '.join(TASK_AUDIT_COLUMNS)} FROM task_instance")
-    rows = cur.fetchall()
-    followed = _followed(cur, kept, {row[0]: str(row[4]) for row in rows})
+    rows = _restricted(cur, f"SELECT {', '.join(f't.{c}' for c in TASK_AUDIT_COLUMNS)} FROM task_instance t WHERE 1 = 1",
+                       only)
+    followed = _followed(cur, kept, {row[0]: str(row[4]) for row in rows}, only)
     tasks: dict[Any, tuple[Any, ...]] = {}
     for row in rows:
         fields = dict(zip(TASK_AUDIT_COLUMNS, row, strict=True))

@@ -8,6 +8,7 @@ grants alone decide that)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -197,11 +198,12 @@ AUDIT_KEYS = ("id", "task_id", "plan", "task", "task_unit", "seq", "trigger", "f
 
 
 def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset: int = 0, *,
-                 newest_first: bool = False, before_id: int | None = None,
-                 with_workflow: bool = False) -> list[dict[str, Any]]:
-    """Audit events in the order they happened (time, then id), or newest first paged by keyset (events
-    with an id below `before_id`); a malformed row comes with `malformed` true and its unreadable parts
-    left out (engine.audit.clean_event), never an error. `with_workflow` adds the task's workflow (for labels)."""
+                 newest_first: bool = False, before_id: int | None = None, after_id: int | None = None,
+                 up_to_id: int | None = None, with_workflow: bool = False) -> list[dict[str, Any]]:
+    """Audit events in the order they happened (time, then id), or paged by keyset: oldest first in id order
+    after `after_id` (up to `up_to_id`), or newest first below `before_id`; a malformed row comes with
+    `malformed` true and its unreadable parts left out (engine.audit.clean_event), never an error.
+    `with_workflow` adds the task's workflow (for labels)."""
     a = AuditEvent.__table__.alias("a")  # type: ignore[attr-defined]
     where: list[ColumnElement[bool]] = []
     for column, value in ((T.c.plan, f.plan), (a.c.actor, f.actor), (a.c.trigger, f.trigger), (a.c.task_id, f.task)):
@@ -218,7 +220,11 @@ def search_audit(db: Database, f: AuditFilter, limit: int | None = None, offset:
         where.append(a.c.at < until)
     if before_id is not None:
         where.append(a.c.id < before_id)
-    order = (a.c.id.desc(),) if newest_first else (a.c.at, a.c.id)
+    if after_id is not None:
+        where.append(a.c.id > after_id)
+    if up_to_id is not None:
+        where.append(a.c.id <= up_to_id)
+    order = (a.c.id.desc(),) if newest_first else (a.c.id,) if after_id is not None else (a.c.at, a.c.id)
     stmt = (select(a.c.id, a.c.task_id, T.c.plan, T.c.task, T.c.unit, a.c.seq, a.c.trigger, a.c.from_state,
                    a.c.to_state, a.c.actor, a.c.unit, a.c.role, a.c.capacity, a.c.at, a.c.comment, a.c.evidence,
                    a.c.prev_hash, a.c.hash, a.c.data, T.c.workflow)
@@ -254,3 +260,28 @@ def cases_visible_to(db: Database, user: User, kind: str, *, plan: str | None = 
     with db.engine.connect() as conn:
         items = [_task(r) for r in conn.execute(stmt).all()]
     return with_recipients(db, items)
+
+
+def audit_page(db: Database, f: AuditFilter, after: int = 0, limit: int = 1000) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the search by keyset (id > after, in id order) and the cursor of the next page (None: none
+    yet). Pages end at the committed bound (engine.audit_checkpoint.committed_bound): on PostgreSQL an event
+    with a lower id may commit after a higher one, and a cursor past it would skip it for good."""
+    from phancap.engine.audit_checkpoint import committed_bound
+
+    bound = committed_bound(db)
+    rows = search_audit(db, f, limit, after_id=after, up_to_id=bound)
+    return rows, (int(rows[-1]["id"]) if len(rows) == limit and rows[-1]["id"] is not None else None)
+
+
+def iter_audit(db: Database, f: AuditFilter, page: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every event the search finds, in id order, read page by page by keyset (an export of millions of events
+    holds one page in memory); the events committed after it starts are left to the next export."""
+    from phancap.engine.audit_checkpoint import committed_bound
+
+    bound, after = committed_bound(db), 0
+    while True:
+        rows = search_audit(db, f, page, after_id=after, up_to_id=bound)
+        yield from rows
+        if len(rows) < page or rows[-1]["id"] is None:
+            return
+        after = int(rows[-1]["id"])

@@ -20,12 +20,14 @@ from phancap.api.routes.workflows import get_workflow
 from phancap.api.services import Services
 from phancap.api.views import task_public
 from phancap.engine.amendments import plan_versions
-from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope, verify_audit
+from phancap.engine.audit_checkpoint import FULL, latest, verify_full, verify_incremental
+from phancap.engine.clock import stamp
+from phancap.engine.queries import TASK_KIND, list_plans, rollup, rollup_scope
 from phancap.engine.users import User
 from phancap.engine.policy import READ_AUDIT, may_see_plan_rollup, may_see_rollup
 from phancap.engine.collation import number_key, vi_key
 from phancap.engine.units import list_units, search_units
-from phancap.engine.visibility import AuditFilter, plan_matrix, search_audit
+from phancap.engine.visibility import AuditFilter, iter_audit, plan_matrix, search_audit
 
 router = APIRouter()
 AUDIT_PAGE_LIMIT = 200  # events a page shows; older ones by keyset (before=id)
@@ -139,10 +141,27 @@ def audit(request: Request, services: ServicesDep, user: PageUser, plan: str | N
     return render(request, "audit.html", {
         "events": shown, "more": len(events) > AUDIT_PAGE_LIMIT,
         "next_before": shown[-1]["id"] if len(events) > AUDIT_PAGE_LIMIT else None,
-        "verify": verify_audit(services.db).to_json(), "f": filters, "query": export_query,
+        **_verification(services, user), "f": filters, "query": export_query,
         "typed_unit": unit or "", "candidates": candidates, "triggers": _trigger_choices(services),
         "plans": [p["code"] for p in list_plans(services.db)],
     })
+
+
+def _verification(services: Services, user: User) -> dict[str, Any]:
+    """Incremental on every visit (issue 16): only the events since the newest good checkpoint are read."""
+    report, point = verify_incremental(services.db, user.name, stamp(services.clock.now()))
+    with services.db.read() as cur:
+        full = latest(cur, kind=FULL)
+    return {"verify": report.to_json(), "checkpoint": point.to_json(),
+            "last_full": None if full is None else full.to_json()}
+
+
+@router.post("/audit/verify")
+def audit_verify_full(services: ServicesDep, user: FormUser) -> Response:
+    """A full verification on demand: every event read again; its outcome becomes the newest checkpoint."""
+    READ_AUDIT.require(user)
+    _, point = verify_full(services.db, user.name, stamp(services.clock.now()))
+    return RedirectResponse(f"/audit?verified={point.id}", status_code=303)
 
 
 @router.get("/audit/export.{fmt}")
@@ -150,7 +169,7 @@ def audit_export(services: ServicesDep, user: PageUser, fmt: Literal["csv", "jso
                  unit: str | None = None, actor: str | None = None, trigger: str | None = None,
                  since: str | None = None, until: str | None = None) -> Response:
     READ_AUDIT.require(user)
-    rows = search_audit(services.db, _audit_filter(plan, unit, actor, trigger, since, until))
+    rows = iter_audit(services.db, _audit_filter(plan, unit, actor, trigger, since, until))
     body, media = ((audit_csv(rows), "text/csv; charset=utf-8") if fmt == "csv"
                    else (audit_jsonl(rows), "application/x-ndjson"))
     return StreamingResponse(body, media_type=media,

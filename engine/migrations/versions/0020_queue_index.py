@@ -4,7 +4,7 @@ so without it PostgreSQL read every instance in the state (200,000 of 1,000,000 
 2.2 s per queue; 0.12 s with it)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 14:50:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
