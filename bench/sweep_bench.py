@@ -49,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from phancap.engine.audit_partitions import ensure_months
 from phancap.engine.audit import GENESIS, HASHED_FIELDS, encode, snapshot_sql, sql_encode, verify_rows
 from phancap.engine.clock import Clock, stamp
 from phancap.engine.db import Database, sha256_hex
@@ -285,6 +286,8 @@ def build_pg_template(pg_url: str, name: str, n: int, units: list[tuple[str, str
     db = Database(url, pooled=False)
     try:
         db.upgrade()
+        # the audit partitions of the bench's year (migration 0019), as `phancap audit partitions` keeps them
+        ensure_months(db, date(2026, 1, 1), date(2026, 12, 1))
     finally:
         db.dispose()
     with psycopg.connect(url) as conn:

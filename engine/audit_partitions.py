@@ -90,3 +90,14 @@ def ensure_months(db: Any, first: date, last: date) -> list[str]:
         for sql in statements:
             execute(sql)
     return [s.split()[2] for s in statements if s.startswith("CREATE TABLE")]
+
+
+MONTHS_AHEAD = 3  # kept ready after the current month by the worker's sweep and `phancap audit partitions`
+
+
+def ensure_ahead(db: Any, today: date, ahead: int = MONTHS_AHEAD) -> list[str]:
+    """This month's partition and the next `ahead` months' (PostgreSQL); the names created."""
+    first = last = today.replace(day=1)
+    for _ in range(ahead):
+        last = next_month(last)
+    return ensure_months(db, first, last)

@@ -321,9 +321,12 @@ class TaskEngine:
         cur.execute(self.db.sql(
             f"SELECT task_id, trigger, actor FROM audit_event WHERE task_id IN ({', '.join('?' * len(ids))}) "
             f"AND trigger IN ({', '.join('?' * len(names))}) ORDER BY task_id, seq DESC"), (*ids, *names))
+        found: dict[int, dict[str, str]] = {i: {} for i in ids}
         for task_id, fired, who in cur.fetchall():
             if fired in needed[int(task_id)]:
-                by_id[int(task_id)].earlier_actors.setdefault(fired, who)
+                found[int(task_id)].setdefault(fired, who)
+        for task_id, earlier in found.items():
+            by_id[task_id].earlier_actors = earlier
 
     def triggers(self, task_id: int, actor: Actor | str) -> list[TransitionDef]:
         """What the actor may fire now (by state and grant; comments and evidence come with the request)."""

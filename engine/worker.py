@@ -22,6 +22,7 @@ from phancap.engine.db import Database
 from phancap.engine.machine import WorkflowMachine
 from phancap.engine.notify import Delivery, DeliveryFailed, Sender
 from phancap.engine.tick import TickResult, tick
+from phancap.engine.audit_partitions import ensure_ahead
 
 log = logging.getLogger(__name__)
 _serial = itertools.count(1)
@@ -47,10 +48,12 @@ class PassResult:
     failed: int = 0
     sweep: TickResult | None = None
     errors: list[str] = field(default_factory=list)
+    partitions: list[str] = field(default_factory=list)  # audit partitions created by this pass
 
     def to_json(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed,
-                "sweep": self.sweep.to_json() if self.sweep else None, "errors": self.errors}
+                "sweep": self.sweep.to_json() if self.sweep else None, "errors": self.errors,
+                "partitions": self.partitions}
 
 
 def default_name() -> str:
@@ -132,6 +135,9 @@ class Worker:
         swept_at = None
         now = self.clock.now()
         if now >= next_sweep(self.last_sweep(), now, self.settings):
+            # PostgreSQL's audit partitions, this month and three ahead, before the sweep's events need them
+            # (a month's events written to the default partition keep that month from being created)
+            done.partitions = ensure_ahead(self.db, self.clock.today())
             done.sweep = tick(self.db, self.workflows, self.clock)
             if not done.sweep.skipped_locked:
                 swept_at = stamp(now)

@@ -91,11 +91,7 @@ def audit_partitions(ahead: Annotated[int, typer.Option("--ahead", min=0, help="
                      as_json: JsonOpt = False) -> None:
     """PostgreSQL: create the monthly audit partitions from this month on that are missing (run it ahead, e.g. with
     the daily tick: events of a month not created yet go to the default partition and stay there)."""
-    from phancap.engine.audit_partitions import ensure_months, next_month
+    from phancap.engine.audit_partitions import ensure_ahead
 
-    first = ctx().clock.today().replace(day=1)
-    last = first
-    for _ in range(ahead):
-        last = next_month(last)
-    created = ensure_months(ctx().db, first, last)
+    created = ensure_ahead(ctx().db, ctx().clock.today(), ahead)
     emit({"created": created}, as_json, "\n".join(created) if created else "nothing to create")

@@ -88,3 +88,18 @@ def test_an_existing_trail_is_copied_into_the_partitioned_table(pg: TaskEngine) 
     tid = int(instance(pg.db, "HN-2025", "1.1", "HN-SCT")["id"])
     pg.fire(tid, "submit_for_review", "cv.sct")  # the id sequence carried over: the next event inserts
     assert verify_full(pg.db, "test", "2025-04-15T00:00:00Z")[0].ok
+
+
+def test_the_workers_sweep_keeps_the_coming_months_ready(pg: TaskEngine) -> None:
+    """Nobody runs `phancap audit partitions`: the worker's sweep creates this month and the three after it,
+    so a month's events never fall into the default partition (where they would stay)."""
+    from phancap.engine.notify import NotifySettings, Sender
+    from phancap.engine.worker import Worker, WorkerSettings
+
+    assert "audit_event_y2031m02" not in partitions(pg)
+    worker = Worker(pg.db, pg.workflows, Clock.parse("2031-01-20T09:00:00+07:00"), Sender(NotifySettings()),
+                    WorkerSettings(), name="w-partitions")
+    done = worker.run_once()
+    assert done.sweep is not None
+    assert {"audit_event_y2031m01", "audit_event_y2031m02", "audit_event_y2031m03", "audit_event_y2031m04"} \
+        <= set(done.partitions) <= partitions(pg)

@@ -254,7 +254,7 @@ def test_the_worker_thread_delivers_when_woken_and_stops_on_request(seeded: Task
     try:
         urge_one(seeded, clock, settings)
         worker.wake()  # what the web server does after queueing
-        for _ in range(100):
+        for _ in range(1000):
             if inbox.messages:
                 break
             threading.Event().wait(0.01)
