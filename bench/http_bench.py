@@ -58,13 +58,43 @@ def log(message: str) -> None:
 # The bare endpoint: the engine's statements, nothing else
 
 
+
+def bare_transition(cur: Any, statements: tuple[str, str, str], task_id: int, actor: str, clock: Any) -> dict[str, Any]:
+    """The engine's three statements (SELECT … FOR UPDATE OF t, UPDATE task_instance, INSERT audit_event with
+    the same sha256 chain) for one step of the cycle submit_for_review / return, in the caller's transaction."""
+    from phancap.engine.audit import event_hash, snapshot_json
+    from phancap.engine.clock import stamp
+
+    select, update, insert = statements
+    cur.execute(select, (actor, task_id))
+    row = cur.fetchone()
+    state, version, deadline, state_due, last_hash, overdue_at, pending = (
+        row[1], row[3], row[10], row[11], row[13], row[14], row[15])
+    if state == "assigned":
+        trigger, to_state, role, comment = "submit_for_review", "in_review", "officer", None
+    else:
+        trigger, to_state, role, comment = "return", "assigned", "reviewer", COMMENT
+    at = stamp(clock.now())
+    seq = int(version) + 1
+    values = (task_id, seq, trigger, state, to_state, actor, row[16], role, None, at, comment, None, None)
+    snapshot = snapshot_json(state=to_state, stage=to_state, version=seq, unit=row[4], focal=row[5],
+                             authority=row[6], monitor=row[7], justice=row[8], coordinators=row[9],
+                             deadline=deadline, pending_deadline=pending, state_due=state_due,
+                             overdue_at=overdue_at, complex=bool(row[12]), plan=row[18])
+    new_hash = event_hash(last_hash, values, snapshot)
+    # done_on (0007): plan_task's moves here are not done
+    cur.execute(update, (to_state, to_state, seq, at, state_due, overdue_at, deadline, pending, new_hash, False, None,
+                         task_id, version))
+    cur.execute(insert, (*values, last_hash, new_hash, snapshot))
+    return {"task": task_id, "state": to_state, "version": seq, "hash": new_hash}
+
+
 def bare_app() -> Any:
     from fastapi import FastAPI
     from sqlalchemy import create_engine
 
     from phancap.engine import runtime
-    from phancap.engine.audit import event_hash, snapshot_json
-    from phancap.engine.clock import Clock, stamp
+    from phancap.engine.clock import Clock
     from phancap.engine.settings import normalise_url
 
     engine = create_engine(normalise_url(os.environ["DATABASE_URL"]), pool_size=10, max_overflow=20)
@@ -88,31 +118,10 @@ def bare_app() -> Any:
         conn = engine.raw_connection()
         try:
             cur = conn.cursor()
-            cur.execute(select, (actor, task_id))
-            row = cur.fetchone()
-            state, version, deadline, state_due, last_hash, overdue_at, pending = (
-                row[1], row[3], row[10], row[11], row[13], row[14], row[15])
-            user_unit = row[16]
-            if state == "assigned":
-                trigger, to_state, role, comment = "submit_for_review", "in_review", "officer", None
-            else:
-                trigger, to_state, role, comment = "return", "assigned", "reviewer", COMMENT
-            at = stamp(clock.now())
-            seq = int(version) + 1
-            values = (task_id, seq, trigger, state, to_state, actor, user_unit, role, None, at, comment, None, None)
-            snapshot = snapshot_json(state=to_state, stage=to_state, version=seq, unit=row[4], focal=row[5],
-                                     authority=row[6], monitor=row[7], justice=row[8], coordinators=row[9],
-                                     deadline=deadline, pending_deadline=pending, state_due=state_due,
-                                     overdue_at=overdue_at, complex=bool(row[12]), plan=row[18])
-            new_hash = event_hash(last_hash, values, snapshot)
-            update_params = (to_state, to_state, seq, at, state_due, overdue_at, deadline, pending, new_hash)
-            if update.count("%s") > len(update_params) + 2:  # done_on (0007): plan_task's moves here are not done
-                update_params += (False, None)
-            cur.execute(update, (*update_params, task_id, version))
-            cur.execute(insert, (*values, last_hash, new_hash, snapshot))
+            done = bare_transition(cur, (select, update, insert), task_id, actor, clock)
             conn.commit()
             cur.close()
-            return {"task": task_id, "state": to_state, "version": seq, "hash": new_hash}
+            return done
         except BaseException:
             conn.rollback()
             raise
@@ -232,7 +241,7 @@ def workload(url: str) -> list[tuple[int, str, str, str]]:
         with db.read() as cur:
             cur.execute("SELECT id, state, unit, focal FROM task_instance WHERE workflow = 'plan_task' "
                         "AND state IN ('assigned', 'in_review') ORDER BY id")
-            return [(int(i), s, bench_user(u), bench_user(f)) for i, s, u, f in cur.fetchall()]
+            return [(int(i), s, bench_user(u), bench_user(f, "reviewer")) for i, s, u, f in cur.fetchall()]
     finally:
         db.dispose()
 
@@ -243,6 +252,7 @@ class Load:
     def __init__(self, base: str, kind: str, tasks: list[tuple[int, str, str, str]], clients: int,
                  url: str) -> None:
         from phancap.api.security import Signer
+        from phancap.engine.clock import Clock
         from phancap.engine.db import Database
 
         self.base, self.kind, self.clients = base, kind, clients
@@ -250,7 +260,7 @@ class Load:
         self.state = {t[0]: t[1] for t in tasks}
         db = Database(url, pooled=False)  # tokens need their server-side session rows
         try:
-            signer = Signer(SECRET, db=db)
+            signer = Signer(SECRET, Clock.parse(START), db=db)  # the server runs on START: a later token is refused
             users = {u for t in tasks for u in t[2:]}
             self.tokens = {u: {"Authorization": f"Bearer {signer.token(u)}"} for u in users}
         finally:

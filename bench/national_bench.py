@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from http_bench import COMMENT, Server  # noqa: E402
+from http_bench import COMMENT, Server, bare_transition  # noqa: E402
 from sweep_bench import (  # noqa: E402
     LOADED_AT, NOW, PG_DEFAULT, PLAN, TODAY, _lit, build_pg_template, log, machine_info, pg_admin, pg_db_url, pg_drop,
     sample_verify,
@@ -156,8 +156,7 @@ def bare_app() -> Any:
     from fastapi.responses import JSONResponse
 
     from phancap.engine import runtime
-    from phancap.engine.audit import event_hash, snapshot_json
-    from phancap.engine.clock import Clock, stamp
+    from phancap.engine.clock import Clock
     from phancap.engine.dashboard import dashboard
     from phancap.engine.db import Database
     from phancap.engine.queue import queue
@@ -171,8 +170,8 @@ def bare_app() -> Any:
     with db.read() as cur:
         cur.execute("SELECT name, unit, roles FROM app_user")
         users = {n: User(n, u, tuple(r.split(","))) for n, u, r in cur.fetchall()}
-    select = db.sql(runtime._SELECT_TASK + " FOR UPDATE OF t")
-    update, insert = db.sql(runtime._UPDATE_TASK), db.sql(runtime._INSERT_EVENT)
+    statements = (db.sql(runtime._SELECT_TASK + " FOR UPDATE OF t"), db.sql(runtime._UPDATE_TASK),
+                  db.sql(runtime._INSERT_EVENT))
     app = FastAPI()
 
     @app.get("/bare/inbox")
@@ -201,26 +200,8 @@ def bare_app() -> Any:
     @app.post("/bare/fire/{task_id}")
     def bare_fire(task_id: int, user: str) -> Any:
         with db.write() as cur:
-            cur.execute(select, (user, task_id))
-            row = cur.fetchone()
-            state, version, deadline, state_due, last_hash, overdue_at, pending = (
-                row[1], row[3], row[10], row[11], row[13], row[14], row[15])
-            if state == "assigned":
-                trigger, to_state, role, comment = "submit_for_review", "in_review", "officer", None
-            else:
-                trigger, to_state, role, comment = "return", "assigned", "reviewer", COMMENT
-            at = stamp(clock.now())
-            seq = int(version) + 1
-            values = (task_id, seq, trigger, state, to_state, user, row[16], role, None, at, comment, None, None)
-            snapshot = snapshot_json(state=to_state, stage=to_state, version=seq, unit=row[4], focal=row[5],
-                                     authority=row[6], monitor=row[7], justice=row[8], coordinators=row[9],
-                                     deadline=deadline, pending_deadline=pending, state_due=state_due,
-                                     overdue_at=overdue_at, complex=bool(row[12]), plan=row[18])
-            new_hash = event_hash(last_hash, values, snapshot)
-            cur.execute(update, (to_state, to_state, seq, at, state_due, overdue_at, deadline, pending, new_hash,
-                                 False, None, task_id, version))
-            cur.execute(insert, (*values, last_hash, new_hash, snapshot))
-        return JSONResponse({"task": task_id, "state": to_state, "version": seq})
+            done = bare_transition(cur, statements, task_id, user, clock)
+        return JSONResponse({k: done[k] for k in ("task", "state", "version")})
 
     return app
 
