@@ -376,6 +376,7 @@ class WorkerHeartbeat(SQLModel, table=True):
     started_at: str = Field(max_length=32)
     beat_at: str = Field(max_length=32)
     last_sweep_at: str | None = Field(default=None, max_length=32)
+    last_digest_on: str | None = Field(default=None, max_length=10)  # Việt Nam day of the last digest queued
 
 
 class StatusCounter(SQLModel, table=True):

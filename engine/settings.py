@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,6 +52,21 @@ def _seconds(name: str) -> Callable[[Any], float]:
         if not 0 < value <= 120:
             raise ValueError(f"{name} must be more than 0 and at most 120 seconds")
         return value
+    return check
+
+
+def _time_of_day(name: str) -> Callable[[Any], time | None]:
+    def check(raw: Any) -> time | None:
+        if raw is None or isinstance(raw, time):
+            return raw
+        text = str(raw).strip()
+        if not text:
+            return None
+        try:
+            hours, minutes = text.split(":")
+            return time(int(hours), int(minutes))
+        except ValueError:
+            raise ValueError(f"{name} must be a Việt Nam time of day as HH:MM (07:00), not {raw!r}") from None
     return check
 
 
@@ -127,6 +143,8 @@ class Settings(BaseSettings):
     # the worker (engine/worker.py): outbox deliveries and the scheduled deadline sweep
     worker_poll_seconds: Annotated[float, BeforeValidator(_seconds("PHANCAP_WORKER_POLL_SECONDS"))] = 5.0
     sweep_minutes: Annotated[int, BeforeValidator(_whole("PHANCAP_SWEEP_MINUTES", 1))] = 5
+    # the daily digest (engine/digest.py) queued by the worker at this Việt Nam time; unset: only `phancap digest`
+    digest_at: Annotated[time | None, BeforeValidator(_time_of_day("PHANCAP_DIGEST_AT"))] = None
     outbox_max_attempts: Annotated[int, BeforeValidator(_whole("PHANCAP_OUTBOX_MAX_ATTEMPTS", 1))] = 10
     outbox_backoff_seconds: Annotated[int, BeforeValidator(_whole("PHANCAP_OUTBOX_BACKOFF_SECONDS", 1))] = 30
     # `phancap serve` runs the worker in its own process: unset, yes on SQLite, no on PostgreSQL
@@ -182,7 +200,7 @@ class Settings(BaseSettings):
         retry = RetryPolicy(base=timedelta(seconds=self.outbox_backoff_seconds), max_attempts=self.outbox_max_attempts,
                             lease=timedelta(seconds=max(120.0, 4 * self.notify_timeout * 20)))
         return WorkerSettings(poll_seconds=self.worker_poll_seconds, sweep_every=timedelta(minutes=self.sweep_minutes),
-                              retry=retry)
+                              retry=retry, digest_at=self.digest_at)
 
     def runs_worker_in_serve(self) -> bool:
         """Whether `phancap serve` runs the worker itself: PHANCAP_SERVE_WORKER, by default on SQLite only (one

@@ -1,6 +1,6 @@
 """`phancap worker` (issue 16): delivers the outbox (engine/outbox.py) with retries and backoff, runs the deadline
 sweep on a schedule (every few minutes and just after midnight in Việt Nam, one at a time through the sweep's
-own lock, engine/tick.py), and beats in `worker_heartbeat` each pass so /healthz can tell it is alive.
+own lock, engine/tick.py), queues the daily digest at PHANCAP_DIGEST_AT (engine/digest.py), and beats in `worker_heartbeat` each pass so /healthz can tell it is alive.
 
 Every time comes from the injected Clock (tests move it instead of sleeping); only the idle wait between
 passes is real time. `phancap serve` runs one in a thread for the embedded SQLite default."""
@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from phancap.engine import outbox
@@ -39,6 +39,7 @@ class WorkerSettings:
     after_midnight: timedelta = timedelta(minutes=1)  # the sweep just after 00:00 Việt Nam time
     batch: int = 20
     retry: outbox.RetryPolicy = field(default_factory=outbox.RetryPolicy)
+    digest_at: time | None = None  # Việt Nam time of the daily digest; None: only `phancap digest --send`
 
 
 @dataclass
@@ -49,11 +50,12 @@ class PassResult:
     sweep: TickResult | None = None
     errors: list[str] = field(default_factory=list)
     partitions: list[str] = field(default_factory=list)  # audit partitions created by this pass
+    digests: int = 0  # daily digest e-mails queued by this pass
 
     def to_json(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed,
                 "sweep": self.sweep.to_json() if self.sweep else None, "errors": self.errors,
-                "partitions": self.partitions}
+                "partitions": self.partitions, "digests": self.digests}
 
 
 def default_name() -> str:
@@ -110,6 +112,15 @@ def next_sweep(last: datetime | None, now: datetime, settings: WorkerSettings) -
     return min(last + settings.sweep_every, mark)
 
 
+def digest_due(last: date | None, now: datetime, at: time | None) -> bool:
+    """Whether today's digest is to be queued: past `at` in Việt Nam and not yet queued today (a worker started
+    later in the day catches up once)."""
+    if at is None:
+        return False
+    local = now.astimezone(VIETNAM)
+    return local.time() >= at and (last is None or last < local.date())
+
+
 class Worker:
     def __init__(self, db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, sender: Sender,
                  settings: WorkerSettings | None = None, name: str | None = None) -> None:
@@ -129,10 +140,27 @@ class Worker:
             at = cur.fetchone()[0]
         return None if at is None else datetime.fromisoformat(str(at).replace("Z", "+00:00"))
 
+    def last_digest(self) -> date | None:
+        """The newest day any worker queued the digest for."""
+        with self.db.read() as cur:
+            cur.execute("SELECT MAX(last_digest_on) FROM worker_heartbeat")
+            day = cur.fetchone()[0]
+        return None if day is None else date.fromisoformat(str(day))
+
+    def queue_digest(self) -> int:
+        """Today's digest in the outbox (one e-mail per user with unread notices; each keyed by user and day, so a
+        second worker queueing it too delivers nothing twice)."""
+        from phancap.engine.digest import digest, queue_digest
+        from phancap.engine.runtime import TaskEngine
+
+        engine = TaskEngine(self.db, self.workflows, self.clock)
+        return len(queue_digest(engine, digest(engine)))
+
     def run_once(self) -> PassResult:
-        """One pass: the sweep when it is due, every due delivery (batch by batch), the heartbeat."""
+        """One pass: the sweep when it is due, the daily digest when due, every due delivery (batch by batch), the
+        heartbeat."""
         done = PassResult()
-        swept_at = None
+        swept_at = digest_on = None
         now = self.clock.now()
         if now >= next_sweep(self.last_sweep(), now, self.settings):
             # PostgreSQL's audit partitions, this month and three ahead, before the sweep's events need them
@@ -141,6 +169,9 @@ class Worker:
             done.sweep = tick(self.db, self.workflows, self.clock)
             if not done.sweep.skipped_locked:
                 swept_at = stamp(now)
+        if digest_due(self.last_digest(), now, self.settings.digest_at):
+            done.digests = self.queue_digest()
+            digest_on = now.astimezone(VIETNAM).date().isoformat()
         policy = self.settings.retry
         while not self._stop.is_set():
             rows = outbox.claim(self.db, self.name, self.clock.now(), policy, limit=self.settings.batch)
@@ -148,18 +179,19 @@ class Worker:
                 break
             deliver(self.db, self.sender, rows, self.name, self.clock, policy, done)
         now = self.clock.now()
-        if swept_at or self._last_beat is None or not now - HEARTBEAT_EVERY < self._last_beat <= now:
-            self.beat(swept_at)
+        if swept_at or digest_on or self._last_beat is None or not now - HEARTBEAT_EVERY < self._last_beat <= now:
+            self.beat(swept_at, digest_on)
         return done
 
-    def beat(self, swept_at: str | None = None) -> None:
+    def beat(self, swept_at: str | None = None, digest_on: str | None = None) -> None:
         self._last_beat = self.clock.now()
         with self.db.write() as cur:
             cur.execute(self.db.sql(
-                "INSERT INTO worker_heartbeat (name, started_at, beat_at, last_sweep_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at, "
-                "last_sweep_at = COALESCE(excluded.last_sweep_at, worker_heartbeat.last_sweep_at)"),
-                (self.name, self.started_at, stamp(self.clock.now()), swept_at))
+                "INSERT INTO worker_heartbeat (name, started_at, beat_at, last_sweep_at, last_digest_on) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at, "
+                "last_sweep_at = COALESCE(excluded.last_sweep_at, worker_heartbeat.last_sweep_at), "
+                "last_digest_on = COALESCE(excluded.last_digest_on, worker_heartbeat.last_digest_on)"),
+                (self.name, self.started_at, stamp(self.clock.now()), swept_at, digest_on))
             # the beats of workers gone for a week (each start is a new name): they tell nothing any more
             cur.execute(self.db.sql("DELETE FROM worker_heartbeat WHERE beat_at < ? AND name <> ?"),
                         (stamp(self.clock.now() - HEARTBEAT_KEPT), self.name))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,7 +23,7 @@ from phancap.engine.notify import EMAIL_KEY_HEADER, IDEMPOTENCY_HEADER, Notifier
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.urging import select_for_urging, urge_many
 from phancap.engine.users import add_user
-from phancap.engine.worker import Worker, WorkerSettings, next_sweep
+from phancap.engine.worker import Worker, WorkerSettings, digest_due, next_sweep
 from tests.helpers import instance
 from tests.test_notify import Inbox, free_port
 
@@ -263,3 +263,39 @@ def test_the_worker_thread_delivers_when_woken_and_stops_on_request(seeded: Task
         worker.stop()
         worker.join(5)
     assert not thread.is_alive()
+
+
+def test_the_worker_mails_the_daily_digest_at_its_hour_once_a_day_however_many_workers(
+        seeded: TaskEngine, smtp_up: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_up
+    clock = Clock.parse("2025-04-16T06:30")
+    settings = NotifySettings(smtp_host="127.0.0.1", smtp_port=port, timeout=2)
+    add_user(seeded.db, "cv.sct", "HN-SCT", ["officer"], seeded.clock, email="congthuong@hanoi.gov.vn")
+    engine = TaskEngine(seeded.db, seeded.workflows, clock)
+    task = int(instance(seeded.db, "HN-2025", "1.1", "HN-SCT")["id"])
+    engine.fire(task, "urge", "dm.stp", comment="Đề nghị khẩn trương")
+    daily = WorkerSettings(digest_at=time(7, 0))
+    first = Worker(seeded.db, seeded.workflows, clock, Sender(settings), daily, name="w1")
+    assert first.run_once().digests == 0 and inbox.messages == []  # 06:30: not yet
+    moved(clock, 30 * 60)
+    done = first.run_once()  # 07:00, nobody ran `phancap digest`
+    assert (done.digests, done.delivered) == (1, 1) and [m["To"] for m in inbox.messages] == ["congthuong@hanoi.gov.vn"]
+    assert "Đề nghị khẩn trương" in inbox.messages[0].get_payload(decode=True).decode("utf-8")
+    moved(clock, 3600)
+    second = Worker(seeded.db, seeded.workflows, clock, Sender(settings), daily, name="w2")
+    assert first.run_once().digests == 0 and second.run_once().digests == 0  # once that day, whoever runs
+    assert len(inbox.messages) == 1
+    moved(clock, 23 * 3600)  # 07:00 the next day: the urge is older than a day, nothing unread is new
+    engine.fire(task, "urge", "dm.stp", comment="Lần hai")
+    assert second.run_once().digests == 1 and len(inbox.messages) == 2
+    assert "Lần hai" in inbox.messages[1].get_payload(decode=True).decode("utf-8")
+
+
+def test_the_digest_schedule() -> None:
+    at = lambda s: datetime.fromisoformat(s).replace(tzinfo=VIETNAM)  # noqa: E731
+    seven = time(7, 0)
+    assert not digest_due(None, at("2025-04-16T06:59"), seven)
+    assert digest_due(None, at("2025-04-16T07:00"), seven)
+    assert digest_due(datetime(2025, 4, 15).date(), at("2025-04-16T15:00"), seven)  # started late: catches up
+    assert not digest_due(datetime(2025, 4, 16).date(), at("2025-04-16T23:59"), seven)
+    assert not digest_due(None, at("2025-04-16T12:00"), None)  # not scheduled

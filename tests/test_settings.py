@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from phancap.engine.settings import Settings
@@ -10,12 +12,12 @@ from phancap.engine.settings import Settings
 def test_the_environment_is_read_under_its_usual_names(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"DATABASE_URL": "postgresql://u@h/db", "PHANCAP_NOW": "+2d", "PHANCAP_DUE_SOON_DAYS": "0",
                         "PHANCAP_SMTP_HOST": "mail", "PHANCAP_SMTP_PORT": "2525", "PHANCAP_EVIDENCE_DIR": "/srv/ev",
-                        "PHANCAP_DEMO": "1", "PHANCAP_SQLITE_SYNCHRONOUS": "normal"}.items():
+                        "PHANCAP_DEMO": "1", "PHANCAP_SQLITE_SYNCHRONOUS": "normal", "PHANCAP_DIGEST_AT": "07:30"}.items():
         monkeypatch.setenv(name, value)
     s = Settings.from_env()
     assert s.database_url == "postgresql+psycopg://u@h/db" and s.now == "+2d" and s.due_soon_days == 0
     assert (s.notify().smtp_host, s.notify().smtp_port, s.evidence_dir) == ("mail", 2525, "/srv/ev")
-    assert s.demo and s.sqlite_synchronous == "NORMAL"
+    assert s.demo and s.sqlite_synchronous == "NORMAL" and s.worker().digest_at == time(7, 30)
     given = Settings.from_env("sqlite:///other.db", now="2025-04-01")  # command-line options win
     assert given.database_url == "sqlite:///other.db" and given.clock().today().isoformat() == "2025-04-01"
 
@@ -28,6 +30,8 @@ def test_the_environment_is_read_under_its_usual_names(monkeypatch: pytest.Monke
     ("DATABASE_URL", "mysql://x/y", "DATABASE_URL: unsupported database"),
     ("PHANCAP_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "PHANCAP_TRUSTED_PROXIES: 'proxy.local' is not an IP"),
     ("PHANCAP_LOGIN_BACKOFF_SECONDS", "0", "PHANCAP_LOGIN_BACKOFF_SECONDS must be at least 1"),
+    ("PHANCAP_DIGEST_AT", "7am", "PHANCAP_DIGEST_AT must be a Việt Nam time of day as HH:MM"),
+    ("PHANCAP_DIGEST_AT", "25:00", "PHANCAP_DIGEST_AT must be a Việt Nam time of day as HH:MM"),
 ])
 def test_a_bad_value_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
     monkeypatch.setenv(name, value)
@@ -38,8 +42,9 @@ def test_a_bad_value_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: s
 def test_empty_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PHANCAP_DUE_SOON_DAYS", "")
     monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("PHANCAP_DIGEST_AT", "")
     s = Settings.from_env()
-    assert s.due_soon_days == 3 and s.database_url == "sqlite:///phancap.db"
+    assert s.due_soon_days == 3 and s.database_url == "sqlite:///phancap.db" and s.digest_at is None
     assert "k" * 40 not in repr(Settings(secret_key="k" * 40))  # the key never reaches a log line
 
 
