@@ -192,10 +192,12 @@ class PlanDashboard(BaseModel):
     categories: CategoryCounts
     states: dict[str, int]
     agencies: list[AgencyProgress]
-    overdue: list[TaskPublic]
-    due_soon: list[TaskPublic]
+    overdue: list[TaskPublic] = Field(description="the first 500 by deadline; overdue_total counts them all")
+    due_soon: list[TaskPublic] = Field(description="the first 500 by deadline; due_soon_total counts them all")
     reports: PeriodReports | None
     timeline: list[TimelinePoint] = Field(default_factory=list, description="progress over time, month by month")
+    overdue_total: int = 0
+    due_soon_total: int = 0
 
 
 class Dashboard(BaseModel):

@@ -162,7 +162,8 @@ def plan_dashboard_public(services: Services, figures: PlanFigures) -> PlanDashb
                   for a in figures.agencies],
         overdue=[task_public(services, i) for i in figures.overdue],
         due_soon=[task_public(services, i) for i in figures.due_soon],
-        reports=period, timeline=[TimelinePoint(**p) for p in figures.timeline])
+        reports=period, timeline=[TimelinePoint(**p) for p in figures.timeline], overdue_total=figures.overdue_total,
+        due_soon_total=figures.due_soon_total)
 
 
 def dashboard_public(services: Services, user: User, plan: str | None = None, period: str | None = None) -> Dashboard:

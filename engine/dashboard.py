@@ -14,16 +14,18 @@ from sqlalchemy import or_, select
 from phancap.engine.db import Database
 from phancap.engine.errors import Forbidden, NotFound
 from phancap.engine.policy import receives, sees_all, tracks
-from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, list_plans
+from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, counted_by_unit, list_plans
 from phancap.engine.report_recipients import RECIPIENTS, with_recipients
 from phancap.engine.reports import KIND as REPORT_KIND
-from phancap.engine.reports import ReportStanding, report_standing, timeline
+from phancap.engine.reports import ReportStanding, done_days, report_standing, timeline, unit_names
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.status import TASK_INSTANCES, Tally
 from phancap.engine.users import User
-from phancap.engine.visibility import plan_matrix
+from phancap.engine.visibility import T as SEARCHED
+from phancap.engine.visibility import TaskFilter, plan_matrix, search_tasks
 
 CURRENT_PERIOD_LEAD = timedelta(days=30)  # a period becomes "current" a month before its first deadline
+LISTED = 500  # overdue and due-soon tasks listed per plan, nearest deadline first; *_total says how many in all
 
 
 def period_of(item: dict[str, Any]) -> str:
@@ -59,6 +61,8 @@ class PlanFigures:
     due_soon: list[dict[str, Any]]
     reports: PeriodFigures | None
     timeline: list[dict[str, Any]]
+    overdue_total: int = 0
+    due_soon_total: int = 0
 
 
 @dataclass
@@ -77,7 +81,27 @@ def current_period(firsts: dict[str, date | None], today: date, wanted: str | No
     return begun[-1] if begun else (ordered[0] if ordered else None)
 
 
+def _by_deadline(item: dict[str, Any]) -> tuple[Any, ...]:
+    return item["deadline"] or date.max, item["task"], item["unit"]
+
+
+def follows_whole_plan(db: Database, user: User, plan: PlanSummary) -> bool:
+    """Whether the user's dashboard counts every task of the plan: those who see all, and the plan's monitor
+    while every instance names it as monitor (a succession may have moved some to another)."""
+    if sees_all(user):
+        return True
+    if user.unit != plan["monitor"]:
+        return False
+    t = TASK_INSTANCES
+    with db.engine.connect() as conn:  # two ranges of (plan, monitor): no scan of the plan's instances
+        other = conn.execute(select(t.c.id).where(t.c.plan == plan["code"], or_(
+            t.c.monitor < user.unit, t.c.monitor > user.unit, t.c.monitor.is_(None))).limit(1)).first()
+    return other is None
+
+
 def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:
+    if follows_whole_plan(engine.db, user, plan):
+        return _whole_plan_figures(engine, user, plan, period)
     today, rules = engine.clock.today(), engine.status
     items = plan_matrix(engine.db, user, plan["code"], today, rules)
     tasks = [i for i in items if i["kind"] == TASK_KIND and tracks(user, i, plan["monitor"])]
@@ -88,7 +112,7 @@ def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str 
     total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()
     overdue: list[dict[str, Any]] = []
     due_soon: list[dict[str, Any]] = []
-    for item in sorted(tasks, key=lambda i: (i["deadline"] or date.max, i["task"], i["unit"])):
+    for item in sorted(tasks, key=_by_deadline):
         total.add_counted(item["category"], item["due_soon"], 1)
         agency = agencies.setdefault(item["unit"], AgencyFigures(item["unit"], item["unit_name"]))
         agency.categories.add_counted(item["category"], item["due_soon"], 1)
@@ -98,12 +122,55 @@ def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str 
             overdue.append(item)
         elif item["due_soon"]:
             due_soon.append(item)
-    done_days = Counter(i["done_on"] for i in tasks if i["done_on"] is not None)
+    done_on = Counter(i["done_on"] for i in tasks if i["done_on"] is not None)
     return PlanFigures(
         plan=plan["code"], title=plan["title"], tasks=len(tasks), categories=total, states=dict(states),
-        agencies=sorted(agencies.values(), key=lambda a: a.unit_name or a.unit), overdue=overdue, due_soon=due_soon,
+        agencies=sorted(agencies.values(), key=lambda a: a.unit_name or a.unit), overdue=overdue[:LISTED],
+        due_soon=due_soon[:LISTED], reports=_period_figures(engine, reports, today, period) if reports else None,
+        timeline=timeline(list(done_on.items()), today), overdue_total=len(overdue), due_soon_total=len(due_soon))
+
+
+def _whole_plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:
+    """`plan_figures` for one who follows the whole plan: the counts from the status counters and only the first
+    LISTED overdue and due-soon tasks read, so a plan of a million instances costs what its units cost."""
+    today, rules, db, code = engine.clock.today(), engine.status, engine.db, plan["code"]
+    per_unit, _done = counted_by_unit(db, code, today, rules)
+    reports = [i for i in with_recipients(db, search_tasks(db, user, TaskFilter(plan=code, kind=REPORT_KIND), today,
+                                                              rules, limit=1_000_000, count=False)[0])
+               if receives(user, i)]
+    if not per_unit and not reports:
+        return None
+    total, states = Tally(), Counter[str]()
+    for unit_states, tally in per_unit.values():
+        total.counts.update(tally.counts)
+        total.due_soon += tally.due_soon
+        states.update(unit_states)
+    _category, soon = rules.columns(SEARCHED)
+
+    def first(f: TaskFilter, *extra: Any) -> list[dict[str, Any]]:
+        return sorted(search_tasks(db, user, f, today, rules, limit=LISTED, extra=list(extra), count=False)[0],
+                      key=_by_deadline)
+
+    # the deadline bounds are implied by the categories; stated, they let (plan, deadline) serve the lists
+    soon_until = rules.params(today)["soon_until"]
+    overdue = first(TaskFilter(plan=code, kind=TASK_KIND, category="open_overdue", sort="deadline"),
+                    SEARCHED.c.deadline < today)
+    due_soon = first(TaskFilter(plan=code, kind=TASK_KIND, sort="deadline", deadline_from=today,
+                                deadline_to=soon_until), soon == 1)  # due soon is never overdue (engine.status)
+    with db.engine.connect() as conn:
+        names = unit_names(conn, set(per_unit))
+        days = conn.execute(done_days(TASK_INSTANCES.c.plan == code, code, True)).all()
+    agencies = [AgencyFigures(u, names.get(u), dict(st), tally) for u, (st, tally) in per_unit.items()]
+    return PlanFigures(
+        plan=code, title=plan["title"], tasks=sum(states.values()), categories=total, states=dict(states),
+        agencies=sorted(agencies, key=lambda a: a.unit_name or a.unit), overdue=overdue, due_soon=due_soon,
         reports=_period_figures(engine, reports, today, period) if reports else None,
-        timeline=timeline(list(done_days.items()), today))
+        timeline=timeline([(_as_day(d), int(n)) for d, n in days], today),
+        overdue_total=total.counts["open_overdue"], due_soon_total=total.due_soon)
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _period_figures(engine: TaskEngine, reports: list[dict[str, Any]], today: date,

@@ -274,6 +274,23 @@ def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: U
 
     if viewer is not None and not sees_all(viewer):
         return progress_scan(db, plan, today, rules, viewer)
+    per_unit, done = counted_by_unit(db, plan, today, rules)
+    total, states, units = Tally(), dict[str, int](), dict[str, Any]()
+    for unit in sorted(per_unit):
+        states_of, tally = per_unit[unit]
+        total.counts.update(tally.counts)
+        total.due_soon += tally.due_soon
+        for state, n in states_of.items():
+            states[state] = states.get(state, 0) + n
+        units[unit] = {"states": states_of, "categories": tally.to_json()}
+    return {"plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "done": done, "states": states,
+            "categories": total.to_json(), "units": units}
+
+
+def counted_by_unit(db: Database, plan: str, today: date,
+                    rules: StatusRules) -> tuple[dict[str, tuple[dict[str, int], Tally]], int]:
+    """Per lead unit of the plan's tasks, (tasks per state, official categories), and how many are done: from the
+    status counters (engine/counters.py), a few rows per unit and deadline however many tasks."""
     from phancap.engine.counters import BY_UNIT
 
     c = BY_UNIT
@@ -299,17 +316,7 @@ def progress(db: Database, plan: str, today: date, rules: StatusRules, viewer: U
             soon_of[0] += n
         if (workflow, state) in done_states:
             done += n
-    total, states, units = Tally(), dict[str, int](), dict[str, Any]()
-    for unit in sorted(per_unit):
-        states_of, categories_of, soon_of = per_unit[unit]
-        tally = Tally(Counter(categories_of), soon_of[0])
-        total.counts.update(categories_of)
-        total.due_soon += soon_of[0]
-        for state, n in states_of.items():
-            states[state] = states.get(state, 0) + n
-        units[unit] = {"states": states_of, "categories": tally.to_json()}
-    return {"plan": plan, "today": today.isoformat(), "tasks": sum(states.values()), "done": done, "states": states,
-            "categories": total.to_json(), "units": units}
+    return {u: (st, Tally(Counter(cats), soon[0])) for u, (st, cats, soon) in per_unit.items()}, done
 
 
 def progress_scan(db: Database, plan: str, today: date, rules: StatusRules, viewer: User | None = None) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
         difficulties = [{"id": i, "unit": u, "state": s, "title": ti} for i, u, s, ti in conn.execute(
             select(d.c.id, d.c.unit, d.c.state, d.c.title).select_from(d.join(t, t.c.id == d.c.parent_id))
             .where(d.c.kind == "difficulty", scope).order_by(d.c.id))]
-        done_days = conn.execute(_done_days(scope, plan, whole_plan)).all()
+        finished = conn.execute(done_days(scope, plan, whole_plan)).all()
         r = RECIPIENTS
         received = conn.execute(
             select(t.c.id, t.c.unit, t.c.workflow, t.c.state, t.c.deadline, category, due_soon)
@@ -186,7 +186,7 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
             standing = report_standing(rules, {"workflow": wf, "state": s, "category": cat, "due_soon": soon}, today)
             inputs.append({"id": i, "unit": u, "state": s, "deadline": str(dl), "missing": standing.missing,
                            "late": standing.late})
-        names = _unit_names(conn, {reporter} | {o["unit"] for o in overdue} | {x["unit"] for x in difficulties}
+        names = unit_names(conn, {reporter} | {o["unit"] for o in overdue} | {x["unit"] for x in difficulties}
                             | {str(x[1]) for x in received})
     for listed in (overdue, difficulties, inputs):
         for x in listed:
@@ -205,7 +205,7 @@ def report_content(db: Database, report_id: int, today: date, rules: StatusRules
                          "answered": [x for x in difficulties if x["state"] == "answered"]},
         "received": inputs,
         "missing_or_late": [i for i in inputs if i["missing"] or i["late"]],
-        "timeline": timeline([(_day(day), n) for day, n in done_days], today),
+        "timeline": timeline([(_day(day), n) for day, n in finished], today),
     }
 
 
@@ -223,7 +223,7 @@ def _by_task(rules: StatusRules, scope: ColumnElement[bool], plan: str, whole_pl
     return select(t.c.task, category, due_soon, func.count()).where(scope).group_by(t.c.task, category, due_soon)
 
 
-def _done_days(scope: ColumnElement[bool], plan: str, whole_plan: bool) -> Any:
+def done_days(scope: ColumnElement[bool], plan: str, whole_plan: bool) -> Any:
     """(day, tasks done that day and still done), in day order."""
     if whole_plan:
         from phancap.engine.counters import BY_DONE_DAY
@@ -236,7 +236,7 @@ def _done_days(scope: ColumnElement[bool], plan: str, whole_plan: bool) -> Any:
             .group_by(t.c.done_on).order_by(t.c.done_on))
 
 
-def _unit_names(conn: Any, codes: set[str]) -> dict[str, str]:
+def unit_names(conn: Any, codes: set[str]) -> dict[str, str]:
     wanted, names = sorted(codes), dict[str, str]()
     for start in range(0, len(wanted), 500):
         names.update((str(c), str(n)) for c, n in conn.execute(

@@ -89,7 +89,7 @@ class TaskFilter:
     relation: str | None = None  # only where the user's unit is the lead, focal, coordinator … (roles.RELATIONS)
     deadline_from: date | None = None  # deadline on or after
     deadline_to: date | None = None  # deadline on or before
-    sort: str = "id"  # or "urgency": overdue first, then the nearest deadline (the queues' order)
+    sort: str = "id"  # or "urgency": overdue first, then the nearest deadline (the queues' order); or "deadline"
 
 
 SEARCH_CAP = 20_000  # rows a word search reads at most before filtering (see _words_match)
@@ -132,6 +132,8 @@ def relation_condition(user: User, relation: str, t: Any = T) -> ColumnElement[b
 def ordering(f: TaskFilter, category: ColumnElement[str]) -> list[Any]:
     if f.sort == "id":
         return [T.c.id]
+    if f.sort == "deadline":  # the dashboard's lists (all with a deadline): nearest first, then by task and unit
+        return [T.c.deadline, T.c.task, T.c.unit, T.c.id]
     return [case((category == "open_overdue", 0), else_=1), T.c.deadline.is_(None), T.c.deadline, T.c.id]
 
 
@@ -146,10 +148,12 @@ def _words_match(q: str, item: dict[str, Any]) -> bool:
 
 
 def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: StatusRules, limit: int = 50,
-                 offset: int = 0, extra: list[ColumnElement[bool]] | None = None) -> tuple[list[dict[str, Any]], int]:
+                 offset: int = 0, extra: list[ColumnElement[bool]] | None = None,
+                 count: bool = True) -> tuple[list[dict[str, Any]], int]:
     """The instances the user may see that match the filter, and how many match in all; each with its
     official `category` and `due_soon` (the engine's status rules, in SQL). Words (`q`) are matched
-    without regard to diacritics, over at most SEARCH_CAP rows the other filters leave."""
+    without regard to diacritics, over at most SEARCH_CAP rows the other filters leave. `count` False: the
+    caller knows the total (from the status counters); the rows' number is returned instead of a second scan."""
     category, due_soon = rules.columns(T)
     where = filter_conditions(user, f, category) + list(extra or [])
     params = rules.params(today)
@@ -161,10 +165,11 @@ def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: St
                                 params).all()
             found = [item for item in (_task(r) for r in rows) if _words_match(f.q, item)]
             return found[int(offset):int(offset) + int(limit)], len(found)
-        total = int(conn.execute(select(func.count()).select_from(_FROM).where(*where), params).scalar_one())
+        total = int(conn.execute(select(func.count()).select_from(_FROM).where(*where), params).scalar_one()) \
+            if count else -1
         rows = conn.execute(select(*columns).select_from(_FROM).where(*where)
                             .order_by(*order).limit(int(limit)).offset(int(offset)), params).all()
-    return [_task(r) for r in rows], total
+    return [_task(r) for r in rows], (total if count else len(rows))
 
 
 def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | None:
