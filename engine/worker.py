@@ -199,6 +199,10 @@ class Worker:
     def run(self) -> None:
         """Passes until stop(): a pass that fails (the database away) is logged and the next one tries again."""
         log.info("worker started", extra={"worker": self.name})
+        try:  # alive for /healthz at once, not only after a first pass that may sweep a million instances
+            self.beat()
+        except Exception as exc:  # noqa: BLE001 - the database may be away; the passes retry
+            log.error("worker heartbeat failed", extra={"worker": self.name, "error": f"{type(exc).__name__}: {exc}"})
         while not self._stop.is_set():
             try:
                 done = self.run_once()
