@@ -15,11 +15,11 @@ from phancap.engine.db import Database
 from phancap.engine.errors import Forbidden, NotFound
 from phancap.engine.policy import receives, sees_all, tracks
 from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, counted_by_unit, list_plans
-from phancap.engine.report_recipients import RECIPIENTS, with_recipients
+from phancap.engine.report_recipients import RECIPIENTS, recipient_condition, with_recipients
 from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, done_days, report_standing, timeline, unit_names
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.status import TASK_INSTANCES, Tally
+from phancap.engine.status import TASK_INSTANCES, StatusRules, Tally
 from phancap.engine.users import User
 from phancap.engine.visibility import T as SEARCHED
 from phancap.engine.visibility import TaskFilter, plan_matrix, search_tasks
@@ -103,10 +103,7 @@ def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str 
     if follows_whole_plan(engine.db, user, plan):
         return _whole_plan_figures(engine, user, plan, period)
     today, rules = engine.clock.today(), engine.status
-    items = plan_matrix(engine.db, user, plan["code"], today, rules)
-    tasks = [i for i in items if i["kind"] == TASK_KIND and tracks(user, i, plan["monitor"])]
-    reports = [i for i in with_recipients(engine.db, [i for i in items if i["kind"] == REPORT_KIND])
-               if receives(user, i)]
+    tasks, reports = _tracked(engine.db, user, plan, today, rules)
     if not tasks and not reports:
         return None
     total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()
@@ -128,6 +125,26 @@ def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str 
         agencies=sorted(agencies.values(), key=lambda a: a.unit_name or a.unit), overdue=overdue[:LISTED],
         due_soon=due_soon[:LISTED], reports=_period_figures(engine, reports, today, period) if reports else None,
         timeline=timeline(list(done_on.items()), today), overdue_total=len(overdue), due_soon_total=len(due_soon))
+
+
+def _tracked(db: Database, user: User, plan: PlanSummary, today: date,
+             rules: StatusRules) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The plan's tasks the user's unit tracks and the reports it receives (policy.tracks, policy.receives). A
+    focal agency's are read through its relations (the focal and recipient indexes), not by testing every
+    instance of the plan it may see; one who sees all, or a monitor that some instances left, reads what it
+    may see, as before."""
+    if sees_all(user) or user.unit == plan["monitor"]:
+        items = plan_matrix(db, user, plan["code"], today, rules)
+        tasks = [i for i in items if i["kind"] == TASK_KIND]
+        reports = [i for i in items if i["kind"] == REPORT_KIND]
+    else:
+        t, code = SEARCHED, plan["code"]
+        tasks = search_tasks(db, user, TaskFilter(plan=code, kind=TASK_KIND), today, rules, limit=1_000_000,
+                             extra=[or_(t.c.focal == user.unit, t.c.authority == user.unit)], count=False)[0]
+        reports = search_tasks(db, user, TaskFilter(plan=code, kind=REPORT_KIND), today, rules, limit=1_000_000,
+                               extra=[recipient_condition(user.unit, t)], count=False)[0]
+    return ([i for i in tasks if tracks(user, i, plan["monitor"])],
+            [i for i in with_recipients(db, reports) if receives(user, i)])
 
 
 def _whole_plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:

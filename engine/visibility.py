@@ -183,7 +183,7 @@ def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | Non
 
 def plan_matrix(db: Database, user: User, plan: str, today: date, rules: StatusRules) -> list[dict[str, Any]]:
     """Every instance of the plan the user may see (for the tasks × units matrix and the dashboard)."""
-    items, _ = search_tasks(db, user, TaskFilter(plan=plan), today, rules, limit=1_000_000)
+    items, _ = search_tasks(db, user, TaskFilter(plan=plan), today, rules, limit=1_000_000, count=False)
     return items
 
 

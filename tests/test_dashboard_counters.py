@@ -11,10 +11,13 @@ import pytest
 from phancap.engine import dashboard as board
 from phancap.engine.clock import Clock
 from phancap.engine.dashboard import dashboard, follows_whole_plan
+from phancap.engine.policy import receives, tracks
 from phancap.engine.queries import list_plans
+from phancap.engine.report_recipients import with_recipients
 from phancap.engine.runtime import TaskEngine
 from phancap.engine.status import Tally
 from phancap.engine.users import User, get_user
+from phancap.engine.visibility import plan_matrix
 from tests.helpers import instance
 
 
@@ -73,6 +76,21 @@ def test_only_the_nearest_tasks_are_listed_and_the_totals_count_them_all(seeded:
     assert deadlines == sorted(deadlines)
 
 
-def test_a_focal_agency_is_not_counted_as_the_whole_plan(seeded: TaskEngine) -> None:
-    summary = next(p for p in list_plans(seeded.db) if p["code"] == "HN-2025")
-    assert not follows_whole_plan(seeded.db, _user(seeded, "dm.stp"), summary)
+@pytest.mark.parametrize(("name", "plan"), [("dm.stp", "HN-2025"), ("pd.ubnd", "HN-2025"), ("dm.stc", "HN-2025")])
+def test_a_focal_agency_reads_what_it_tracks_through_its_relations(seeded: TaskEngine, name: str, plan: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    later = TaskEngine(seeded.db, seeded.workflows, Clock.parse("2025-06-28T09:00"))
+    user = _user(seeded, name)
+    summary = next(p for p in list_plans(seeded.db) if p["code"] == plan)
+    assert not follows_whole_plan(seeded.db, user, summary)
+    narrowed = _figures(later, user, plan)
+    assert narrowed["tasks"] > 0
+
+    def every_visible(db: Any, user: User, plan: Any, today: Any, rules: Any) -> Any:
+        """What the dashboard did before: every instance the user may see, then policy.tracks and receives."""
+        items = plan_matrix(db, user, plan["code"], today, rules)
+        return ([i for i in items if i["kind"] == "task" and tracks(user, i, plan["monitor"])],
+                [i for i in with_recipients(db, [i for i in items if i["kind"] == "report"]) if receives(user, i)])
+
+    monkeypatch.setattr(board, "_tracked", every_visible)
+    assert narrowed == _figures(later, user, plan)
