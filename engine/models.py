@@ -160,6 +160,7 @@ class TaskInstance(SQLModel, table=True):
         Index("ix_task_instance_workflow_state", "workflow", "state"),  # the queue's candidates (0020)
         Index("ix_task_instance_plan_monitor", "plan", "monitor"),  # the whole-plan dashboard (0022)
         Index("ix_task_instance_plan_deadline", "plan", "deadline"),
+        Index("ix_task_instance_authority", "authority"),  # a tracking unit's dashboard (0022)
     )
     id: int | None = Field(default=None, primary_key=True)
     plan: str = Field(foreign_key="plan.code", max_length=64, index=True)
