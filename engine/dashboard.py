@@ -13,16 +13,16 @@ from sqlalchemy import or_, select
 
 from phancap.engine.db import Database
 from phancap.engine.errors import Forbidden, NotFound
-from phancap.engine.policy import receives, sees_all, tracks
+from phancap.engine.policy import receives, sees_all
 from phancap.engine.queries import PLANS, TASK_KIND, PlanSummary, counted_by_unit, list_plans
 from phancap.engine.report_recipients import RECIPIENTS, recipient_condition, with_recipients
 from phancap.engine.reports import KIND as REPORT_KIND
 from phancap.engine.reports import ReportStanding, done_days, report_standing, timeline, unit_names
 from phancap.engine.runtime import TaskEngine
-from phancap.engine.status import TASK_INSTANCES, StatusRules, Tally
+from phancap.engine.status import TASK_INSTANCES, Tally
 from phancap.engine.users import User
 from phancap.engine.visibility import T as SEARCHED
-from phancap.engine.visibility import TaskFilter, plan_matrix, search_tasks
+from phancap.engine.visibility import TaskFilter, count_tasks, search_tasks, tracked_condition
 
 CURRENT_PERIOD_LEAD = timedelta(days=30)  # a period becomes "current" a month before its first deadline
 LISTED = 500  # overdue and due-soon tasks listed per plan, nearest deadline first; *_total says how many in all
@@ -100,61 +100,27 @@ def follows_whole_plan(db: Database, user: User, plan: PlanSummary) -> bool:
 
 
 def plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:
-    if follows_whole_plan(engine.db, user, plan):
-        return _whole_plan_figures(engine, user, plan, period)
-    today, rules = engine.clock.today(), engine.status
-    tasks, reports = _tracked(engine.db, user, plan, today, rules)
-    if not tasks and not reports:
-        return None
-    total, agencies, states = Tally(), dict[str, AgencyFigures](), Counter[str]()
-    overdue: list[dict[str, Any]] = []
-    due_soon: list[dict[str, Any]] = []
-    for item in sorted(tasks, key=_by_deadline):
-        total.add_counted(item["category"], item["due_soon"], 1)
-        agency = agencies.setdefault(item["unit"], AgencyFigures(item["unit"], item["unit_name"]))
-        agency.categories.add_counted(item["category"], item["due_soon"], 1)
-        agency.states[item["state"]] = agency.states.get(item["state"], 0) + 1
-        states[item["state"]] += 1
-        if item["category"] == "open_overdue":
-            overdue.append(item)
-        elif item["due_soon"]:
-            due_soon.append(item)
-    done_on = Counter(i["done_on"] for i in tasks if i["done_on"] is not None)
-    return PlanFigures(
-        plan=plan["code"], title=plan["title"], tasks=len(tasks), categories=total, states=dict(states),
-        agencies=sorted(agencies.values(), key=lambda a: a.unit_name or a.unit), overdue=overdue[:LISTED],
-        due_soon=due_soon[:LISTED], reports=_period_figures(engine, reports, today, period) if reports else None,
-        timeline=timeline(list(done_on.items()), today), overdue_total=len(overdue), due_soon_total=len(due_soon))
-
-
-def _tracked(db: Database, user: User, plan: PlanSummary, today: date,
-             rules: StatusRules) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The plan's tasks the user's unit tracks and the reports it receives (policy.tracks, policy.receives). A
-    focal agency's are read through its relations (the focal and recipient indexes), not by testing every
-    instance of the plan it may see; one who sees all, or a monitor that some instances left, reads what it
-    may see, as before."""
-    if sees_all(user) or user.unit == plan["monitor"]:
-        items = plan_matrix(db, user, plan["code"], today, rules)
-        tasks = [i for i in items if i["kind"] == TASK_KIND]
-        reports = [i for i in items if i["kind"] == REPORT_KIND]
-    else:
-        t, code = SEARCHED, plan["code"]
-        tasks = search_tasks(db, user, TaskFilter(plan=code, kind=TASK_KIND), today, rules, limit=1_000_000,
-                             extra=[or_(t.c.focal == user.unit, t.c.authority == user.unit)], count=False)[0]
-        reports = search_tasks(db, user, TaskFilter(plan=code, kind=REPORT_KIND), today, rules, limit=1_000_000,
-                               extra=[recipient_condition(user.unit, t)], count=False)[0]
-    return ([i for i in tasks if tracks(user, i, plan["monitor"])],
-            [i for i in with_recipients(db, reports) if receives(user, i)])
-
-
-def _whole_plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, period: str | None) -> PlanFigures | None:
-    """`plan_figures` for one who follows the whole plan: the counts from the status counters and only the first
-    LISTED overdue and due-soon tasks read, so a plan of a million instances costs what its units cost."""
+    """One plan's board: what the user's unit tracks (policy.tracks) and the reports it receives. Counted in SQL,
+    never instance by instance in Python: from the status counters for one who follows the whole plan, else by one
+    GROUP BY over the tasks its unit tracks; only the nearest LISTED overdue and due-soon tasks are read."""
     today, rules, db, code = engine.clock.today(), engine.status, engine.db, plan["code"]
-    per_unit, _done = counted_by_unit(db, code, today, rules)
-    reports = [i for i in with_recipients(db, search_tasks(db, user, TaskFilter(plan=code, kind=REPORT_KIND), today,
-                                                              rules, limit=1_000_000, count=False)[0])
-               if receives(user, i)]
+    narrowing: list[Any] = []
+    if follows_whole_plan(db, user, plan):
+        per_unit, _done = counted_by_unit(db, code, today, rules)
+        with db.engine.connect() as conn:
+            days = [(_as_day(d), int(n)) for d, n in conn.execute(done_days(TASK_INSTANCES.c.plan == code, code, True))]
+    else:
+        narrowing = [tracked_condition(user, plan["monitor"], SEARCHED)]
+        tasks = TaskFilter(plan=code, kind=TASK_KIND)
+        per_unit = _by_unit(count_tasks(db, user, tasks, today, rules, ("unit", "state"), narrowing))
+        finished = Counter[date]()
+        for done_on, _category, _soon, n in count_tasks(db, user, tasks, today, rules, ("done_on",),
+                                                         [*narrowing, SEARCHED.c.done_on.is_not(None)]):
+            finished[_as_day(done_on)] += int(n)
+        days = sorted(finished.items())
+    received = search_tasks(db, user, TaskFilter(plan=code, kind=REPORT_KIND), today, rules, limit=1_000_000,
+                            extra=[] if sees_all(user) else [recipient_condition(user.unit, SEARCHED)], count=False)[0]
+    reports = [i for i in with_recipients(db, received) if receives(user, i)]
     if not per_unit and not reports:
         return None
     total, states = Tally(), Counter[str]()
@@ -165,7 +131,7 @@ def _whole_plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, perio
     _category, soon = rules.columns(SEARCHED)
 
     def first(f: TaskFilter, *extra: Any) -> list[dict[str, Any]]:
-        return sorted(search_tasks(db, user, f, today, rules, limit=LISTED, extra=list(extra), count=False)[0],
+        return sorted(search_tasks(db, user, f, today, rules, limit=LISTED, extra=[*narrowing, *extra], count=False)[0],
                       key=_by_deadline)
 
     # the deadline bounds are implied by the categories; stated, they let (plan, deadline) serve the lists
@@ -176,14 +142,23 @@ def _whole_plan_figures(engine: TaskEngine, user: User, plan: PlanSummary, perio
                                 deadline_to=soon_until), soon == 1)  # due soon is never overdue (engine.status)
     with db.engine.connect() as conn:
         names = unit_names(conn, set(per_unit))
-        days = conn.execute(done_days(TASK_INSTANCES.c.plan == code, code, True)).all()
     agencies = [AgencyFigures(u, names.get(u), dict(st), tally) for u, (st, tally) in per_unit.items()]
     return PlanFigures(
         plan=code, title=plan["title"], tasks=sum(states.values()), categories=total, states=dict(states),
         agencies=sorted(agencies, key=lambda a: a.unit_name or a.unit), overdue=overdue, due_soon=due_soon,
         reports=_period_figures(engine, reports, today, period) if reports else None,
-        timeline=timeline([(_as_day(d), int(n)) for d, n in days], today),
-        overdue_total=total.counts["open_overdue"], due_soon_total=total.due_soon)
+        timeline=timeline(list(days), today), overdue_total=total.counts["open_overdue"],
+        due_soon_total=total.due_soon)
+
+
+def _by_unit(rows: list[tuple[Any, ...]]) -> dict[str, tuple[dict[str, int], Tally]]:
+    """count_tasks rows (unit, state, category, due_soon, n) as counted_by_unit gives them."""
+    per_unit: dict[str, tuple[dict[str, int], Tally]] = {}
+    for unit, state, category, soon, n in rows:
+        states, tally = per_unit.setdefault(unit, ({}, Tally()))
+        states[state] = states.get(state, 0) + int(n)
+        tally.add_counted(category, soon, int(n))
+    return per_unit
 
 
 def _as_day(value: Any) -> date:

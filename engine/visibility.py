@@ -51,6 +51,14 @@ def visible_condition(user: User, t: Any = T) -> ColumnElement[bool]:
     return or_(*held, t.c.coordinators.like(f'%"{escaped}"%', escape="\\"), recipient_condition(user.unit, t))
 
 
+def tracked_condition(user: User, plan_monitor: str, t: Any = T) -> ColumnElement[bool]:
+    """policy.tracks in SQL, for the instances the user already may see: everything for those who see all and
+    for the plan's monitor, else the tasks its unit is focal agency or approving authority of."""
+    if sees_all(user) or user.unit == plan_monitor:
+        return true()
+    return or_(t.c.focal == user.unit, t.c.authority == user.unit)
+
+
 def relations(user: User, task: dict[str, Any]) -> list[str]:
     """How the user's unit relates to one instance: lead, focal, authority, coordinator, monitor, justice."""
     result = [name for name, column in RELATION_COLUMNS.items() if task.get(column) == user.unit]
@@ -170,6 +178,21 @@ def search_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: St
         rows = conn.execute(select(*columns).select_from(_FROM).where(*where)
                             .order_by(*order).limit(int(limit)).offset(int(offset)), params).all()
     return [_task(r) for r in rows], (total if count else len(rows))
+
+
+def count_tasks(db: Database, user: User, f: TaskFilter, today: date, rules: StatusRules, by: tuple[str, ...],
+                extra: list[ColumnElement[bool]] | None = None) -> list[tuple[Any, ...]]:
+    """How many of the instances `search_tasks` would find, grouped by the task_instance columns `by` and the
+    official category: rows of (*by, category, due_soon, count). Words (`q`) are not counted in SQL."""
+    if f.q and f.q.strip():
+        raise ValueError("count_tasks does not match words")
+    category, due_soon = rules.columns(T)
+    keys = [T.c[column] for column in by]
+    stmt = (select(*keys, category, due_soon, func.count()).select_from(T)
+            .where(*filter_conditions(user, f, category), *(extra or []))
+            .group_by(*keys, category, due_soon))
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(stmt, rules.params(today))]
 
 
 def visible_task(db: Database, user: User, task_id: int) -> dict[str, Any] | None:
