@@ -43,9 +43,10 @@ def dict_config(level: str = "INFO") -> dict[str, Any]:
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
-        # uvicorn's own loggers would otherwise keep their plain-text handlers
-        "loggers": {name: {"handlers": [], "propagate": True}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        # uvicorn's own loggers would otherwise keep their plain-text handlers; its access lines are dropped,
+        # as every request is logged once already, with its id, status and time (api/metrics.py)
+        "loggers": {"uvicorn": {"handlers": [], "propagate": True}, "uvicorn.error": {"handlers": [], "propagate": True},
+                    "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"}},
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 from fastapi import FastAPI
@@ -53,3 +55,16 @@ def test_the_formatter_writes_one_json_object_with_the_extra_fields() -> None:
     assert "\n" not in line
     assert json.loads(line) | {"at": None} == {"at": None, "level": "info", "logger": "phancap.engine.tick",
                                                 "message": "deadline sweep", "marked": 3, "today": "2025-05-01"}
+
+
+def test_a_request_is_logged_once_not_again_by_uvicorn() -> None:
+    script = ("import logging, logging.config\n"
+              "from phancap.engine.logs import dict_config\n"
+              "logging.config.dictConfig(dict_config('INFO'))\n"
+              "logging.getLogger('uvicorn.access').info('%s - \"GET /healthz HTTP/1.1\" 200', '127.0.0.1')\n"
+              "logging.getLogger('uvicorn.error').info('Application startup complete.')\n"
+              "logging.getLogger('phancap.api').info('request', extra={'path': '/healthz', 'status': 200})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["logger"], line["message"]) for line in lines] == [
+        ("uvicorn.error", "Application startup complete."), ("phancap.api", "request")]
