@@ -73,6 +73,7 @@ class FireResult:
     capacity: str | None
     at: str
     hash: str
+    workflow: str = ""  # the instance's workflow (for its state's label); "" in answers stored before it was kept
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,7 +264,7 @@ class TaskEngine:
         if ctx.delivered:  # a report sent: each recipient has received it, in the event's own transaction
             cur.execute(self._mark_received, (at, ctx.task_id))
         return FireResult(ctx.task_id, fired.trigger, from_state, to_state, seq, ctx.actor.name,
-                          str(ctx.granted_role), ctx.capacity, at, new_hash)
+                          str(ctx.granted_role), ctx.capacity, at, new_hash, workflow.name)
 
     def _state_due(self, workflow: Workflow, state: str, ctx: TaskContext) -> date | None:
         limit = workflow.states[state].limit

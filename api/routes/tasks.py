@@ -78,8 +78,10 @@ def fire(services: ServicesDep, user: CurrentUser, task_id: int, body: Transitio
                                   capacity=body.capacity, version=body.version,
                                   idempotency_key=idempotency_key, proposed_deadline=body.proposed_deadline,
                                   sections=sections or None)
-    item = visible_task(services.db, user, task_id)
-    label = services.state_label(item["workflow"], result.to_state) if item else result.to_state
+    workflow = result.workflow  # read again only for an answer stored before FireResult kept it
+    if not workflow and (item := visible_task(services.db, user, task_id)) is not None:
+        workflow = item["workflow"]
+    label = services.state_label(workflow, result.to_state) if workflow else result.to_state
     return TransitionResult(task=result.task_id, trigger=result.trigger, from_state=result.from_state,
                             state=result.to_state, state_label=label, version=result.version, actor=result.actor,
                             role=result.role, capacity=result.capacity, at=result.at, hash=result.hash)
