@@ -162,6 +162,8 @@ class Worker:
         done = PassResult()
         swept_at = digest_on = None
         now = self.clock.now()
+        if self._last_beat is None or not now - HEARTBEAT_EVERY < self._last_beat <= now:
+            self.beat()  # before the pass's work: alive while a long sweep runs, and before any delivery it makes
         if now >= next_sweep(self.last_sweep(), now, self.settings):
             # PostgreSQL's audit partitions, this month and three ahead, before the sweep's events need them
             # (a month's events written to the default partition keep that month from being created)
@@ -178,8 +180,7 @@ class Worker:
             if not rows:
                 break
             deliver(self.db, self.sender, rows, self.name, self.clock, policy, done)
-        now = self.clock.now()
-        if swept_at or digest_on or self._last_beat is None or not now - HEARTBEAT_EVERY < self._last_beat <= now:
+        if swept_at or digest_on:
             self.beat(swept_at, digest_on)
         return done
 
