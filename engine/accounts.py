@@ -141,7 +141,7 @@ def authenticate(db: Database, name: str, password: str, source: str, policy: Lo
     _succeeded(db, keys, policy)
     hasher = passwords.HASHER
     if stored and hasher.check_needs_rehash(stored):
-        with db.engine.begin() as conn:
+        with db.begin() as conn:
             conn.execute(text("UPDATE app_user SET password_hash = :h WHERE name = :n"),
                          {"h": hasher.hash(password), "n": row[0]})
     return user_from_row(row)

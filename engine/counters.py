@@ -100,7 +100,7 @@ def rebuild(db: Database, user: User, at: str, comment: str | None = None) -> di
     (`counters.rebuild`) with the differences it repaired. On PostgreSQL writers wait meanwhile (SHARE lock)."""
     REBUILD_COUNTERS.require(user)
     actor = user.name
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         if not db.is_sqlite:
             conn.exec_driver_sql("LOCK TABLE task_instance IN SHARE MODE")
         repaired = differences(conn)

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from phancap.engine.settings import Settings, normalise_url
 
 
 CONNECT_TIMEOUT = 10  # seconds, PostgreSQL
+_WRITES = "phancap_writes"  # execution option: this connection's transaction will write (BEGIN IMMEDIATE on SQLite)
 
 
 def sha256_hex(text: str) -> str:
@@ -73,7 +74,7 @@ class Database:
 
         @event.listens_for(self.engine, "begin")
         def on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITES) else "BEGIN")
 
     def sql(self, statement: str) -> str:
         """Statements are written with `?` placeholders; PostgreSQL's driver wants `%s`."""
@@ -123,6 +124,15 @@ class Database:
             pooled.close()
 
     @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One write transaction on an SQLAlchemy connection; commits on success, rolls back on error. On SQLite it
+        takes the write lock at BEGIN: a deferred transaction that reads and then writes fails at once with
+        "database is locked" when another connection committed in between (WAL's snapshot rule: the busy timeout
+        does not wait for that), as a worker's heartbeat can beside an officer's request."""
+        with self.engine.connect().execution_options(**{_WRITES: True}) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Any]:
         conn = self.engine.raw_connection()
         try:
@@ -144,7 +154,7 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (Alembic owns the schema)."""
         config = self.alembic_config()
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 

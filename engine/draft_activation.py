@@ -199,7 +199,7 @@ def _add_confirmed_units(db: Database, draft: Draft, scope: DraftScope | None, c
         return
     actor = scope.user.name if scope is not None else SYSTEM_ACTOR
     at = stamp(clock.now())
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         for unit in draft.confirmed_units:
             if conn.execute(text("SELECT 1 FROM unit WHERE code = :c"), {"c": unit["code"]}).first() is not None:
                 continue

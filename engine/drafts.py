@@ -291,7 +291,7 @@ def save_draft(db: Database, source_text: str, *, source_name: str, created_by: 
            "source_text": source_text, "plan_json": json.dumps(_jsonable(parsed.plan), ensure_ascii=False),
            "mapping_json": "{}", "report_json": _report(parsed, None), "state": "draft",
            "created_by": created_by, "created_at": now, "updated_at": now}
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         draft_id = conn.execute(text(
             "INSERT INTO plan_draft (code, source_name, source_text, plan_json, mapping_json, report_json, state, "
             "created_by, created_at, updated_at) VALUES (:code, :source_name, :source_text, :plan_json, "
@@ -307,7 +307,7 @@ def not_active(draft: Draft) -> None:
 
 def update_draft(db: Database, draft: Draft, parsed: Parsed, mapping: dict[str, str], state: str,
             validation: list[str] | None, clock: Clock, *, expect: str) -> Draft:
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         done = conn.execute(text(
             "UPDATE plan_draft SET code = :code, plan_json = :plan, mapping_json = :mapping, report_json = :report, "
             "state = :state, updated_at = :now WHERE id = :id AND state = :expect"), {

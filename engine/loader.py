@@ -293,7 +293,7 @@ def store_definitions(db: Database, defs: Definitions, clock: Clock,
     units = [registry.units[c] for c in sorted(registry.defined)]
     groups = list({id(registry.groups[k]): registry.groups[k] for k in registry.groups
                    if (k[0], registry.groups[k].name) in registry.defined_groups}.values())
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         _upsert_many(conn, "registry", ("code",), [
             {"code": r.code, "name": r.name, "kind": r.kind, "official_code": r.official_code,
              "source": r.where.rsplit(":", 1)[0]} for r in registry.registries.values() if r.where])

@@ -147,7 +147,7 @@ def mark_read(engine: TaskEngine, user: User, keys: list[str] | None = None) -> 
         wanted = [(REPORT_DUE, int(d["task"])) for d in _due_reports(engine, user)]
     else:
         wanted = [p for p in (_parse(k) for k in keys) if p is not None]
-    with engine.db.engine.begin() as conn:
+    with engine.db.begin() as conn:
         if keys is None:
             newest = conn.execute(select(func.max(_A.c.id)).select_from(_EVENTS)
                                   .where(_mine(user))).scalar()

@@ -27,7 +27,7 @@ def open_session(db: Database, user: str, kind: str, now: datetime, ttl: timedel
     if kind not in KINDS:
         raise ValueError(f"session kind {kind!r}: one of {', '.join(KINDS)}")
     sid = secrets.token_urlsafe(32)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         conn.execute(text("DELETE FROM auth_session WHERE user_name = :u AND expires_at < :now"),
                      {"u": user, "now": stamp(now)})
         conn.execute(text("INSERT INTO auth_session (id, user_name, kind, created_at, expires_at) "
@@ -49,7 +49,7 @@ def session_user(db: Database, sid: str, kind: str, name: str) -> User | None:
 
 
 def end_session(db: Database, sid: str) -> None:
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         conn.execute(text("DELETE FROM auth_session WHERE id = :id"), {"id": sha256_hex(sid)})
 
 

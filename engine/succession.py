@@ -87,7 +87,7 @@ def succeed_units(db: Database, workflows: dict[str, WorkflowMachine], clock: Cl
     olds, decision = normalise(olds, new, decision)
     if effective > clock.today():
         return schedule_succession(db, clock, user, olds, new, effective, decision)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         # the first statement writes, so SQLite takes its write lock before anything is read
         conn.execute(text("UPDATE unit SET active = active WHERE code = :c"), {"c": new})
         units = check_units(conn, olds, new, user)

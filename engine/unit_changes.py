@@ -72,7 +72,7 @@ def schedule_succession(db: Database, clock: Clock, user: User, olds: list[str],
                         decision: str) -> dict[str, Any]:
     from phancap.engine.succession import check_units
 
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         conn.execute(text("UPDATE unit SET active = active WHERE code = :c"), {"c": new})  # SQLite: write lock first
         units = check_units(conn, olds, new, user)
         refuse_if_scheduled(conn, [*olds, new])
@@ -86,7 +86,7 @@ def schedule_rename(db: Database, clock: Clock, user: User, code: str, name: str
                     decision: str | None, comment: str | None) -> dict[str, Any]:
     from phancap.engine.units import unit_row, user_region
 
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         conn.execute(text("UPDATE unit SET active = active WHERE code = :c"), {"c": code})
         row = unit_row(conn, code)
         require_manage_registry(user, user_region(conn, user), row["region"])
@@ -116,7 +116,7 @@ def cancel_change(db: Database, clock: Clock, user: User, change_id: int, reason
     from phancap.engine.units import user_region
 
     reason = " ".join(reason.split())
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         row = conn.execute(text(f"SELECT {_COLUMNS} FROM unit_change WHERE id = :id"), {"id": change_id}).mappings().first()
         if row is None:
             raise NotFound(f"Không có thay đổi số {change_id}", f"no change {change_id}")
@@ -151,7 +151,7 @@ def _apply(db: Database, workflows: dict[str, WorkflowMachine], clock: Clock, ch
     from phancap.engine.units import apply_rename
 
     at = stamp(clock.now())
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         # claiming the change is the first write: a second sweep finds it applied and does nothing
         claimed = conn.execute(text("UPDATE unit_change SET status = 'applied', closed_at = :at "
                                     "WHERE id = :id AND status = 'scheduled'"), {"at": at, "id": change_id})

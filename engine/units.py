@@ -126,7 +126,7 @@ def add_unit(db: Database, user: User, clock: Clock, code: str, *, name: str | N
     """Add a unit to a registry (its code starts with the registry's). A standard commune body
     ({commune}-{suffix}: VP, PKT, PKTHTDT, PVHXH, TTPVHCC) needs no name: the standard one is used."""
     region = region or code.split("-", 1)[0]
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         require_manage_registry(user, user_region(conn, user), region)
         return insert_unit(conn, stamp(clock.now()), user.name, code, name=name, kind=kind, region=region,
                            parent=parent, official_code=official_code, aliases=aliases, comment=comment)
@@ -179,7 +179,7 @@ def rename_unit(db: Database, user: User, clock: Clock, code: str, new_name: str
     decision = " ".join(decision.split()) if decision and decision.strip() else None
     if effective is not None and effective > clock.today():
         return schedule_rename(db, clock, user, code, new_name, effective, decision, comment)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         row = unit_row(conn, code)
         require_manage_registry(user, user_region(conn, user), row["region"])
         refuse_if_scheduled(conn, [code])
@@ -213,7 +213,7 @@ def apply_rename(conn: Connection, at: str, actor: str, code: str, new_name: str
 def deactivate_unit(db: Database, user: User, clock: Clock, code: str, comment: str | None = None) -> dict[str, Any]:
     """The unit no longer takes new work: groups stop listing it, `units` shows it only with --all.
     Its tasks, users and history stay."""
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         row = unit_row(conn, code)
         require_manage_registry(user, user_region(conn, user), row["region"])
         if not row["active"]:

@@ -244,7 +244,7 @@ def create_user(db: Database, admin: Admin, clock: Clock, name: str, unit: str, 
     name, stored_roles, email = valid_name(name), valid_roles(roles), valid_email(email)
     if password:
         check_password(name, password)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return write_create(conn, admin, clock, name, unit.strip(), stored_roles, email, password or None,
                             comment=comment)
 
@@ -253,7 +253,7 @@ def update_user(db: Database, admin: Admin, clock: Clock, name: str, *, unit: st
                 roles: list[str] | None = None, email: str | None = None, comment: str | None = None) -> UserChange:
     """Change a user's unit, roles or e-mail (an empty e-mail is kept; see write_update for the rest)."""
     stored_roles = valid_roles(roles) if roles is not None else None
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         return write_update(conn, admin, clock, name, unit=unit.strip() if unit else None, roles=stored_roles,
                             email=valid_email(email), comment=comment)
 
@@ -261,7 +261,7 @@ def update_user(db: Database, admin: Admin, clock: Clock, name: str, *, unit: st
 def set_user_active(db: Database, admin: Admin, clock: Clock, name: str, active: bool,
                     comment: str | None = None) -> UserChange:
     """Deactivate (no sign-in; every session and token ends) or reactivate; the history stays."""
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         change = write_update(conn, admin, clock, name, active=active, comment=comment)
     if not change.action:
         state_vi, state_en = ("đang hoạt động", "active") if active else ("đã ngừng hoạt động", "inactive")
@@ -274,7 +274,7 @@ def reset_password(db: Database, admin: Admin, clock: Clock, name: str, password
     """A new password (given, policy checked; or generated and returned once); every session ends."""
     new = password or generate_password(name)
     check_password(name, new)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         change = write_update(conn, admin, clock, name, password=new, comment=comment)
     change.password = None if password else new
     return change

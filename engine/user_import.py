@@ -293,7 +293,7 @@ def import_users(db: Database, admin: Admin, clock: Clock, data: str | bytes, *,
                  skip_rejected: bool = False, expect_digest: str | None = None) -> ImportResult:
     """Create or update every valid row in one transaction (ImportRejected, nothing written, when a row is
     rejected and not `skip_rejected`). Each created or updated user is one admin event naming the file and line."""
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         plan = plan_rows(conn, admin, data)
         if expect_digest is not None and expect_digest != plan.digest:
             raise Refusal("version", "Dữ liệu đã thay đổi kể từ khi xem trước; hãy xem trước lại",

@@ -55,7 +55,7 @@ def add_user(db: Database, name: str, unit: str, roles: list[str], clock: Clock,
         raise ValueError(f"user name {name!r}: use letters, digits, '.', '-', '_'")
     if password is not None:
         check_password(name, password)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         if conn.execute(text("SELECT 1 FROM unit WHERE code = :u"), {"u": unit}).first() is None:
             raise ValueError(f"unknown unit {unit!r} (load the definitions first; `phancap units list` lists codes)")
         row = {"name": name, "unit": unit, "roles": ",".join(sorted(set(roles))),
@@ -81,7 +81,7 @@ def set_password(db: Database, name: str, password: str) -> int:
     many sessions ended; NotFound when there is no such user."""
     check_password(name, password)
     hashed = hash_password(password)
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         if conn.execute(text("UPDATE app_user SET password_hash = :h WHERE name = :n"),
                         {"h": hashed, "n": name}).rowcount != 1:
             raise _no_user(name)
@@ -91,7 +91,7 @@ def set_password(db: Database, name: str, password: str) -> int:
 def set_active(db: Database, name: str, active: bool) -> int:
     """Deactivate (no sign-in, no session, no token) or reactivate a user. Deactivating ends every session
     and token of the user at once; returns how many ended. NotFound when there is no such user."""
-    with db.engine.begin() as conn:
+    with db.begin() as conn:
         if conn.execute(text("UPDATE app_user SET active = :a WHERE name = :n"),
                         {"a": active, "n": name}).rowcount != 1:
             raise _no_user(name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from sqlalchemy import text
+
 from phancap.engine.errors import TransitionNotAllowed
 from phancap.engine.queries import list_tasks, verify_audit
 from phancap.engine.runtime import TaskEngine
@@ -71,3 +73,24 @@ def test_idempotency_key_answers_a_retry_with_the_first_result(seeded: TaskEngin
         raise AssertionError("a reused key with another request must be refused")
     except TransitionNotAllowed as exc:
         assert exc.rule == "idempotency"
+
+
+def test_a_change_that_reads_before_it_writes_is_not_refused_when_another_writer_commits_between(
+        seeded: TaskEngine) -> None:
+    """An officer's account saved while the worker beats: on SQLite a deferred transaction that had read would fail
+    at its first write with "database is locked" at once (WAL's snapshot rule); db.begin() takes the lock first."""
+    def heartbeat() -> None:
+        with seeded.db.write() as cur:
+            cur.execute(seeded.db.sql("INSERT INTO worker_heartbeat (name, started_at, beat_at) VALUES (?, ?, ?)"),
+                        ("w", "2025-04-16T02:00:00Z", "2025-04-16T02:00:00Z"))
+
+    with seeded.db.begin() as conn:
+        assert conn.execute(text("SELECT 1 FROM unit WHERE code = 'HN-SCT'")).first() is not None
+        other = threading.Thread(target=heartbeat)
+        other.start()
+        other.join(0.3)  # it commits now if it can (a deferred transaction), or waits for ours
+        conn.execute(text("UPDATE unit SET name = name WHERE code = 'HN-SCT'"))
+    other.join(10)
+    with seeded.db.read() as cur:
+        cur.execute("SELECT name FROM worker_heartbeat")
+        assert [r[0] for r in cur.fetchall()] == ["w"]
