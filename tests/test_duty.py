@@ -183,3 +183,30 @@ def test_a_context_without_earlier_actors_is_refused(dual: TaskEngine) -> None:
     with pytest.raises(TransitionNotAllowed) as caught:
         machine.fire(ctx, "submit")
     assert caught.value.rule == "duty"
+
+
+def test_a_review_waiting_for_the_lock_sees_the_submission_that_held_it(dual: TaskEngine) -> None:
+    """The person's own submission commits while their review waits for the task's row lock: the review is
+    refused for duty, though the review's first snapshot (PostgreSQL) was taken before that submission."""
+    import threading
+
+    tid = int(instance(dual.db, "HN-2025", "1.1", STP)["id"])
+    outcome: list[str] = []
+
+    def review() -> None:
+        try:
+            dual.fire(tid, "submit", DUAL)
+            outcome.append("fired")
+        except TransitionNotAllowed as exc:
+            outcome.append(exc.rule)
+
+    reviewer = threading.Thread(target=review)
+
+    def while_locked(_cur: object, _result: object) -> None:
+        reviewer.start()
+        reviewer.join(0.5)  # it waits for the lock this transaction holds
+
+    dual.fire(tid, "submit_for_review", DUAL, then=while_locked)
+    reviewer.join(10)
+    assert outcome == ["duty"]
+    assert [e["trigger"] for e in history(dual.db, tid)][-1] == "submit_for_review"
