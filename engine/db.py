@@ -11,15 +11,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from phancap.engine.settings import Settings, normalise_url
+
+if TYPE_CHECKING:  # alembic loads in 0.23 s, and a server process only needs it to upgrade
+    from alembic.config import Config
 
 
 CONNECT_TIMEOUT = 10  # seconds, PostgreSQL
@@ -147,12 +148,16 @@ class Database:
         return Session(self.engine)
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(resources.files("phancap.engine") / "migrations"))
         return config
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (Alembic owns the schema)."""
+        from alembic import command
+
         config = self.alembic_config()
         with self.begin() as conn:
             config.attributes["connection"] = conn
