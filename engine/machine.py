@@ -214,11 +214,6 @@ class WorkflowMachine:
                 for key in ((t.source, None), (t.source, t.trigger)):
                     self._duty.setdefault(key, []).append(entry)
 
-    @property
-    def all_duty_triggers(self) -> frozenset[str]:
-        """Every trigger any of this workflow's `not_by` names."""
-        return frozenset(t for entries in self._duty.values() for _, not_by in entries for t in not_by)
-
     def duty_triggers(self, state: str, trigger: str | None = None,
                       roles: frozenset[str] | None = None) -> tuple[str, ...]:
         """The triggers whose last actor the separation-of-duties conditions need: those named in `not_by`

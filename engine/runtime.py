@@ -52,15 +52,6 @@ _INSERT_EVENT = (
     "at, comment, evidence, data, prev_hash, hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-# PostgreSQL: the locking SELECT also reads the task's newest event and the last actor of each trigger a `not_by`
-# names, saving separation of duties its own query after the lock (engine_bench: about half the transitions).
-# READ COMMITTED takes that statement's snapshot before any wait for the lock: when the newest event it holds is
-# not the locked row's version, a transition committed meanwhile and the earlier actors are read again.
-_EARLIER_IN_LOCK = (
-    ", (SELECT CAST(MAX(e.seq) AS TEXT) || chr(30) || COALESCE(string_agg(e.trigger || chr(31) || e.actor, chr(30) "
-    "ORDER BY e.seq DESC) FILTER (WHERE e.trigger = ANY(CAST(? AS TEXT[]))), '') FROM audit_event e WHERE e.task_id = t.id)"
-)
-
 # The task's UPDATE and its event's INSERT as one statement (PostgreSQL), saving a round trip per transition:
 # the event is inserted from the updated row, so a row that did not move (version changed) inserts nothing.
 _UPDATE_AND_INSERT = (
@@ -117,12 +108,7 @@ class TaskEngine:
         # late, due soon ("sắp đến hạn": PHANCAP_DUE_SOON_DAYS, passed in by the settings) and done
         self.status = StatusRules.of([m.workflow for m in workflows.values()], due_soon_days)
         self.calendar = calendar or default_calendar()
-        self._duty_names = sorted({t for m in workflows.values() for t in m.all_duty_triggers})
-        if db.is_sqlite:  # BEGIN IMMEDIATE: nothing commits between the read and the lock
-            self._select = _SELECT_TASK
-        else:
-            at_from = _SELECT_TASK.index(" FROM task_instance t")
-            self._select = db.sql(_SELECT_TASK[:at_from] + _EARLIER_IN_LOCK + _SELECT_TASK[at_from:] + " FOR UPDATE OF t")
+        self._select = db.sql(_SELECT_TASK + ("" if db.is_sqlite else " FOR UPDATE OF t"))
         self._select_read = db.sql(_SELECT_TASK)
         self._update = db.sql(_UPDATE_TASK)
         self._insert = db.sql(_INSERT_EVENT)
@@ -185,7 +171,7 @@ class TaskEngine:
             request = _request_digest(task_id, trigger, comment, evidence, capacity, version, proposed_deadline,
                                       *(() if sections is None else (sections,)))
         with self.db.write() as cur:
-            cur.execute(self._select, self._lock_params(actor_name, task_id))  # the row lock before the key
+            cur.execute(self._select, (actor_name, task_id))  # takes the row lock before the key is looked up
             row = cur.fetchone()
             if idempotency_key is not None:
                 cur.execute(self._find_key, (actor_name, idempotency_key))
@@ -216,8 +202,7 @@ class TaskEngine:
             ctx.comment, ctx.evidence, ctx.capacity = comment, evidence, capacity
             ctx.proposed_deadline, ctx.sections = proposed_deadline, sections
             from_state = ctx.state
-            if not self._earlier_actors_from_lock(row, machine, ctx, current_version, trigger):
-                self._load_earlier_actors(cur, machine, ctx, trigger)
+            self._load_earlier_actors(cur, machine, ctx, trigger)
             fired = machine.fire(ctx, trigger)
             check_cited(cur, self.db, task_id, evidence, state=from_state, trigger=trigger)
             result = self._persist(cur, machine.workflow, ctx, fired, from_state, current_version, last_hash,
@@ -295,33 +280,10 @@ class TaskEngine:
         """The task as its machine sees it, with the actor resolved (inside the caller's transaction);
         `trigger`: the one about to be fired, named in a refusal."""
         actor_name = actor if isinstance(actor, str) else actor.name
-        if lock:
-            cur.execute(self._select, self._lock_params(actor_name, task_id))
-        else:
-            cur.execute(self._select_read, (actor_name, task_id))
+        cur.execute(self._select if lock else self._select_read, (actor_name, task_id))
         machine, ctx, _, _ = self._context(cur.fetchone(), task_id, actor, trigger)
         self._load_earlier_actors(cur, machine, ctx)
         return machine, ctx
-
-    def _lock_params(self, actor_name: str, task_id: int) -> tuple[Any, ...]:
-        return (actor_name, task_id) if self.db.is_sqlite else (self._duty_names, actor_name, task_id)
-
-    def _earlier_actors_from_lock(self, row: tuple[Any, ...], machine: WorkflowMachine, ctx: TaskContext,
-                                  version: int, trigger: str) -> bool:
-        """ctx.earlier_actors from what the locking SELECT read (PostgreSQL), when its snapshot holds the row's
-        newest event; False when it did not read them or its snapshot is older than the lock (then query)."""
-        if len(row) <= 20 or row[20] is None:
-            return False
-        newest, _, pairs = str(row[20]).partition("\x1e")
-        if newest != str(version):
-            return False
-        needed = machine.duty_triggers(ctx.state, trigger, ctx.actor.roles)
-        ctx.earlier_actors = {}
-        for pair in pairs.split("\x1e") if pairs else ():
-            fired, _, who = pair.partition("\x1f")
-            if fired in needed:
-                ctx.earlier_actors.setdefault(fired, who)
-        return True
 
     def _load_earlier_actors(self, cur: Any, machine: WorkflowMachine, ctx: TaskContext,
                              trigger: str | None = None) -> None:

@@ -8,6 +8,7 @@ refused with rule `duty`, changes nothing, and the trigger is absent from what t
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -188,8 +189,6 @@ def test_a_context_without_earlier_actors_is_refused(dual: TaskEngine) -> None:
 def test_a_review_waiting_for_the_lock_sees_the_submission_that_held_it(dual: TaskEngine) -> None:
     """The person's own submission commits while their review waits for the task's row lock: the review is
     refused for duty, though the review's first snapshot (PostgreSQL) was taken before that submission."""
-    import threading
-
     tid = int(instance(dual.db, "HN-2025", "1.1", STP)["id"])
     outcome: list[str] = []
 
